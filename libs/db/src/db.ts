@@ -1,0 +1,26 @@
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+/**
+ * The one database interface every repository sees. It hides whether the
+ * rows come from a real Postgres pool or from the embedded PGlite.
+ */
+export interface Db {
+  readonly kind: 'postgres' | 'pglite';
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  /**
+   * Runs several parameterless statements separated by semicolons and
+   * resolves with the result of the last one.
+   */
+  exec<R = Record<string, unknown>>(sql: string): Promise<QueryResult<R>>;
+  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` while holding a cluster-wide lock named `key`, so two
+   * processes never run it at once (migrations when services start together).
+   */
+  withLock<T>(key: string, work: (db: Db) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,4 @@
+export * from './db';
+export * from './pg-db';
+export * from './pglite-db';
+export * from './migrate';

@@ -1,0 +1,90 @@
+import { testDatabases } from '@llmp/db/testing';
+import { currentVersion, migrate, MigrationError, type MigrationSet } from './index';
+
+const set: MigrationSet = {
+  schema: 'sample',
+  migrations: [
+    { version: 1, name: 'items', sql: 'create table sample.items (id text primary key, title text not null);' },
+    {
+      version: 2,
+      name: 'embeddings',
+      sql: `create extension if not exists vector;
+            alter table sample.items add column embedding vector(3);`,
+    },
+  ],
+};
+
+describe.each(testDatabases())('migrate on $name', (database) => {
+  let handle: Awaited<ReturnType<typeof database.open>>;
+  beforeEach(async () => {
+    handle = await database.open();
+  });
+  afterEach(() => handle.close());
+
+  it('applies every migration once and records the version', async () => {
+    const report = await migrate(handle.db, set);
+    expect(report.applied.map((m) => m.version)).toEqual([1, 2]);
+    expect(await currentVersion(handle.db, 'sample')).toBe(2);
+    const again = await migrate(handle.db, set);
+    expect(again.applied).toEqual([]);
+    await handle.db.query(`insert into sample.items (id, title, embedding) values ('a', 'x', '[1,2,3]')`);
+    const { rows } = await handle.db.query<{ n: number }>('select count(*)::int as n from sample.items');
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('is safe when two starts migrate at the same moment', async () => {
+    const [a, b] = await Promise.all([migrate(handle.db, set), migrate(handle.db, set)]);
+    expect([...a.applied, ...b.applied].map((m) => m.version).sort()).toEqual([1, 2]);
+  });
+
+  it('rolls back a failing migration and names it', async () => {
+    const broken: MigrationSet = {
+      schema: 'sample',
+      migrations: [...set.migrations, { version: 3, name: 'broken', sql: 'alter table sample.nope add column x int;' }],
+    };
+    await expect(migrate(handle.db, broken)).rejects.toThrow(/sample: migration 3 \(broken\) failed/);
+    expect(await currentVersion(handle.db, 'sample')).toBe(2);
+  });
+
+  it('refuses a migration whose text changed after it was applied', async () => {
+    await migrate(handle.db, set);
+    const edited: MigrationSet = {
+      schema: 'sample',
+      migrations: [{ ...set.migrations[0], sql: set.migrations[0].sql + ' ' }, set.migrations[1]],
+    };
+    await expect(migrate(handle.db, edited)).rejects.toBeInstanceOf(MigrationError);
+  });
+
+  it('rejects duplicate versions before touching the database', async () => {
+    const dup: MigrationSet = { schema: 'sample', migrations: [set.migrations[0], { ...set.migrations[0], name: 'again' }] };
+    await expect(migrate(handle.db, dup)).rejects.toThrow(/version 1 is used twice/);
+  });
+});
+
+describe.each(testDatabases())('Db on $name', (database) => {
+  let handle: Awaited<ReturnType<typeof database.open>>;
+  beforeAll(async () => {
+    handle = await database.open();
+    await handle.db.exec('create table t (id int primary key, n bigint)');
+  });
+  afterAll(() => handle.close());
+
+  it('commits a transaction and rolls back a failed one', async () => {
+    await handle.db.transaction(async (tx) => {
+      await tx.query('insert into t values ($1, $2)', [1, 10]);
+    });
+    await expect(
+      handle.db.transaction(async (tx) => {
+        await tx.query('insert into t values ($1, $2)', [2, 20]);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    const { rows } = await handle.db.query<{ id: number; n: number }>('select id, n from t order by id');
+    expect(rows).toEqual([{ id: 1, n: 10 }]);
+  });
+
+  it('returns the last result of a multi-statement exec', async () => {
+    const result = await handle.db.exec<{ x: number }>('select 1 as x; select 2 as x');
+    expect(result.rows).toEqual([{ x: 2 }]);
+  });
+});

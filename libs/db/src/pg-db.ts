@@ -1,0 +1,89 @@
+import pg from 'pg';
+import type { Db, QueryResult } from './db';
+
+// Bigint columns (counts, sizes) fit comfortably in a JS number for our data.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export interface PgDbOptions {
+  connectionString: string;
+  poolSize?: number;
+  applicationName?: string;
+  statementTimeoutMs?: number;
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+function wrap(client: Queryable, pool: pg.Pool): Db {
+  const db: Db = {
+    kind: 'postgres',
+    async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+      const result = await client.query(sql, params as unknown[]);
+      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+    },
+    async exec<R>(sql: string): Promise<QueryResult<R>> {
+      const result = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[];
+      const last = Array.isArray(result) ? result[result.length - 1] : result;
+      return { rows: (last?.rows ?? []) as R[], rowCount: last?.rowCount ?? 0 };
+    },
+    async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+      if (client !== pool) {
+        // Already inside a transaction: nest with a savepoint.
+        const name = `sp_${Math.random().toString(36).slice(2, 10)}`;
+        await client.query(`savepoint ${name}`);
+        try {
+          const result = await work(db);
+          await client.query(`release savepoint ${name}`);
+          return result;
+        } catch (error) {
+          await client.query(`rollback to savepoint ${name}`);
+          throw error;
+        }
+      }
+      const conn = await pool.connect();
+      try {
+        await conn.query('begin');
+        const result = await work(wrap(conn, pool));
+        await conn.query('commit');
+        return result;
+      } catch (error) {
+        await conn.query('rollback').catch(() => undefined);
+        throw error;
+      } finally {
+        conn.release();
+      }
+    },
+    async withLock<T>(key: string, work: (db: Db) => Promise<T>): Promise<T> {
+      const conn = await pool.connect();
+      try {
+        await conn.query('select pg_advisory_lock(hashtext($1))', [key]);
+        try {
+          return await work(wrap(conn, pool));
+        } finally {
+          await conn.query('select pg_advisory_unlock(hashtext($1))', [key]);
+        }
+      } finally {
+        conn.release();
+      }
+    },
+    async ping() {
+      await client.query('select 1');
+    },
+    async close() {
+      if (client === pool) await pool.end();
+    },
+  };
+  return db;
+}
+
+export function createPgDb({ connectionString, poolSize = 10, applicationName = 'llmp', statementTimeoutMs }: PgDbOptions): Db {
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    application_name: applicationName,
+    connectionTimeoutMillis: 10_000,
+    ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
+  });
+  // An idle client losing its connection (database restart) must not kill the process.
+  pool.on('error', () => undefined);
+  return wrap(pool, pool);
+}

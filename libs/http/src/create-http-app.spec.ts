@@ -1,0 +1,133 @@
+import request from 'supertest';
+import { z } from 'zod';
+import { createLogger } from '@llmp/core';
+import type { Identity } from '@llmp/contracts';
+import { ConflictError, createHttpApp, route, UnauthorizedError } from './index';
+
+const log = createLogger({ name: 'test', level: 'silent' });
+
+const identities: Record<string, Identity> = {
+  'user-token': { userId: 'usr_1', username: 'u', role: 'user', via: 'token' },
+  'admin-token': { userId: 'usr_2', username: 'a', role: 'admin', via: 'token' },
+};
+
+function anApp(health = {}) {
+  return createHttpApp({
+    service: 'sample',
+    log,
+    health,
+    bodyLimit: '1kb',
+    authenticate(req) {
+      const header = req.headers.authorization;
+      if (!header) return null;
+      const identity = identities[header.replace(/^Bearer /, '')];
+      if (!identity) throw new UnauthorizedError('unknown token');
+      return identity;
+    },
+    routes: [
+      route({ method: 'get', path: '/api/sample/open', tag: 's', summary: 'open', access: 'public', handle: () => ({ ok: true }) }),
+      route({
+        method: 'post',
+        path: '/api/sample/items',
+        tag: 's',
+        summary: 'create',
+        access: 'user',
+        status: 201,
+        body: z.object({ name: z.string().min(1, 'is required'), tags: z.array(z.string()).default([]) }),
+        handle: ({ body }) => ({ created: body }),
+      }),
+      route({ method: 'delete', path: '/api/sample/items/:id', tag: 's', summary: 'delete', access: 'admin', handle: ({ params }) => ({ deleted: params.id }) }),
+      route({ method: 'get', path: '/api/sample/conflict', tag: 's', summary: 'conflict', access: 'public', handle: () => { throw new ConflictError('already there'); } }),
+      route({ method: 'get', path: '/api/sample/bug', tag: 's', summary: 'bug', access: 'public', handle: () => { throw new Error('secret internals'); } }),
+    ],
+  });
+}
+
+describe('createHttpApp', () => {
+  it('answers JSON 404 for an unknown route', async () => {
+    const res = await request(anApp()).get('/nope').expect(404);
+    expect(res.body).toEqual({ error: { code: 'not_found', message: 'no route for GET /nope' }, requestId: expect.any(String) });
+  });
+
+  it('answers 400 for malformed JSON', async () => {
+    const res = await request(anApp())
+      .post('/api/sample/items')
+      .set('authorization', 'Bearer user-token')
+      .set('content-type', 'application/json')
+      .send('{"name": ')
+      .expect(400);
+    expect(res.body.error.code).toBe('malformed_json');
+  });
+
+  it('answers 413 for a body over the limit', async () => {
+    const res = await request(anApp())
+      .post('/api/sample/items')
+      .set('authorization', 'Bearer user-token')
+      .send({ name: 'x'.repeat(5000) })
+      .expect(413);
+    expect(res.body.error).toMatchObject({ code: 'payload_too_large', message: expect.stringMatching(/1024 bytes/) });
+  });
+
+  it('names each invalid field', async () => {
+    const res = await request(anApp())
+      .post('/api/sample/items')
+      .set('authorization', 'Bearer user-token')
+      .send({ name: '', tags: [1] })
+      .expect(400);
+    expect(res.body.error.message).toContain('body.name: is required');
+    expect(res.body.error.message).toContain('body.tags[0]');
+    expect(res.body.error.details).toHaveLength(2);
+  });
+
+  it('runs the handler and uses the declared status', async () => {
+    const res = await request(anApp()).post('/api/sample/items').set('authorization', 'Bearer user-token').send({ name: 'a' }).expect(201);
+    expect(res.body).toEqual({ created: { name: 'a', tags: [] } });
+  });
+
+  it('answers 401 without credentials, 401 for bad ones and 403 for a role too low', async () => {
+    const app = anApp();
+    await request(app).delete('/api/sample/items/1').expect(401);
+    await request(app).delete('/api/sample/items/1').set('authorization', 'Bearer forged').expect(401);
+    const res = await request(app).delete('/api/sample/items/1').set('authorization', 'Bearer user-token').expect(403);
+    expect(res.body.error.message).toMatch(/needs the "admin" role/);
+    await request(app).delete('/api/sample/items/1').set('authorization', 'Bearer admin-token').expect(200, { deleted: '1' });
+  });
+
+  it('maps typed errors and hides the text of unexpected ones', async () => {
+    const app = anApp();
+    await request(app).get('/api/sample/conflict').expect(409);
+    const res = await request(app).get('/api/sample/bug').expect(500);
+    expect(JSON.stringify(res.body)).not.toContain('secret internals');
+  });
+
+  it('keeps a sane incoming request id and replaces a strange one', async () => {
+    const app = anApp();
+    const kept = await request(app).get('/nope').set('x-request-id', 'abc-123');
+    expect(kept.headers['x-request-id']).toBe('abc-123');
+    expect(kept.body.requestId).toBe('abc-123');
+    const replaced = await request(app).get('/nope').set('x-request-id', 'bad id {"x": 1}');
+    expect(replaced.headers['x-request-id']).not.toContain('bad');
+  });
+
+  it('reports each dependency with its latency and answers 503 when one is down', async () => {
+    const up = await request(anApp({ db: async () => undefined })).get('/healthz').expect(200);
+    expect(up.body).toMatchObject({ status: 'ok', service: 'sample', checks: { db: { status: 'up', latencyMs: expect.any(Number) } } });
+    const down = await request(
+      anApp({ db: async () => undefined, queue: async () => { throw new Error('connection refused'); } }),
+    ).get('/healthz').expect(503);
+    expect(down.body.checks.queue).toMatchObject({ status: 'down', error: 'connection refused' });
+  });
+
+  it('exposes Prometheus metrics labelled by route pattern', async () => {
+    const app = anApp();
+    await request(app).delete('/api/sample/items/42').set('authorization', 'Bearer admin-token');
+    const res = await request(app).get('/metrics').expect(200);
+    expect(res.text).toContain('llmp_http_requests_total{method="DELETE",route="/api/sample/items/:id",status="200",service="sample"} 1');
+  });
+
+  it('describes its routes as OpenAPI', async () => {
+    const res = await request(anApp()).get('/openapi.json').expect(200);
+    expect(res.body.paths['/api/sample/items/{id}'].delete).toMatchObject({ summary: 'delete', 'x-llmp-min-role': 'admin' });
+    expect(res.body.paths['/api/sample/items'].post.requestBody.content['application/json'].schema.properties.name).toBeDefined();
+  });
+});

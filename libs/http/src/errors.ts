@@ -1,0 +1,45 @@
+export interface AppErrorOptions {
+  code: string;
+  status: number;
+  message: string;
+  details?: unknown;
+  cause?: unknown;
+}
+
+/** An error whose message is safe to show the caller; its status says whose fault it is. */
+export class AppError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly details?: unknown;
+
+  constructor({ code, status, message, details, cause }: AppErrorOptions) {
+    super(message, { cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.details = details;
+  }
+}
+
+type Shortcut = { message: string; code?: string; details?: unknown; cause?: unknown };
+
+function shortcut(status: number, defaultCode: string) {
+  return class extends AppError {
+    constructor(messageOrOptions: string | Shortcut) {
+      const o = typeof messageOrOptions === 'string' ? { message: messageOrOptions } : messageOrOptions;
+      super({ status, code: o.code ?? defaultCode, message: o.message, details: o.details, cause: o.cause });
+    }
+  };
+}
+
+export class InputError extends shortcut(400, 'invalid_request') {}
+export class UnauthorizedError extends shortcut(401, 'unauthorized') {}
+export class ForbiddenError extends shortcut(403, 'forbidden') {}
+export class NotFoundError extends shortcut(404, 'not_found') {}
+export class ConflictError extends shortcut(409, 'conflict') {}
+export class GoneError extends shortcut(410, 'gone') {}
+export class PayloadTooLargeError extends shortcut(413, 'payload_too_large') {}
+export class UnsupportedMediaTypeError extends shortcut(415, 'unsupported_media_type') {}
+export class BadGatewayError extends shortcut(502, 'bad_gateway') {}
+export class UnavailableError extends shortcut(503, 'unavailable') {}
+export class GatewayTimeoutError extends shortcut(504, 'gateway_timeout') {}
