@@ -54,7 +54,7 @@ timed() {
   t0=$(date +%s.%N)
   "$@"
   t1=$(date +%s.%N)
-  TIMINGS+=("$(printf '%-28s %6.1fs' "$name" "$(echo "$t1 - $t0" | bc)")")
+  TIMINGS+=("$(awk -v n="$name" -v a="$t0" -v b="$t1" 'BEGIN { printf "%-28s %6.1fs", n, b - a }')")
 }
 
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
@@ -66,7 +66,6 @@ preflight() {
   command -v docker >/dev/null 2>&1 || die "no docker CLI; run tools/scripts/setup-docker.sh first"
   docker info >/dev/null 2>&1 || die "the Docker daemon is not answering; run tools/scripts/setup-docker.sh first"
   [ -d "$CONTEXT_DIR" ] || die "missing $CONTEXT_DIR (Dockerfiles)"
-  command -v bc >/dev/null 2>&1 || { log "installing bc (for timings)"; apt-get install -y -qq bc >/dev/null || die "apt-get install bc failed"; }
 }
 
 ensure_debootstrap() {
@@ -224,7 +223,7 @@ main() {
     printf '    %s\n' "${TIMINGS[@]}" >&2
   fi
   log "done in $((SECONDS - t_all))s; images:"
-  docker image ls --format '    {{.Repository}}:{{.Tag}}  {{.Size}}  {{.CreatedSince}}' 'llmp/*' >&2
+  docker image ls --format '    {{.Repository}}:{{.Tag}}  {{.Size}}  {{.CreatedSince}}' --filter 'reference=llmp/*' >&2
 }
 
 main "$@"

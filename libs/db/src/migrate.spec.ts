@@ -7,9 +7,9 @@ const set: MigrationSet = {
     { version: 1, name: 'items', sql: 'create table sample.items (id text primary key, title text not null);' },
     {
       version: 2,
-      name: 'embeddings',
-      sql: `create extension if not exists vector;
-            alter table sample.items add column embedding vector(3);`,
+      name: 'metadata',
+      sql: `alter table sample.items add column metadata jsonb not null default '{}';
+            create index items_metadata_idx on sample.items using gin (metadata);`,
     },
   ],
 };
@@ -27,7 +27,7 @@ describe.each(testDatabases())('migrate on $name', (database) => {
     expect(await currentVersion(handle.db, 'sample')).toBe(2);
     const again = await migrate(handle.db, set);
     expect(again.applied).toEqual([]);
-    await handle.db.query(`insert into sample.items (id, title, embedding) values ('a', 'x', '[1,2,3]')`);
+    await handle.db.query(`insert into sample.items (id, title, metadata) values ('a', 'x', '{"k": 1}')`);
     const { rows } = await handle.db.query<{ n: number }>('select count(*)::int as n from sample.items');
     expect(rows[0].n).toBe(1);
   });
@@ -86,5 +86,18 @@ describe.each(testDatabases())('Db on $name', (database) => {
   it('returns the last result of a multi-statement exec', async () => {
     const result = await handle.db.exec<{ x: number }>('select 1 as x; select 2 as x');
     expect(result.rows).toEqual([{ x: 2 }]);
+  });
+});
+
+describe.each(testDatabases().filter((d) => d.name === 'pglite'))('embedded $name', (database) => {
+  it('ships the pgvector extension', async () => {
+    const handle = await database.open();
+    try {
+      await handle.db.exec('create extension if not exists vector');
+      const { rows } = await handle.db.query<{ d: number }>(`select ('[1,0,0]'::vector <=> '[0,1,0]'::vector) as d`);
+      expect(rows[0].d).toBeCloseTo(1);
+    } finally {
+      await handle.close();
+    }
   });
 });

@@ -13,7 +13,7 @@ export interface PgDbOptions {
 
 type Queryable = pg.Pool | pg.PoolClient;
 
-function wrap(client: Queryable, pool: pg.Pool): Db {
+function wrap(client: Queryable, pool: pg.Pool, inTransaction = false): Db {
   const db: Db = {
     kind: 'postgres',
     async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
@@ -26,7 +26,7 @@ function wrap(client: Queryable, pool: pg.Pool): Db {
       return { rows: (last?.rows ?? []) as R[], rowCount: last?.rowCount ?? 0 };
     },
     async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
-      if (client !== pool) {
+      if (inTransaction) {
         // Already inside a transaction: nest with a savepoint.
         const name = `sp_${Math.random().toString(36).slice(2, 10)}`;
         await client.query(`savepoint ${name}`);
@@ -39,17 +39,18 @@ function wrap(client: Queryable, pool: pg.Pool): Db {
           throw error;
         }
       }
-      const conn = await pool.connect();
+      const dedicated = client !== pool;
+      const conn = dedicated ? (client as pg.PoolClient) : await pool.connect();
       try {
         await conn.query('begin');
-        const result = await work(wrap(conn, pool));
+        const result = await work(wrap(conn, pool, true));
         await conn.query('commit');
         return result;
       } catch (error) {
         await conn.query('rollback').catch(() => undefined);
         throw error;
       } finally {
-        conn.release();
+        if (!dedicated) conn.release();
       }
     },
     async withLock<T>(key: string, work: (db: Db) => Promise<T>): Promise<T> {

@@ -1,0 +1,5 @@
+export * from './password';
+export * from './secrets';
+export * from './internal-auth';
+export * from './migrations';
+export * from './auth.service';

@@ -1,0 +1,44 @@
+import { generatePassword, hashPassword, verifyPassword } from './password';
+import { signIdentity, verifyIdentity } from './secrets';
+import { TEST_PASSWORD_COST } from './testing';
+
+const secret = 's'.repeat(32);
+const alice = { userId: 'usr_1', username: 'alice', role: 'manager' as const, via: 'token' as const };
+
+describe('passwords', () => {
+  it('verifies the right password and rejects a wrong one', async () => {
+    const stored = await hashPassword('correct horse', TEST_PASSWORD_COST);
+    expect(stored).toMatch(/^scrypt\$1024\$8\$1\$/);
+    expect(await verifyPassword('correct horse', stored)).toBe(true);
+    expect(await verifyPassword('correct horsE', stored)).toBe(false);
+    expect(await verifyPassword('x', 'plain-text')).toBe(false);
+  });
+
+  it('salts each hash', async () => {
+    expect(await hashPassword('same', TEST_PASSWORD_COST)).not.toBe(await hashPassword('same', TEST_PASSWORD_COST));
+  });
+
+  it('generates long passwords without ambiguous characters', () => {
+    const passwords = Array.from({ length: 50 }, () => generatePassword());
+    expect(new Set(passwords).size).toBe(50);
+    for (const p of passwords) expect(p).toMatch(/^[A-HJ-NP-Za-km-z2-9]{24}$/);
+  });
+});
+
+describe('signed identities', () => {
+  it('round-trips an identity for the request it was signed for', () => {
+    const header = signIdentity(alice, 'GET /api/x', secret);
+    expect(verifyIdentity(header, 'GET /api/x', secret)).toEqual({ ok: true, identity: alice });
+  });
+
+  it('refuses another request, another secret, a tampered payload and an expired one', () => {
+    const header = signIdentity(alice, 'GET /api/x', secret);
+    expect(verifyIdentity(header, 'DELETE /api/x', secret)).toMatchObject({ ok: false, reason: /another request/ });
+    expect(verifyIdentity(header, 'GET /api/x', 't'.repeat(32))).toMatchObject({ ok: false, reason: /signature/ });
+    const [v, payload, mac] = header.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), role: 'admin' })).toString('base64url');
+    expect(verifyIdentity(`${v}.${forged}.${mac}`, 'GET /api/x', secret)).toMatchObject({ ok: false });
+    expect(verifyIdentity(signIdentity(alice, 'GET /api/x', secret, -1), 'GET /api/x', secret)).toMatchObject({ ok: false, reason: /expired/ });
+    expect(verifyIdentity('garbage', 'GET /api/x', secret)).toMatchObject({ ok: false, reason: /malformed/ });
+  });
+});

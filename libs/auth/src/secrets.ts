@@ -1,0 +1,55 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { roleSchema, type Identity } from '@llmp/contracts';
+
+/** Opaque bearer secrets: `<prefix>_<43 random base64url chars>`; only their SHA-256 is stored. */
+export function generateSecret(prefix: string): string {
+  return `${prefix}_${randomBytes(32).toString('base64url')}`;
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export const IDENTITY_HEADER = 'x-llmp-identity';
+
+interface SignedIdentity extends Identity {
+  /** The request this signature is good for, so a captured header cannot be replayed elsewhere. */
+  target: string;
+  exp: number;
+}
+
+function mac(payload: string, secret: string): string {
+  return createHmac('sha256', secret).update(payload).digest('base64url');
+}
+
+/**
+ * The gateway vouches for a caller with a short-lived HMAC over the identity
+ * and the exact request (`METHOD /path?query`); services trust nothing else.
+ */
+export function signIdentity(identity: Identity, target: string, secret: string, ttlSeconds = 60): string {
+  const claims: SignedIdentity = { ...identity, target, exp: Math.floor(Date.now() / 1000) + ttlSeconds };
+  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  return `v1.${payload}.${mac(payload, secret)}`;
+}
+
+export type IdentityVerdict = { ok: true; identity: Identity } | { ok: false; reason: string };
+
+export function verifyIdentity(header: string, target: string, secret: string): IdentityVerdict {
+  const [version, payload, signature] = header.split('.');
+  if (version !== 'v1' || !payload || !signature) return { ok: false, reason: 'malformed identity header' };
+  const expected = Buffer.from(mac(payload, secret));
+  const given = Buffer.from(signature);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+    return { ok: false, reason: 'identity signature does not match' };
+  }
+  let claims: SignedIdentity;
+  try {
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'malformed identity header' };
+  }
+  if (claims.exp < Math.floor(Date.now() / 1000)) return { ok: false, reason: 'identity has expired' };
+  if (claims.target !== target) return { ok: false, reason: 'identity was signed for another request' };
+  if (!roleSchema.safeParse(claims.role).success) return { ok: false, reason: 'identity names an unknown role' };
+  return { ok: true, identity: { userId: claims.userId, username: claims.username, role: claims.role, via: claims.via } };
+}
