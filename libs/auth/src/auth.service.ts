@@ -134,12 +134,11 @@ export function createAuthService({ db, log, sessionTtlHours = 12, passwordCost 
     },
 
     /**
-     * Creates the first admin when there are no users at all, with a generated
-     * password returned once for the operator; never a fixed default.
+     * Creates the first admin when there are no users at all, with the
+     * operator's password or a generated one returned once; never a fixed default.
      */
-    async bootstrapAdmin(username = 'admin'): Promise<{ username: string; password: string } | null> {
+    async bootstrapAdmin(username = 'admin', password = generatePassword()): Promise<{ username: string; password: string } | null> {
       if ((await users.count()) > 0) return null;
-      const password = generatePassword();
       const created = await users.insert({ id: newId('usr'), username, passwordHash: await hash(password), role: 'admin' });
       return created ? { username, password } : null;
     },

@@ -31,7 +31,13 @@ export interface HttpAppOptions {
 }
 
 export interface HttpApp extends Express {
-  locals: Express['locals'] & { routes: RouteSpec[]; metrics: HttpMetrics; service: string };
+  locals: Express['locals'] & {
+    routes: RouteSpec[];
+    metrics: HttpMetrics;
+    service: string;
+    /** Releases what the app holds (client pools, workers) once the server has drained. */
+    close?: () => Promise<void>;
+  };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -1,0 +1,55 @@
+import { createAuthService } from '@llmp/auth';
+import { z } from '@llmp/config';
+import { createGatewayApp, gatewayMigrations } from '@llmp/gateway';
+import { agentsMigrations } from '@llmp/agents';
+import { ingestionMigrations } from '@llmp/ingestion';
+import { structuringMigrations } from '@llmp/structuring';
+import { trainingMigrations } from '@llmp/training';
+import { main, runService } from '@llmp/service';
+
+const url = z.string().url('must be a URL such as http://document-ingestion:3001');
+
+const gatewayEnv = z.object({
+  LLMP_INGESTION_URL: url.default('http://127.0.0.1:3001'),
+  LLMP_STRUCTURING_URL: url.default('http://127.0.0.1:3002'),
+  LLMP_TRAINING_URL: url.default('http://127.0.0.1:3003'),
+  LLMP_AGENTS_URL: url.default('http://127.0.0.1:3004'),
+  LLMP_DASHBOARD_URL: url.default('http://127.0.0.1:3005'),
+  LLMP_SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
+  LLMP_PROXY_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** When no user exists yet, `admin` is created with this password. */
+  LLMP_BOOTSTRAP_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+});
+
+main(() =>
+  runService({
+    name: 'api-gateway',
+    defaultPort: 8080,
+    env: gatewayEnv,
+    // The gateway's `migrate` brings every schema up to date, so one one-shot
+    // container prepares the whole database before any service takes traffic.
+    migrations: [gatewayMigrations, ingestionMigrations, structuringMigrations, trainingMigrations, agentsMigrations],
+    async createApp({ db, log, config, isReady }) {
+      const auth = createAuthService({ db, log, sessionTtlHours: config.LLMP_SESSION_TTL_HOURS });
+      if (config.LLMP_BOOTSTRAP_ADMIN_PASSWORD) {
+        const created = await auth.bootstrapAdmin('admin', config.LLMP_BOOTSTRAP_ADMIN_PASSWORD);
+        if (created) log.info('created the first admin user "admin" from LLMP_BOOTSTRAP_ADMIN_PASSWORD');
+      }
+      return createGatewayApp({
+        db,
+        log,
+        auth,
+        internalSecret: config.LLMP_INTERNAL_SECRET,
+        isReady,
+        proxyTimeoutMs: config.LLMP_PROXY_TIMEOUT_MS,
+        services: {
+          ingestion: config.LLMP_INGESTION_URL,
+          structuring: config.LLMP_STRUCTURING_URL,
+          training: config.LLMP_TRAINING_URL,
+          agents: config.LLMP_AGENTS_URL,
+          dashboard: config.LLMP_DASHBOARD_URL,
+        },
+      });
+    },
+  }),
+);

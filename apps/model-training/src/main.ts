@@ -1,0 +1,11 @@
+import { createTrainingApp, trainingMigrations } from '@llmp/training';
+import { main, runService } from '@llmp/service';
+
+main(() =>
+  runService({
+    name: 'model-training',
+    defaultPort: 3003,
+    migrations: [trainingMigrations],
+    createApp: ({ db, log, config, isReady }) => createTrainingApp({ db, log, internalSecret: config.LLMP_INTERNAL_SECRET, isReady }),
+  }),
+);

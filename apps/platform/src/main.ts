@@ -1,0 +1,42 @@
+import { loadConfig, port, logLevel, z } from '@llmp/config';
+import { createLogger } from '@llmp/core';
+import { main } from '@llmp/service';
+import { startPlatform } from './platform';
+
+const platformEnv = z.object({
+  LLMP_DATA_DIR: z.string().default('.llmp/data'),
+  LLMP_HOST: z.string().default('127.0.0.1'),
+  LLMP_PORT: port.default(8080),
+  LLMP_LOG_LEVEL: logLevel.default('warn'),
+});
+
+main(async () => {
+  const config = loadConfig(platformEnv, process.env);
+  const log = createLogger({ name: 'platform', level: config.LLMP_LOG_LEVEL });
+  const started = performance.now();
+  const platform = await startPlatform({ dataDir: config.LLMP_DATA_DIR, host: config.LLMP_HOST, port: config.LLMP_PORT, log });
+  const lines = [
+    `llmp is running at ${platform.url} (started in ${Math.round(performance.now() - started)} ms)`,
+    `  data:    ${config.LLMP_DATA_DIR}`,
+    `  health:  ${platform.url}/healthz`,
+    `  API:     ${platform.url}/api/openapi.json`,
+  ];
+  if (platform.firstAdmin) {
+    lines.push(
+      '',
+      'First run: an admin account was created. Its password is shown only now:',
+      `  username: ${platform.firstAdmin.username}`,
+      `  password: ${platform.firstAdmin.password}`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      process.stdout.write('stopping…\n');
+      void platform.stop().then(() => process.exit(0));
+    });
+  }
+});

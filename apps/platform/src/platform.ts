@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createAuthService, type AuthService } from '@llmp/auth';
+import { agentsMigrations, createAgentsApp } from '@llmp/agents';
+import type { Logger } from '@llmp/core';
+import { createDashboardApp } from '@llmp/dashboard';
+import { createPgliteDb, migrate, type Db } from '@llmp/db';
+import { createGatewayApp, gatewayMigrations } from '@llmp/gateway';
+import { listen, type HttpApp, type RunningServer } from '@llmp/http';
+import { createIngestionApp, ingestionMigrations } from '@llmp/ingestion';
+import { createStructuringApp, structuringMigrations } from '@llmp/structuring';
+import { createTrainingApp, trainingMigrations } from '@llmp/training';
+import { lockDataDir } from './data-dir-lock';
+
+export const ALL_MIGRATIONS = [gatewayMigrations, ingestionMigrations, structuringMigrations, trainingMigrations, agentsMigrations];
+
+export interface PlatformOptions {
+  /** Where PGlite keeps its files; omit for an in-memory platform (tests). */
+  dataDir?: string;
+  host?: string;
+  port?: number;
+  log: Logger;
+  /** scrypt cost override, for tests only. */
+  passwordCost?: { N: number; r: number; p: number };
+}
+
+export interface Platform {
+  url: string;
+  db: Db;
+  auth: AuthService;
+  /** The first admin's generated password, present only on the run that created it. */
+  firstAdmin: { username: string; password: string } | null;
+  gateway: HttpApp;
+  services: Record<string, { app: HttpApp; server: RunningServer }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Every service in one process over the embedded database: each listens on
+ * an ephemeral loopback port and the gateway in front routes to them exactly
+ * as it does between containers.
+ */
+export async function startPlatform({ dataDir, host = '127.0.0.1', port = 8080, log, passwordCost }: PlatformOptions): Promise<Platform> {
+  const unlock = dataDir ? lockDataDir(path.resolve(dataDir)) : () => undefined;
+  const started: Array<() => Promise<void>> = [async () => unlock()];
+  const stop = async () => {
+    for (const close of started.reverse()) await close();
+  };
+  try {
+    const db = await createPgliteDb({ dataDir: dataDir ? path.join(path.resolve(dataDir), 'pglite') : undefined });
+    started.push(() => db.close());
+    for (const set of ALL_MIGRATIONS) await migrate(db, set);
+
+    const internalSecret = randomBytes(32).toString('hex');
+    const deps = (name: string) => ({ db, log: log.child({ service: name }), internalSecret });
+    const apps: Record<string, HttpApp> = {
+      'document-ingestion': createIngestionApp(deps('document-ingestion')),
+      'data-structuring': createStructuringApp(deps('data-structuring')),
+      'model-training': createTrainingApp(deps('model-training')),
+      'agent-deployment': createAgentsApp(deps('agent-deployment')),
+      'admin-dashboard': createDashboardApp({ log: log.child({ service: 'admin-dashboard' }) }),
+    };
+    const services: Platform['services'] = {};
+    for (const [name, app] of Object.entries(apps)) {
+      const server = await listen(app, { host: '127.0.0.1', port: 0 });
+      services[name] = { app, server };
+      started.push(async () => {
+        await server.close(5000);
+        await app.locals.close?.();
+      });
+    }
+
+    const auth = createAuthService({ db, log: log.child({ service: 'api-gateway' }), passwordCost });
+    const firstAdmin = await auth.bootstrapAdmin();
+    const gateway = createGatewayApp({
+      db,
+      log: log.child({ service: 'api-gateway' }),
+      auth,
+      internalSecret,
+      services: {
+        ingestion: services['document-ingestion'].server.url,
+        structuring: services['data-structuring'].server.url,
+        training: services['model-training'].server.url,
+        agents: services['agent-deployment'].server.url,
+        dashboard: services['admin-dashboard'].server.url,
+      },
+    });
+    const server = await listen(gateway, { host, port });
+    started.push(async () => {
+      await server.close(5000);
+      await gateway.locals.close?.();
+    });
+    return { url: server.url, db, auth, firstAdmin, gateway, services, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './agents.app';
+export * from './migrations';

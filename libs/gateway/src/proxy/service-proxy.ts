@@ -1,0 +1,132 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { NextFunction, Request, Response } from 'express';
+import { Agent, errors as undiciErrors, request as undiciRequest } from 'undici';
+import { IDENTITY_HEADER, signIdentity } from '@llmp/auth';
+import type { Logger } from '@llmp/core';
+import { BadGatewayError, GatewayTimeoutError, identityOf, requestIdOf } from '@llmp/http';
+
+export interface Upstream {
+  /** Service name shown in errors and health (`document-ingestion`). */
+  name: string;
+  /** Path prefixes this service answers, e.g. `/api/ingestion`. */
+  prefixes: string[];
+  url: string;
+}
+
+export interface ServiceProxyOptions {
+  upstreams: Upstream[];
+  internalSecret: string;
+  log: Logger;
+  /** How long to wait for response headers; long streams are bounded by `bodyTimeoutMs`. */
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+// Connection-level headers describe one hop and must not be forwarded (RFC 9110 §7.6.1).
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
+
+function forwardedHeaders(req: Request): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(req.headers as IncomingHttpHeaders)) {
+    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    // Credentials stop at the gateway; services trust only the signed identity.
+    if (name === 'authorization' || name === 'cookie' || name === 'x-api-key' || name === IDENTITY_HEADER) continue;
+    out[name] = value;
+  }
+  out['x-request-id'] = requestIdOf(req);
+  out['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
+  out['x-forwarded-proto'] = req.protocol;
+  if (req.headers.host) out['x-forwarded-host'] = req.headers.host;
+  return out;
+}
+
+function matches(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}/`) || (prefix === '' && path.startsWith('/'));
+}
+
+/**
+ * Streams `/api/<area>/…` to the owning service with undici: bodies are
+ * piped both ways, never buffered, and a dead or slow service becomes a
+ * JSON 502/504 naming it.
+ */
+export function createServiceProxy({
+  upstreams,
+  internalSecret,
+  log,
+  headersTimeoutMs = 30_000,
+  bodyTimeoutMs = 300_000,
+  connectTimeoutMs = 5_000,
+}: ServiceProxyOptions) {
+  const dispatcher = new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 30_000, connections: 128 });
+  const ordered = upstreams
+    .flatMap((u) => u.prefixes.map((prefix) => ({ prefix, upstream: u })))
+    .sort((a, b) => b.prefix.length - a.prefix.length);
+
+  async function handler(req: Request, res: Response, next: NextFunction) {
+    const match = ordered.find(({ prefix }) => matches(req.path, prefix));
+    if (!match) return next();
+    const { upstream } = match;
+    const headers = forwardedHeaders(req);
+    const identity = identityOf(req);
+    if (identity) headers[IDENTITY_HEADER] = signIdentity(identity, `${req.method} ${req.originalUrl}`, internalSecret);
+    const hasBody = !['GET', 'HEAD'].includes(req.method) && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined);
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    try {
+      const upstreamRes = await undiciRequest(new URL(req.originalUrl, upstream.url), {
+        method: req.method as 'GET',
+        headers,
+        body: hasBody ? req : undefined,
+        dispatcher,
+        headersTimeout: headersTimeoutMs,
+        bodyTimeout: bodyTimeoutMs,
+        signal: abort.signal,
+      });
+      res.status(upstreamRes.statusCode);
+      for (const [name, value] of Object.entries(upstreamRes.headers)) {
+        if (value !== undefined && !HOP_BY_HOP.has(name)) res.setHeader(name, value as string | string[]);
+      }
+      await pipeline(upstreamRes.body, res);
+    } catch (error) {
+      if (abort.signal.aborted || res.headersSent) {
+        if (!res.writableEnded) res.destroy();
+        return;
+      }
+      throw translate(error, upstream, headersTimeoutMs, log);
+    }
+  }
+
+  return { handler, close: () => dispatcher.close() };
+}
+
+function translate(error: unknown, upstream: Upstream, timeoutMs: number, log: Logger): Error {
+  const code = (error as { code?: string }).code;
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new GatewayTimeoutError({
+      code: 'upstream_timeout',
+      message: `${upstream.name} did not answer within ${timeoutMs} ms`,
+      details: { service: upstream.name },
+    });
+  }
+  log.warn({ service: upstream.name, code, err: error }, 'upstream unreachable');
+  const reason = code === 'ECONNREFUSED' ? 'connection refused' : code ?? (error as Error).message;
+  return new BadGatewayError({
+    code: 'upstream_unavailable',
+    message: `${upstream.name} is not reachable (${reason}); check its health at /healthz`,
+    details: { service: upstream.name },
+  });
+}

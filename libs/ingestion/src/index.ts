@@ -1,0 +1,2 @@
+export * from './ingestion.app';
+export * from './migrations';

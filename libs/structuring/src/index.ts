@@ -1,0 +1,2 @@
+export * from './structuring.app';
+export * from './migrations';

@@ -1,0 +1,2 @@
+export * from './training.app';
+export * from './migrations';
