@@ -11,8 +11,9 @@ export interface DashboardAppDeps {
   isReady?: () => boolean;
 }
 
+/** The page as it sits in this library; bundled builds pass their own copy. */
 export function defaultStaticDir(): string {
-  return path.join(path.dirname(require.resolve('@llmp/dashboard/package.json')), 'public');
+  return path.join(__dirname, '..', 'public');
 }
 
 /**

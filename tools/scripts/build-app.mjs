@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// Bundles one app into dist/apps/<app>/main.cjs: workspace libraries (TypeScript
+// sources) are compiled in, npm packages stay external and come from node_modules.
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { assets: { type: 'string', multiple: true, default: [] } },
+});
+const [app] = positionals;
+if (!app) {
+  console.error('usage: build-app.mjs <app> [--assets from:to]');
+  process.exit(2);
+}
+const root = path.resolve(import.meta.dirname, '../..');
+const outdir = path.join(root, 'dist/apps', app);
+rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
+
+const externalNpm = {
+  name: 'external-npm',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('@llmp/') || args.path.startsWith('node:')) return undefined;
+      return { path: args.path, external: true };
+    });
+  },
+};
+
+const started = performance.now();
+const result = await build({
+  entryPoints: [path.join(root, 'apps', app, 'src/main.ts')],
+  outfile: path.join(outdir, 'main.cjs'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [externalNpm],
+});
+for (const spec of values.assets) {
+  const [from, to] = spec.split(':');
+  cpSync(path.join(root, from), path.join(outdir, to), { recursive: true });
+}
+const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+console.log(`built dist/apps/${app}/main.cjs (${(bytes / 1024).toFixed(0)} KiB) in ${Math.round(performance.now() - started)} ms`);
