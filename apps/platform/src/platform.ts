@@ -31,6 +31,8 @@ export interface Platform {
   /** The first admin's generated password, present only on the run that created it. */
   firstAdmin: { username: string; password: string } | null;
   gateway: HttpApp;
+  /** Signs identities between the gateway and services; lives only in this process. */
+  internalSecret: string;
   services: Record<string, { app: HttpApp; server: RunningServer }>;
   stop(): Promise<void>;
 }
@@ -90,7 +92,7 @@ export async function startPlatform({ dataDir, host = '127.0.0.1', port = 8080, 
       await server.close(5000);
       await gateway.locals.close?.();
     });
-    return { url: server.url, db, auth, firstAdmin, gateway, services, stop };
+    return { url: server.url, db, auth, firstAdmin, gateway, internalSecret, services, stop };
   } catch (error) {
     await stop();
     throw error;
