@@ -23,7 +23,7 @@ set -euo pipefail
 LOG_TAG=build-base-images
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
-# shellcheck source=lib/debian-mirror.sh
+# shellcheck source=tools/scripts/lib/debian-mirror.sh disable=SC2034  # LOG_TAG is read by the lib
 . "$SCRIPT_DIR/lib/debian-mirror.sh"
 
 CONTEXT_DIR="$REPO_ROOT/deploy/docker/base-images"
@@ -44,6 +44,7 @@ CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 SOURCE_LABEL="$(git -C "$REPO_ROOT" config --get remote.origin.url 2>/dev/null || true)"
 SOURCE_LABEL="${SOURCE_LABEL:-llmp monorepo: deploy/docker/base-images}"
 TIMINGS=()
+REPLACED_IDS=() # image ids that --force re-tagged; removed at the end unless still in use
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 
@@ -62,7 +63,7 @@ image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 image_size() { docker image inspect --format '{{.Size}}' "$1" | awk '{ printf "%.0f MB", $1 / 1e6 }'; }
 
 preflight() {
-  need_root "$@"
+  need_root
   command -v docker >/dev/null 2>&1 || die "no docker CLI; run tools/scripts/setup-docker.sh first"
   docker info >/dev/null 2>&1 || die "the Docker daemon is not answering; run tools/scripts/setup-docker.sh first"
   [ -d "$CONTEXT_DIR" ] || die "missing $CONTEXT_DIR (Dockerfiles)"
@@ -80,9 +81,9 @@ cleanup_rootfs() {
   [ -n "$ROOTFS_PARENT" ] && [ -d "$ROOTFS_PARENT" ] || return 0
   # debootstrap mounts /proc etc. inside the target; never rm -rf through a live mount.
   local m
-  for m in $(awk -v p="$ROOTFS_PARENT/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r); do
+  while read -r m; do
     umount -l "$m" 2>/dev/null || true
-  done
+  done < <(awk -v p="$ROOTFS_PARENT/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r)
   rm -rf --one-file-system "$ROOTFS_PARENT"
 }
 trap cleanup_rootfs EXIT
@@ -189,6 +190,22 @@ smoke_nginx() {
   log "nginx: $(echo "$out" | tr '\n' ' ')"
 }
 
+# Remove images that --force replaced (now untagged), newest first so children go before
+# parents. An image still used by a container is kept (docker refuses) and reported.
+remove_replaced() {
+  local i id
+  for ((i = ${#REPLACED_IDS[@]} - 1; i >= 0; i--)); do
+    id="${REPLACED_IDS[$i]}"
+    [ -n "$(docker image inspect --format '{{join .RepoTags " "}}' "$id" 2>/dev/null)" ] && continue # still tagged
+    docker image inspect "$id" >/dev/null 2>&1 || continue
+    if docker image rm "$id" >/dev/null 2>&1; then
+      log "removed replaced image $(printf %.12s "${id#sha256:}")"
+    else
+      log "kept replaced image $(printf %.12s "${id#sha256:}") (still used by a container)"
+    fi
+  done
+}
+
 main() {
   while [ $# -gt 0 ]; do
     case "$1" in
@@ -214,16 +231,25 @@ main() {
       continue
     fi
     local t0=$SECONDS
+    if image_exists "$tag"; then REPLACED_IDS+=("$(docker image inspect --format '{{.Id}}' "$tag")"); fi
     if [ "$name" = debian ]; then build_debian; else build_derived "$name"; fi
     log "$name: built $tag ($(image_size "$tag")) in $((SECONDS - t0))s"
   done
 
+  remove_replaced
   if [ ${#TIMINGS[@]} -gt 0 ]; then
     log "timings:"
     printf '    %s\n' "${TIMINGS[@]}" >&2
   fi
   log "done in $((SECONDS - t_all))s; images:"
-  docker image ls --format '    {{.Repository}}:{{.Tag}}  {{.Size}}  {{.CreatedSince}}' --filter 'reference=llmp/*' >&2
+  for name in "${ALL_IMAGES[@]}"; do
+    tag="${IMAGE_TAG[$name]}"
+    if image_exists "$tag"; then
+      printf '    %-28s %s  %s\n' "$tag" "$(image_size "$tag")" "$(docker image inspect --format '{{printf "%.19s" .Id}}' "$tag")" >&2
+    else
+      printf '    %-28s (not built)\n' "$tag" >&2
+    fi
+  done
 }
 
 main "$@"

@@ -24,7 +24,7 @@ set -euo pipefail
 
 LOG_TAG=setup-docker
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=lib/debian-mirror.sh
+# shellcheck source=tools/scripts/lib/debian-mirror.sh disable=SC2034  # LOG_TAG is read by the lib
 . "$SCRIPT_DIR/lib/debian-mirror.sh"
 
 DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd.log}"
@@ -112,7 +112,7 @@ start_daemon() {
   alive="$(dockerd_pids)"
   if [ -n "$alive" ]; then
     # A dockerd exists but does not answer (yet): wait for it instead of starting a second one.
-    log "daemon: a dockerd process is alive (pid $(echo $alive)) but 'docker info' fails; waiting for it"
+    log "daemon: a dockerd process is alive (pid ${alive//$'\n'/ }) but 'docker info' fails; waiting for it"
   else
     if [ -e "$DOCKER_PIDFILE" ]; then
       log "daemon: removing stale $DOCKER_PIDFILE (pid $(cat "$DOCKER_PIDFILE" 2>/dev/null || echo '?'), no dockerd alive)"
@@ -149,7 +149,7 @@ start_daemon() {
 stop_daemon() {
   if [ ! -s "$OUR_PIDFILE" ]; then
     if [ -n "$(dockerd_pids)" ]; then
-      die "no $OUR_PIDFILE: the running dockerd (pid $(echo $(dockerd_pids))) was not started by this script; stop it yourself"
+      die "no $OUR_PIDFILE: the running dockerd (pid $(dockerd_pids | paste -sd ' ')) was not started by this script; stop it yourself"
     fi
     log "stop: no dockerd started by this script and none running; nothing to do"
     return 0
@@ -190,7 +190,7 @@ main() {
   local cmd="${1:-start}"
   case "$cmd" in
     start | up)
-      need_root "$@"
+      need_root
       local t0=$SECONDS
       install_engine
       install_plugins
@@ -198,12 +198,12 @@ main() {
       log "done in $((SECONDS - t0))s"
       ;;
     install)
-      need_root "$@"
+      need_root
       install_engine
       install_plugins
       ;;
     stop | down)
-      need_root "$@"
+      need_root
       stop_daemon
       ;;
     status) show_status ;;

@@ -16,10 +16,12 @@ RUN set -eux; \
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node"]
 
+ARG BASE_IMAGE
 ARG CREATED
 ARG SOURCE
 LABEL org.opencontainers.image.title="llmp/node" \
       org.opencontainers.image.description="Node.js 20 + npm from Debian trixie packages, tini, user node (1000)" \
       org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.version="20-trixie" \
       org.opencontainers.image.base.name="${BASE_IMAGE}"

@@ -73,12 +73,13 @@ EOM
 
 init_database_dir() {
   log "initdb into $PGDATA (user $POSTGRES_USER)"
-  local pwargs=()
-  if [ -n "$POSTGRES_PASSWORD" ]; then
-    pwargs=(--pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD"))
-  fi
+  # The process substitution must sit in the initdb command itself (its fd closes after).
   # shellcheck disable=SC2086  # POSTGRES_INITDB_ARGS is a word list on purpose
-  initdb --username="$POSTGRES_USER" "${pwargs[@]}" $POSTGRES_INITDB_ARGS >&2
+  if [ -n "$POSTGRES_PASSWORD" ]; then
+    initdb --username="$POSTGRES_USER" --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD") $POSTGRES_INITDB_ARGS >&2
+  else
+    initdb --username="$POSTGRES_USER" $POSTGRES_INITDB_ARGS >&2
+  fi
   # remote clients: password auth (scram-sha-256 by default); local socket stays trust,
   # exactly like the official image
   printf '\nhost all all all %s\n' "$POSTGRES_HOST_AUTH_METHOD" >>"$PGDATA/pg_hba.conf"
@@ -86,7 +87,7 @@ init_database_dir() {
 }
 
 psql_run() {
-  PGPASSWORD= psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "${1:-postgres}" "${@:2}"
+  PGPASSWORD='' psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "${1:-postgres}" "${@:2}"
 }
 
 temp_server_start() {
@@ -112,6 +113,7 @@ process_init_files() {
     [ -e "$f" ] || continue
     case "$f" in
       *.sh)
+        # shellcheck disable=SC1090
         if [ -x "$f" ]; then log "running $f"; "$f"; else log "sourcing $f"; . "$f"; fi
         ;;
       *.sql) log "running $f"; psql_run "$POSTGRES_DB" -f "$f" >/dev/null ;;

@@ -36,10 +36,12 @@ STOPSIGNAL SIGINT
 EXPOSE 5432
 CMD ["postgres"]
 
+ARG BASE_IMAGE
 ARG CREATED
 ARG SOURCE
 LABEL org.opencontainers.image.title="llmp/postgres" \
       org.opencontainers.image.description="PostgreSQL 17 + pgvector from Debian trixie packages, official-image-like entrypoint" \
       org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.version="17-pgvector" \
       org.opencontainers.image.base.name="${BASE_IMAGE}"

@@ -26,7 +26,7 @@ die() {
 
 need_root() {
   if [ "$(id -u)" -ne 0 ]; then
-    die "must run as root (try: sudo $0 $*)"
+    die "must run as root (try: sudo $0)"
   fi
 }
 
