@@ -1,0 +1,65 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { edgeFetch } from '../src/lib/http';
+
+export const root = join(__dirname, '../../..');
+
+export interface Run {
+  status: number | null;
+  output: string;
+}
+
+/** One bounded command in the workspace root (no shell). */
+export function run(command: string, args: string[], { timeoutMs = 10 * 60_000, env = {} }: { timeoutMs?: number; env?: Record<string, string> } = {}): Run {
+  const r = spawnSync(command, args, {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, CI: 'true', NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', ...env },
+  });
+  return { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+export function nx(args: string[], options?: { timeoutMs?: number; env?: Record<string, string> }): Run {
+  return run(join(root, 'node_modules/.bin/nx'), [...args, '--outputStyle=stream'], options);
+}
+
+export function docker(args: string[]): string {
+  const r = run('docker', args, { timeoutMs: 60_000 });
+  if (r.status !== 0) throw new Error(`docker ${args.join(' ')} failed: ${r.output}`);
+  return r.output.trim();
+}
+
+export function leftovers(env: string): string[] {
+  return [
+    ...docker(['ps', '--all', '--filter', `label=dev.llmp.env=${env}`, '--format', 'container {{.Names}}']).split('\n'),
+    ...docker(['network', 'ls', '--filter', `label=dev.llmp.env=${env}`, '--format', 'network {{.Name}}']).split('\n'),
+    ...docker(['volume', 'ls', '--filter', `label=dev.llmp.env=${env}`, '--format', 'volume {{.Name}}']).split('\n'),
+  ].filter(Boolean);
+}
+
+export interface StageFiles {
+  state: { port: number; expiresAt: string; active?: { id: string; images: Record<string, string> }; previous?: { id: string } };
+  credentials: { basicAuth: { user: string; password: string }; users: Record<'admin' | 'manager' | 'user', string> };
+  summary: { outcome: string; url: string; expiresAt: string; images: Record<string, string>; health: Array<{ component: string; status: string }>; failedStep?: string };
+  log: string;
+}
+
+export function stageFiles(env: string): StageFiles {
+  const read = (p: string) => readFileSync(join(root, p), 'utf8');
+  return {
+    state: JSON.parse(read(`.llmp/stage/${env}/state.json`)),
+    credentials: JSON.parse(read(`.llmp/stage/${env}/credentials.json`)),
+    summary: JSON.parse(read(`dist/deploy/${env}/summary.json`)),
+    log: read(`dist/deploy/${env}/deployment.log`),
+  };
+}
+
+/** One request to 127.0.0.1 on a fresh connection (spawnSync blocks the event loop, so pooled keep-alive sockets go stale unnoticed). */
+export async function http(port: number, path: string, { auth, token, body }: { auth?: { user: string; password: string }; token?: string; body?: unknown } = {}) {
+  const res = await edgeFetch({ baseUrl: `http://127.0.0.1:${port}`, basicAuth: auth }, { path, token, body, method: body === undefined ? 'GET' : 'POST', basicAuth: Boolean(auth), timeoutMs: 15_000 });
+  return { status: res.status, text: res.text, release: res.headers.get('x-llmp-release'), json: () => JSON.parse(res.text) };
+}

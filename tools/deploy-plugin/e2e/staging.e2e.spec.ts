@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { docker, http, leftovers, nx, root, run, stageFiles } from './helpers';
+
+/**
+ * The whole staging flow against the real Docker engine: images, a staged environment reached
+ * only through nginx on 127.0.0.1, injected failures that must leave the serving release alone,
+ * rollback, expiry and reap, teardown. Every step is a real `nx` invocation, as a developer runs it.
+ */
+const suffix = randomBytes(2).toString('hex');
+const ENV = `e2e-${suffix}`;
+const SHORT_ENV = `e2e-${suffix}-short`;
+const FIRST_ENV = `e2e-${suffix}-first`;
+const SERVICES = ['api-gateway', 'document-ingestion', 'data-structuring', 'model-training', 'agent-deployment', 'admin-dashboard'];
+
+function expectOk(r: { status: number | null; output: string }): void {
+  if (r.status !== 0) throw new Error(`exit ${r.status}:\n${r.output.slice(-6000)}`);
+}
+
+beforeAll(() => {
+  const info = run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 30_000 });
+  if (info.status !== 0) throw new Error(`the e2e suite needs a running Docker engine (tools/scripts/setup-docker.sh):\n${info.output}`);
+});
+
+afterAll(() => {
+  for (const env of [ENV, SHORT_ENV, FIRST_ENV]) if (leftovers(env).length) nx(['run', 'deploy:teardown', `--env=${env}`], { timeoutMs: 120_000 });
+});
+
+describe('staging', () => {
+  it('builds every service image, tagged with the git commit and labelled', () => {
+    expectOk(nx(['run-many', '-t', 'docker-build'], { timeoutMs: 20 * 60_000 }));
+    const head = run('git', ['rev-parse', 'HEAD']).output.trim();
+    for (const service of SERVICES) {
+      const labels = JSON.parse(docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', `llmp/${service}:latest`]));
+      const tags = docker(['image', 'ls', `llmp/${service}`, '--format', '{{.Tag}}']).split('\n');
+      expect(tags.some((t) => t.startsWith(head.slice(0, 12)))).toBe(true);
+      expect(labels['org.opencontainers.image.source']).toBeTruthy();
+      expect(labels['org.opencontainers.image.created']).toMatch(/^\d{4}-/);
+      expect(labels['org.opencontainers.image.revision']).toMatch(/^[0-9a-f]{40}$/);
+      expect(docker(['image', 'inspect', '--format', '{{.Config.User}}', `llmp/${service}:latest`])).toBe('1000:1000');
+    }
+  });
+
+  it('leaves nothing behind when a first deploy fails', () => {
+    const r = nx(['run', 'deploy:stage', `--env=${FIRST_ENV}`, '--build=none', '--failAt=migrate']);
+    expect(r.status).not.toBe(0);
+    expect(leftovers(FIRST_ENV)).toEqual([]);
+    expect(existsSync(join(root, '.llmp/stage', FIRST_ENV))).toBe(false);
+    expect(readFileSync(join(root, 'dist/deploy', FIRST_ENV, 'deployment.log'), 'utf8')).toMatch(/\[step\] migrate: failed[\s\S]*llmp_injected_failure/);
+  });
+
+  it('stages a checked, seeded environment reachable only through nginx on 127.0.0.1', async () => {
+    expectOk(nx(['run', 'deploy:stage', `--env=${ENV}`, '--build=none']));
+    const { state, credentials, summary } = stageFiles(ENV);
+    expect(summary.outcome).toBe('deployed');
+    expect(summary.url).toBe(`http://127.0.0.1:${state.port}`);
+    expect(Date.parse(summary.expiresAt) - Date.now()).toBeGreaterThan(71 * 3600_000);
+    expect(Object.keys(summary.images).sort()).toEqual([...SERVICES].sort());
+    expect(summary.health.filter((r) => r.status !== 'up')).toEqual([]);
+
+    const published = docker(['ps', '--filter', `label=dev.llmp.env=${ENV}`, '--format', '{{.Names}} {{.Ports}}']).split('\n').filter((l) => l.includes('->'));
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatch(new RegExp(`nginx-1 127\\.0\\.0\\.1:${state.port}->80/tcp`));
+
+    expect((await http(state.port, '/healthz')).status).toBe(200);
+    expect((await http(state.port, '/api/users')).status).toBe(401);
+    expect((await http(state.port, '/metrics', { auth: credentials.basicAuth })).status).toBe(404);
+    for (const user of ['admin', 'manager', 'user'] as const) {
+      const login = await http(state.port, '/api/auth/login', { auth: credentials.basicAuth, body: { username: user, password: credentials.users[user] } });
+      expect(login.status).toBe(200);
+      const info = await http(state.port, '/api/datasets/info', { auth: credentials.basicAuth, token: login.json().token });
+      expect(info.status).toBe(200);
+    }
+  });
+
+  it('never writes credentials into the log or the summaries', () => {
+    const { credentials, log } = stageFiles(ENV);
+    const artifacts = [log, JSON.stringify(stageFiles(ENV).summary), run('cat', [`dist/deploy/${ENV}/summary.md`]).output];
+    for (const secret of [credentials.basicAuth.password, ...Object.values(credentials.users)]) {
+      for (const text of artifacts) expect(text).not.toContain(secret);
+    }
+  });
+
+  it('seeds idempotently: a second run changes nothing', () => {
+    const r = nx(['run', 'deploy:seed', `--env=${ENV}`]);
+    expectOk(r);
+    expect(r.output).toMatch(/created nothing; unchanged admin, manager, user/);
+  });
+
+  it.each([
+    ['migrate', /llmp_injected_failure/],
+    ['health', /start release .*: failed|health: failed/],
+    ['seed', /POST \/api\/auth\/login as "admin" answered 401/],
+  ])('keeps the serving release when the new one fails at %s, and logs why', async (step, cause) => {
+    const before = stageFiles(ENV).state;
+    const r = nx(['run', 'deploy:stage', `--env=${ENV}`, '--build=none', `--failAt=${step}`]);
+    expect(r.status).not.toBe(0);
+    const { state, summary, log } = stageFiles(ENV);
+    expect(summary.outcome).toBe('failed');
+    expect(state.active?.id).toBe(before.active?.id);
+    expect(log).toMatch(cause);
+    const health = await http(state.port, '/healthz');
+    expect(health.status).toBe(200);
+    expect(health.release).toBe(before.active?.id);
+    const releases = docker(['ps', '--filter', `label=dev.llmp.env=${ENV}`, '--format', '{{.Label "dev.llmp.release"}}']).split('\n');
+    expect(new Set(releases)).toEqual(new Set(['edge', before.active!.id]));
+  });
+
+  it('moves traffic to a new release and rolls back to the previous one on demand', async () => {
+    const first = stageFiles(ENV).state.active!.id;
+    expectOk(nx(['run', 'deploy:stage', `--env=${ENV}`, '--build=none']));
+    const second = stageFiles(ENV).state;
+    expect(second.active!.id).not.toBe(first);
+    expect((await http(second.port, '/healthz')).release).toBe(second.active!.id);
+
+    expectOk(nx(['run', 'deploy:rollback', `--env=${ENV}`]));
+    const after = stageFiles(ENV).state;
+    expect(after.active!.id).toBe(first);
+    expect((await http(after.port, '/healthz')).release).toBe(first);
+  });
+
+  it('answers 410 once expired, and reap removes expired environments only', async () => {
+    expectOk(nx(['run', 'deploy:stage', `--env=${SHORT_ENV}`, '--build=none', '--ttlHours=0.03', '--smoke=false']));
+    const short = stageFiles(SHORT_ENV).state;
+    const wait = Date.parse(short.expiresAt) - Date.now() + 2000;
+    if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 120_000)));
+    expect((await http(short.port, '/healthz')).status).toBe(410);
+
+    expectOk(nx(['run', 'deploy:reap']));
+    expect(leftovers(SHORT_ENV)).toEqual([]);
+    expect(leftovers(ENV).length).toBeGreaterThan(0);
+    expect((await http(stageFiles(ENV).state.port, '/healthz')).status).toBe(200);
+  });
+
+  it('tears down without leaving a container, network or volume', () => {
+    expectOk(nx(['run', 'deploy:teardown', `--env=${ENV}`]));
+    expect(leftovers(ENV)).toEqual([]);
+  });
+});

@@ -1,0 +1,5 @@
+import type { EnvOptionsSchema } from '../../lib/env-options';
+
+export interface MigrateExecutorSchema extends EnvOptionsSchema {
+  release?: string;
+}

@@ -1,0 +1,4 @@
+export interface ReapExecutorSchema {
+  now?: string;
+  dryRun?: boolean;
+}

@@ -1,0 +1,5 @@
+import type { EnvOptionsSchema } from '../../lib/env-options';
+
+export interface SeedExecutorSchema extends EnvOptionsSchema {
+  release?: string;
+}

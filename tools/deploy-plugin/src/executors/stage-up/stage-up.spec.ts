@@ -1,0 +1,43 @@
+import { faultOverride } from './lib/fault-injection';
+import { normalizeOptions } from './stage-up';
+
+describe('stage-up normalizeOptions', () => {
+  it('stages "staging" for 72 hours by default, with every check on', () => {
+    const o = normalizeOptions({}, { root: '/repo', env: {} });
+    expect(o).toMatchObject({ env: 'staging', ttlHours: 72, build: 'all', seed: true, smoke: true, keepPrevious: true, waitTimeoutS: 300, showCredentials: true });
+    expect(o.paths.logFile).toBe('/repo/dist/deploy/staging/deployment.log');
+  });
+
+  it('takes the environment from LLMP_STAGE_ENV and the lifetime from the settings file', () => {
+    expect(normalizeOptions({}, { root: '/r', env: { LLMP_STAGE_ENV: 'pr-7' }, settings: { LLMP_STAGE_TTL_HOURS: '24' } })).toMatchObject({ env: 'pr-7', ttlHours: 24 });
+  });
+
+  it('never shows generated credentials in CI unless asked', () => {
+    expect(normalizeOptions({}, { root: '/r', env: { CI: 'true' } }).showCredentials).toBe(false);
+    expect(normalizeOptions({ showCredentials: true }, { root: '/r', env: { CI: 'true' } }).showCredentials).toBe(true);
+  });
+
+  it('rejects bad environment names, lifetimes and ports', () => {
+    expect(() => normalizeOptions({ env: 'Prod!' }, { root: '/r', env: {} })).toThrow(/not a valid name/);
+    expect(() => normalizeOptions({ ttlHours: -1 }, { root: '/r', env: {} })).toThrow(/positive/);
+    expect(() => normalizeOptions({ port: 70000 }, { root: '/r', env: {} })).toThrow(/1-65535/);
+  });
+});
+
+describe('faultOverride', () => {
+  it('points the migration at a database that does not exist, without writing the password', () => {
+    const yaml = faultOverride('migrate');
+    expect(yaml).toContain('  migrate:');
+    expect(yaml).toContain('llmp_injected_failure');
+    expect(yaml).toContain('${LLMP_POSTGRES_PASSWORD}');
+  });
+
+  it('breaks one service so that it never becomes healthy', () => {
+    expect(faultOverride('health')).toMatch(/document-ingestion:\n {4}restart: "no"/);
+  });
+
+  it('needs no override for seed, smoke or no injection', () => {
+    expect(faultOverride('seed')).toBeUndefined();
+    expect(faultOverride(undefined)).toBeUndefined();
+  });
+});

@@ -1,0 +1,5 @@
+import type { EnvOptionsSchema } from '../../lib/env-options';
+
+export interface StatusExecutorSchema extends EnvOptionsSchema {
+  showCredentials?: boolean;
+}

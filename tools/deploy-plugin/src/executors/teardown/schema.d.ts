@@ -1,0 +1,3 @@
+import type { EnvOptionsSchema } from '../../lib/env-options';
+
+export type TeardownExecutorSchema = EnvOptionsSchema;

@@ -1,0 +1,128 @@
+import * as dockerCompose from 'docker-compose';
+import type { IDockerComposeOptions, IDockerComposeResult } from 'docker-compose';
+import type { DeploymentLog } from './deployment-log';
+import { formatCommand, ShellError, type ShellResult } from './shell';
+
+export interface ComposeTarget {
+  /** Directory the compose file paths are relative to (the workspace root). */
+  cwd: string;
+  files: readonly string[];
+  project: string;
+  profiles?: readonly string[];
+  /** Variables for interpolation and for the containers; merged over process.env. */
+  env?: Record<string, string>;
+}
+
+/** docker-compose (npm) options for one project (pure). */
+export function composeOptions(target: ComposeTarget, commandOptions: (string | string[])[] = [], baseEnv: NodeJS.ProcessEnv = process.env): IDockerComposeOptions {
+  return {
+    cwd: target.cwd,
+    config: [...target.files],
+    composeOptions: [['--project-name', target.project], ...(target.profiles ?? []).map((p) => ['--profile', p])],
+    commandOptions,
+    env: { ...baseEnv, ...target.env },
+    log: false,
+  };
+}
+
+/** How a compose call looks on the command line, for logs and errors (pure). */
+export function composeDisplay(target: ComposeTarget, command: string, commandOptions: (string | string[])[], args: readonly string[] = []): string {
+  const files = target.files.flatMap((f) => ['-f', f]);
+  const profiles = (target.profiles ?? []).flatMap((p) => ['--profile', p]);
+  return formatCommand('docker', ['compose', '-p', target.project, ...files, ...profiles, command, ...commandOptions.flat(), ...args]);
+}
+
+export interface UpOptions {
+  services?: readonly string[];
+  wait?: boolean;
+  waitTimeoutS?: number;
+  noDeps?: boolean;
+  forceRecreate?: boolean;
+}
+
+/** argv after `up` (pure). */
+export function upCommandOptions({ wait = true, waitTimeoutS, noDeps, forceRecreate }: UpOptions): (string | string[])[] {
+  return [
+    '--detach',
+    ...(wait ? ['--wait'] : []),
+    ...(wait && waitTimeoutS ? [['--wait-timeout', String(waitTimeoutS)]] : []),
+    ...(noDeps ? ['--no-deps'] : []),
+    ...(forceRecreate ? ['--force-recreate'] : []),
+    '--remove-orphans',
+  ];
+}
+
+export interface Compose {
+  readonly target: ComposeTarget;
+  up(options?: UpOptions): Promise<ShellResult>;
+  /** One-shot container (`run --rm --no-deps -T`; the package adds -T), resolving with its exit code and output; throws when it fails. */
+  run(service: string, command?: readonly string[], options?: { env?: Record<string, string> }): Promise<ShellResult>;
+  down(options?: { volumes?: boolean; timeoutS?: number }): Promise<ShellResult>;
+  logs(services: readonly string[], options?: { tail?: number }): Promise<ShellResult>;
+  ps(): Promise<Array<{ name: string; service: string; state: string; health: string }>>;
+}
+
+export interface ComposeDeps {
+  log?: DeploymentLog;
+  secrets?: () => readonly string[];
+  hint?: string;
+}
+
+export function createCompose(target: ComposeTarget, { log, secrets = () => [], hint }: ComposeDeps = {}): Compose {
+  async function call(
+    command: string,
+    commandOptions: (string | string[])[],
+    fn: (opts: IDockerComposeOptions) => Promise<IDockerComposeResult>,
+    { args = [], stepHint = hint, allowFailure = false }: { args?: readonly string[]; stepHint?: string; allowFailure?: boolean } = {},
+  ): Promise<ShellResult> {
+    const display = composeDisplay(target, command, commandOptions, args);
+    const started = Date.now();
+    let raw: IDockerComposeResult;
+    try {
+      raw = await fn(composeOptions(target, commandOptions));
+    } catch (error) {
+      if (error instanceof Error) {
+        const result = { exitCode: 127, stdout: '', stderr: error.message, durationMs: Date.now() - started };
+        log?.command(display, result);
+        throw new ShellError({ command: display, result, hint: 'is the docker CLI with the Compose v2 plugin installed? (`docker compose version`)' });
+      }
+      raw = error as IDockerComposeResult;
+    }
+    const result: ShellResult = { exitCode: raw.exitCode ?? 1, stdout: raw.out ?? '', stderr: raw.err ?? '', durationMs: Date.now() - started };
+    log?.command(display, result);
+    if (result.exitCode !== 0 && !allowFailure) throw new ShellError({ command: display, result, hint: stepHint, secrets: secrets() });
+    return result;
+  }
+
+  return {
+    target,
+    up(options = {}) {
+      const services = [...(options.services ?? [])];
+      return call('up', upCommandOptions(options), (o) => (services.length ? dockerCompose.upMany(services, o) : dockerCompose.upAll(o)), { args: services });
+    },
+    run(service, command = [], { env = {} } = {}) {
+      const commandOptions: (string | string[])[] = ['--rm', '--no-deps', ...Object.entries(env).map(([k, v]) => ['-e', `${k}=${v}`])];
+      return call('run', commandOptions, (o) => dockerCompose.run(service, [...command], o), { args: ['-T', service, ...command] });
+    },
+    down({ volumes = false, timeoutS = 10 } = {}) {
+      const commandOptions: (string | string[])[] = ['--remove-orphans', ['--timeout', String(timeoutS)], ...(volumes ? ['--volumes'] : [])];
+      return call('down', commandOptions, (o) => dockerCompose.down(o));
+    },
+    logs(services, { tail = 200 } = {}) {
+      const commandOptions: (string | string[])[] = ['--no-color', '--timestamps', ['--tail', String(tail)]];
+      return call('logs', commandOptions, (o) => dockerCompose.logs([...services], { ...o, follow: false }), { args: services, allowFailure: true });
+    },
+    async ps() {
+      const result = await call('ps', ['--all', ['--format', 'json']], (o) => dockerCompose.execCompose('ps', [], o), { allowFailure: true });
+      return parsePsJson(result.stdout);
+    },
+  };
+}
+
+/** `docker compose ps --format json` prints one JSON object per line (2.21+) or one array (older) (pure). */
+export function parsePsJson(stdout: string): Array<{ name: string; service: string; state: string; health: string }> {
+  const text = stdout.trim();
+  if (!text) return [];
+  const rows: Array<Record<string, unknown>> = text.startsWith('[') ? JSON.parse(text) : text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return rows.map((r) => ({ name: String(r['Name'] ?? ''), service: String(r['Service'] ?? ''), state: String(r['State'] ?? ''), health: String(r['Health'] ?? '') }));
+}

@@ -1,0 +1,49 @@
+import { names, type Credentials, type EnvState, type ReleaseRecord } from './environment';
+import type { EdgeTarget } from './http';
+import type { Session } from './session';
+import { composeVars } from './stack';
+
+export interface Deployed {
+  state: EnvState;
+  credentials: Credentials;
+  active: ReleaseRecord;
+}
+
+/** The environment's state, credentials and serving release, or an error that says how to get them. */
+export function requireDeployed(session: Session): Deployed {
+  const { state, credentials } = session;
+  if (!state || !credentials) throw new Error(`environment "${session.o.env}" does not exist here (no ${session.o.paths.stateFile}) → npx nx run deploy:stage --env=${session.o.env}`);
+  if (!state.active) throw new Error(`environment "${session.o.env}" has no serving release → npx nx run deploy:stage --env=${session.o.env}`);
+  return { state, credentials, active: state.active };
+}
+
+export function edgeTarget(d: Deployed, release?: string): EdgeTarget {
+  return { baseUrl: `http://127.0.0.1:${d.state.port}`, basicAuth: d.credentials.basicAuth, ...(release ? { release } : {}) };
+}
+
+/** Compose variables of a deployed release (pure). */
+export function deployedVars(session: Session, d: Deployed, release: ReleaseRecord): Record<string, string> {
+  return composeVars({
+    env: session.o.env,
+    release: release.id,
+    expiresAt: d.state.expiresAt,
+    port: d.state.port,
+    nginxConfDir: session.o.paths.nginxDir,
+    credentials: d.credentials,
+    images: release.images,
+    postgresImage: d.state.edgeImages.postgres,
+    nginxImage: d.state.edgeImages.nginx,
+    logLevel: session.values['LLMP_LOG_LEVEL'],
+    imagePrefix: prefixOf(release.images['api-gateway']),
+  });
+}
+
+export function projectsOf(env: string, d: Deployed): string[] {
+  return [names.edgeProject(env), names.releaseProject(env, d.active.id)];
+}
+
+/** `llmp/api-gateway:abc` → `llmp` (pure). */
+export function prefixOf(ref: string | undefined): string {
+  const i = ref?.lastIndexOf('/api-gateway:') ?? -1;
+  return ref && i > 0 ? ref.slice(0, i) : 'llmp';
+}
