@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { createAuthService, type AuthService } from '@llmp/auth';
 import { agentsMigrations, createAgentsApp } from '@llmp/agents';
@@ -7,7 +9,17 @@ import { createDashboardApp } from '@llmp/dashboard';
 import { createPgliteDb, migrate, type Db } from '@llmp/db';
 import { createGatewayApp, gatewayMigrations } from '@llmp/gateway';
 import { listen, type HttpApp, type RunningServer } from '@llmp/http';
-import { createIngestionApp, ingestionMigrations } from '@llmp/ingestion';
+import {
+  createEmbedderCatalog,
+  createFsBlobStore,
+  createIngestion,
+  createPgvectorStore,
+  ingestionMigrations,
+  loadDemoData,
+  type PipelineOptions,
+  type UploadLimits,
+} from '@llmp/ingestion';
+import { createJobQueue } from '@llmp/queue';
 import { createStructuringApp, structuringMigrations } from '@llmp/structuring';
 import { createTrainingApp, trainingMigrations } from '@llmp/training';
 import { lockDataDir } from './data-dir-lock';
@@ -22,6 +34,12 @@ export interface PlatformOptions {
   log: Logger;
   /** scrypt cost override, for tests only. */
   passwordCost?: { N: number; r: number; p: number };
+  /** Load the demo knowledge base on the first run (default: when there is a data directory). */
+  demoData?: boolean;
+  /** Document pipeline timing overrides, for tests. */
+  ingestionPipeline?: PipelineOptions;
+  /** Upload limits (default 50 MB per file, 20 files per request). */
+  ingestionUploads?: Partial<UploadLimits>;
 }
 
 export interface Platform {
@@ -42,7 +60,16 @@ export interface Platform {
  * an ephemeral loopback port and the gateway in front routes to them exactly
  * as it does between containers.
  */
-export async function startPlatform({ dataDir, host = '127.0.0.1', port = 8080, log, passwordCost }: PlatformOptions): Promise<Platform> {
+export async function startPlatform({
+  dataDir,
+  host = '127.0.0.1',
+  port = 8080,
+  log,
+  passwordCost,
+  demoData = !!dataDir,
+  ingestionPipeline,
+  ingestionUploads,
+}: PlatformOptions): Promise<Platform> {
   const unlock = dataDir ? lockDataDir(path.resolve(dataDir)) : () => undefined;
   const started: Array<() => Promise<void>> = [async () => unlock()];
   const stop = async () => {
@@ -55,8 +82,24 @@ export async function startPlatform({ dataDir, host = '127.0.0.1', port = 8080, 
 
     const internalSecret = randomBytes(32).toString('hex');
     const deps = (name: string) => ({ db, log: log.child({ service: name }), internalSecret });
+
+    // Stopped after the services (the list closes in reverse), so their workers drain first.
+    const queue = createJobQueue({ db, log: log.child({ component: 'queue' }) });
+    await queue.start();
+    started.push(() => queue.stop());
+    const blobDir = dataDir ? path.join(path.resolve(dataDir), 'blobs') : await mkdtemp(path.join(os.tmpdir(), 'llmp-blobs-'));
+    if (!dataDir) started.push(() => rm(blobDir, { recursive: true, force: true }));
+    const ingestion = await createIngestion({
+      ...deps('document-ingestion'),
+      queue,
+      blobs: await createFsBlobStore({ root: blobDir }),
+      vectors: await createPgvectorStore({ db }),
+      embedders: createEmbedderCatalog(),
+      pipeline: ingestionPipeline,
+      uploads: ingestionUploads,
+    });
     const apps: Record<string, HttpApp> = {
-      'document-ingestion': createIngestionApp(deps('document-ingestion')),
+      'document-ingestion': ingestion.app,
       'data-structuring': createStructuringApp(deps('data-structuring')),
       'model-training': createTrainingApp(deps('model-training')),
       'agent-deployment': createAgentsApp(deps('agent-deployment')),
@@ -74,6 +117,9 @@ export async function startPlatform({ dataDir, host = '127.0.0.1', port = 8080, 
 
     const auth = createAuthService({ db, log: log.child({ service: 'api-gateway' }), passwordCost });
     const firstAdmin = await auth.bootstrapAdmin();
+    if (firstAdmin && demoData) {
+      await loadDemoData({ knowledgeBases: ingestion.knowledgeBases, documents: ingestion.documents, log: log.child({ service: 'document-ingestion' }) });
+    }
     const gateway = createGatewayApp({
       db,
       log: log.child({ service: 'api-gateway' }),

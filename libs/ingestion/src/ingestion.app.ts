@@ -1,14 +1,89 @@
 import type { HttpApp } from '@llmp/http';
+import type { JobQueue } from '@llmp/queue';
 import { createServiceApp, type ServiceAppDeps } from '@llmp/service';
+import type { BlobStore } from './blob-store/blob-store';
+import { loadDemoData } from './demo/demo-data';
+import { documentsRoutes } from './documents/documents.routes';
+import { createDocumentsService, type DocumentsService, type UploadLimits } from './documents/documents.service';
+import type { EmbedderCatalog } from './embedding/embedder-catalog';
+import { knowledgeBasesRoutes } from './knowledge-bases/knowledge-bases.routes';
+import { createKnowledgeBasesService, type KnowledgeBasesService } from './knowledge-bases/knowledge-bases.service';
 import { ingestionMigrations } from './migrations';
+import { createDocumentJobs, DOCUMENT_QUEUE, type DocumentJobs, type DocumentJobsOptions } from './pipeline/document-jobs';
+import { createDocumentPipeline } from './pipeline/document-pipeline';
+import { startReconciler, type Reconciler } from './pipeline/reconciler';
+import { searchRoutes } from './search/search.routes';
+import { createSearchService, type SearchService } from './search/search.service';
+import type { VectorStore } from './vector-store/vector-store';
 
-export type IngestionAppDeps = ServiceAppDeps;
+export interface PipelineOptions extends DocumentJobsOptions {
+  /** Documents this process works on at once (default 2). */
+  concurrency?: number;
+  /** How often stuck documents are looked for (default 30 000). */
+  reconcileIntervalMs?: number;
+  embedBatchSize?: number;
+  parseTimeoutMs?: number;
+}
 
-export function createIngestionApp(deps: IngestionAppDeps): HttpApp {
-  return createServiceApp(deps, {
-    service: 'document-ingestion',
-    area: 'ingestion',
-    migrations: ingestionMigrations,
-    routes: [],
-  });
+export interface IngestionAppDeps extends ServiceAppDeps {
+  /** Started by the caller, who also stops it after `app.locals.close()`. */
+  queue: JobQueue;
+  blobs: BlobStore;
+  vectors: VectorStore;
+  embedders: EmbedderCatalog;
+  uploads?: Partial<UploadLimits>;
+  pipeline?: PipelineOptions;
+  /** Run pipeline workers in this process (default true); false for an API-only replica. */
+  worker?: boolean;
+}
+
+export interface Ingestion {
+  app: HttpApp;
+  knowledgeBases: KnowledgeBasesService;
+  documents: DocumentsService;
+  search: SearchService;
+  jobs: DocumentJobs;
+  reconciler: Reconciler;
+}
+
+/** The document-ingestion service: its HTTP app, its services, and its pipeline workers on the job queue. */
+export async function createIngestion(deps: IngestionAppDeps): Promise<Ingestion> {
+  const { db, log, queue, blobs, vectors, embedders, uploads, pipeline = {}, worker = true } = deps;
+  const { concurrency = 2, reconcileIntervalMs, embedBatchSize, parseTimeoutMs, ...jobOptions } = pipeline;
+  const jobs = createDocumentJobs(queue, jobOptions);
+  await queue.ensureQueue(DOCUMENT_QUEUE, jobs.queueOptions);
+
+  const knowledgeBases = createKnowledgeBasesService({ db, blobs, vectors, embedders, jobs, log });
+  const documents = createDocumentsService({ db, blobs, vectors, jobs, log, limits: uploads });
+  const search = createSearchService({ db, vectors, embedders });
+
+  if (worker) {
+    const { handle } = createDocumentPipeline({ db, blobs, vectors, embedders, jobs, log, embedBatchSize, parseTimeoutMs });
+    await queue.work(DOCUMENT_QUEUE, { concurrency }, handle);
+  }
+  // Any process may settle documents whose worker died; it takes no lock and changes only what is stuck.
+  const reconciler = startReconciler({ db, jobs, log, intervalMs: reconcileIntervalMs, idleSeconds: jobs.queueOptions.expireInSeconds });
+
+  const app = createServiceApp(
+    { ...deps, health: { vectors: () => vectors.health(), queue: () => queue.health(), blobs: () => blobs.health(), ...deps.health } },
+    {
+      service: 'document-ingestion',
+      area: 'ingestion',
+      migrations: ingestionMigrations,
+      routes: [
+        ...knowledgeBasesRoutes(knowledgeBases, () => loadDemoData({ knowledgeBases, documents, log })),
+        ...documentsRoutes(documents),
+        ...searchRoutes(search),
+      ],
+    },
+  );
+  app.locals.close = async () => {
+    await reconciler.stop();
+    if (worker) await queue.offWork(DOCUMENT_QUEUE, { graceful: true, timeoutMs: 10_000 });
+  };
+  return { app, knowledgeBases, documents, search, jobs, reconciler };
+}
+
+export async function createIngestionApp(deps: IngestionAppDeps): Promise<HttpApp> {
+  return (await createIngestion(deps)).app;
 }

@@ -1,5 +1,10 @@
 import type { MigrationSet } from '@llmp/db';
 
+/**
+ * Vectors are not here: they belong to the vector store (pgvector tables are
+ * created by `PgvectorStore`, which needs the `vector` extension that a
+ * plain Postgres may lack), so these migrations run on any Postgres.
+ */
 export const ingestionMigrations: MigrationSet = {
   schema: 'ingestion',
   migrations: [
@@ -7,6 +12,78 @@ export const ingestionMigrations: MigrationSet = {
       version: 1,
       name: 'schema',
       sql: `comment on schema ingestion is 'llmp document ingestion: knowledge bases, documents, chunks, embeddings';`,
+    },
+    {
+      version: 2,
+      name: 'knowledge bases, documents, chunks',
+      sql: `
+create table ingestion.knowledge_bases (
+  id text primary key,
+  name text not null,
+  description text not null default '',
+  chunking jsonb not null,
+  embedder jsonb not null,
+  vector_collection text not null,
+  settings_revision integer not null default 1,
+  created_by text,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+create unique index knowledge_bases_name_key on ingestion.knowledge_bases (lower(name));
+
+create table ingestion.documents (
+  id text primary key,
+  knowledge_base_id text not null references ingestion.knowledge_bases (id) on delete cascade,
+  title text not null,
+  filename text not null,
+  type text not null,
+  media_type text not null,
+  declared_type text,
+  size_bytes bigint not null,
+  content_hash text not null,
+  blob_key text not null,
+  metadata jsonb not null default '{}',
+  status text not null default 'queued'
+    check (status in ('queued', 'parsing', 'chunking', 'embedding', 'indexing', 'ready', 'failed', 'cancelled')),
+  indexed_revision integer,
+  progress real not null default 0,
+  stages jsonb not null default '{}',
+  error jsonb,
+  warnings jsonb not null default '[]',
+  page_count integer,
+  section_count integer,
+  chunk_count integer,
+  token_count integer,
+  char_count integer,
+  job_id text,
+  run_id text,
+  attempts integer not null default 0,
+  created_by text,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  unique (knowledge_base_id, content_hash)
+);
+create index documents_knowledge_base_idx on ingestion.documents (knowledge_base_id, id);
+create index documents_unfinished_idx on ingestion.documents (updated_at) where status not in ('ready', 'failed', 'cancelled');
+
+create table ingestion.chunks (
+  id text primary key,
+  document_id text not null references ingestion.documents (id) on delete cascade,
+  knowledge_base_id text not null,
+  ordinal integer not null,
+  text text not null,
+  heading_path jsonb not null default '[]',
+  page_start integer,
+  page_end integer,
+  start_offset integer not null,
+  end_offset integer not null,
+  token_count integer not null,
+  tsv tsvector not null
+);
+create index chunks_document_idx on ingestion.chunks (document_id, ordinal);
+create index chunks_knowledge_base_idx on ingestion.chunks (knowledge_base_id);
+create index chunks_tsv_idx on ingestion.chunks using gin (tsv);
+`,
     },
   ],
 };

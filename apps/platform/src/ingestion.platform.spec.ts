@@ -1,0 +1,103 @@
+import request from 'supertest';
+import { createLogger, sleep } from '@llmp/core';
+import { TEST_PASSWORD_COST } from '@llmp/auth/testing';
+import { demoDocuments } from '@llmp/ingestion';
+import { startPlatform, type Platform } from './platform';
+
+const log = createLogger({ name: 'test', level: 'silent' });
+const MB = 1024 * 1024;
+
+/** A small, real PDF: one text line per page. */
+function aPdf(pages: string[]): Buffer {
+  const objects = ['<< /Type /Catalog /Pages 2 0 R >>', '', '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'];
+  const kids: number[] = [];
+  for (const text of pages) {
+    const ops = `BT /F1 12 Tf 72 720 Td (${text}) Tj ET`;
+    objects.push(`<< /Length ${ops.length} >>\nstream\n${ops}\nendstream`);
+    objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents ${objects.length} 0 R >>`);
+    kids.push(objects.length);
+  }
+  objects[1] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${kids.length} >>`;
+  let out = '%PDF-1.4\n';
+  const offsets = objects.map((body, i) => {
+    const at = out.length;
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+    return at;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
+describe('document ingestion in the embedded platform', () => {
+  let platform: Platform;
+  let auth: { authorization: string };
+
+  async function ready(id: string) {
+    for (let i = 0; i < 200; i++) {
+      const doc = (await request(platform.url).get(`/api/ingestion/documents/${id}`).set(auth).expect(200)).body;
+      if (['ready', 'failed', 'cancelled'].includes(doc.status)) return doc;
+      await sleep(100);
+    }
+    throw new Error(`document ${id} did not finish`);
+  }
+
+  beforeAll(async () => {
+    platform = await startPlatform({
+      log,
+      port: 0,
+      passwordCost: TEST_PASSWORD_COST,
+      demoData: true,
+      ingestionUploads: { maxFileBytes: 1 * MB, maxFiles: 2 },
+    });
+    const login = await request(platform.url).post('/api/auth/login').send({ username: 'admin', password: platform.firstAdmin!.password }).expect(200);
+    auth = { authorization: `Bearer ${login.body.token}` };
+  });
+  afterAll(() => platform.stop());
+
+  it('loads the demo knowledge base on the first run and answers from it with a citation', async () => {
+    const kbs = (await request(platform.url).get('/api/ingestion/knowledge-bases').set(auth).expect(200)).body.data;
+    const demo = kbs.find((kb: { name: string }) => kb.name === 'Demo');
+    expect(demo.documents.total).toBe(demoDocuments.length);
+    const docs = (await request(platform.url).get(`/api/ingestion/knowledge-bases/${demo.id}/documents`).set(auth).expect(200)).body.data;
+    for (const doc of docs) expect(await ready(doc.id)).toMatchObject({ status: 'ready' });
+    const res = await request(platform.url).post('/api/ingestion/search').set(auth).send({ query: 'How are passwords stored?', knowledgeBaseIds: [demo.id] }).expect(200);
+    expect(res.body.results[0].citation).toMatchObject({ filename: 'security-faq.html', title: 'Security FAQ', heading: 'How are passwords stored?' });
+    expect(res.body.results[0].text).toMatch(/scrypt/);
+    // Loading it again (what the staging seed does) changes nothing.
+    const again = await request(platform.url).post('/api/ingestion/demo').set(auth).expect(200);
+    expect(again.body).toMatchObject({ created: false, knowledgeBase: { id: demo.id, documents: { total: demoDocuments.length } } });
+  });
+
+  it('streams uploads through the gateway and indexes them', async () => {
+    const kb = (await request(platform.url).post('/api/ingestion/knowledge-bases').set(auth).send({ name: 'Gateway uploads' }).expect(201)).body;
+    const res = await request(platform.url)
+      .post(`/api/ingestion/knowledge-bases/${kb.id}/documents`)
+      .set(auth)
+      .attach('file', aPdf(['The warehouse opens at six.', 'Forklift licences are renewed every three years.']), { filename: 'warehouse.pdf' })
+      .expect(201);
+    const doc = await ready(res.body.documents[0].id);
+    expect(doc).toMatchObject({ status: 'ready', type: 'pdf', counts: { pages: 2 } });
+    const hits = (await request(platform.url).post('/api/ingestion/search').set(auth).send({ query: 'forklift licence renewal', knowledgeBaseIds: [kb.id] }).expect(200)).body.results;
+    expect(hits[0].citation).toMatchObject({ documentId: doc.id, page: 2 });
+  });
+
+  it('answers an oversized upload with 413 through the gateway, never 5xx', async () => {
+    const kb = (await request(platform.url).post('/api/ingestion/knowledge-bases').set(auth).send({ name: 'Limits' }).expect(201)).body;
+    const one = await request(platform.url)
+      .post(`/api/ingestion/knowledge-bases/${kb.id}/documents`)
+      .set(auth)
+      .attach('file', Buffer.alloc(2 * MB, 'a'), { filename: 'big.txt' });
+    expect(one.status).toBe(413);
+    expect(one.body.error.code).toBe('file_too_large');
+    // Larger than two 1 MB files could be: refused from its Content-Length before the body is read.
+    const whole = await request(platform.url)
+      .post(`/api/ingestion/knowledge-bases/${kb.id}/documents`)
+      .set(auth)
+      .attach('file', Buffer.alloc(4 * MB, 'b'), { filename: 'bigger.txt' });
+    expect(whole.status).toBe(413);
+    expect(whole.body.error.code).toBe('request_too_large');
+    await request(platform.url).get('/healthz').expect(200);
+  });
+});

@@ -1,0 +1,89 @@
+import type { Db } from '@llmp/db';
+import type { StoredChunk } from '../chunking/chunk';
+
+interface ChunkRow {
+  id: string;
+  document_id: string;
+  knowledge_base_id: string;
+  ordinal: number;
+  text: string;
+  heading_path: string[];
+  page_start: number | null;
+  page_end: number | null;
+  start_offset: number;
+  end_offset: number;
+  token_count: number;
+}
+
+export function toChunk(row: ChunkRow): StoredChunk {
+  return {
+    id: row.id,
+    documentId: row.document_id,
+    knowledgeBaseId: row.knowledge_base_id,
+    ordinal: row.ordinal,
+    text: row.text,
+    start: row.start_offset,
+    end: row.end_offset,
+    headingPath: row.heading_path ?? [],
+    pageStart: row.page_start,
+    pageEnd: row.page_end,
+    tokenCount: row.token_count,
+  };
+}
+
+/** Rows per insert: keeps each statement's parameters to a few megabytes. */
+const BATCH = 500;
+
+/** The text full-text search sees: the chunk and the headings above it. */
+export function searchableText(chunk: Pick<StoredChunk, 'text' | 'headingPath'>): string {
+  return chunk.headingPath.length ? `${chunk.headingPath.join('\n')}\n${chunk.text}` : chunk.text;
+}
+
+export type ChunksRepository = ReturnType<typeof createChunksRepository>;
+
+export function createChunksRepository(db: Db) {
+  return {
+    /** Swaps a document's chunks for these; call inside the indexing transaction. */
+    async replace(documentId: string, chunks: StoredChunk[]): Promise<void> {
+      await db.query('delete from ingestion.chunks where document_id = $1', [documentId]);
+      for (let i = 0; i < chunks.length; i += BATCH) {
+        const batch = chunks.slice(i, i + BATCH);
+        await db.query(
+          `insert into ingestion.chunks
+             (id, document_id, knowledge_base_id, ordinal, text, heading_path, page_start, page_end, start_offset, end_offset, token_count, tsv)
+           select c.id, c.document_id, c.knowledge_base_id, c.ordinal, c.text, c.heading_path::jsonb, c.page_start, c.page_end,
+                  c.start_offset, c.end_offset, c.token_count, to_tsvector('english', c.searchable)
+             from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[], $8::int[], $9::int[], $10::int[], $11::int[], $12::text[])
+                  as c(id, document_id, knowledge_base_id, ordinal, text, heading_path, page_start, page_end, start_offset, end_offset, token_count, searchable)`,
+          [
+            batch.map((c) => c.id),
+            batch.map((c) => c.documentId),
+            batch.map((c) => c.knowledgeBaseId),
+            batch.map((c) => c.ordinal),
+            batch.map((c) => c.text),
+            batch.map((c) => JSON.stringify(c.headingPath)),
+            batch.map((c) => c.pageStart),
+            batch.map((c) => c.pageEnd),
+            batch.map((c) => c.start),
+            batch.map((c) => c.end),
+            batch.map((c) => c.tokenCount),
+            batch.map((c) => searchableText(c)),
+          ],
+        );
+      }
+    },
+
+    async listByDocument(documentId: string, { limit = 100, offset = 0 } = {}): Promise<StoredChunk[]> {
+      const { rows } = await db.query<ChunkRow>(
+        'select * from ingestion.chunks where document_id = $1 order by ordinal limit $2 offset $3',
+        [documentId, limit, offset],
+      );
+      return rows.map(toChunk);
+    },
+
+    async countByDocument(documentId: string): Promise<number> {
+      const { rows } = await db.query<{ n: number }>('select count(*)::int as n from ingestion.chunks where document_id = $1', [documentId]);
+      return rows[0].n;
+    },
+  };
+}

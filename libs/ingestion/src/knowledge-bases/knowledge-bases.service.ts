@@ -1,0 +1,178 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Identity } from '@llmp/contracts';
+import { newId, type Logger } from '@llmp/core';
+import type { Db } from '@llmp/db';
+import { ConflictError, InputError, NotFoundError } from '@llmp/http';
+import type { BlobStore } from '../blob-store/blob-store';
+import { isFinal } from '../documents/document';
+import { createDocumentsRepository } from '../documents/documents.repository';
+import type { EmbedderCatalog } from '../embedding/embedder-catalog';
+import type { DocumentJobs } from '../pipeline/document-jobs';
+import type { VectorStore } from '../vector-store/vector-store';
+import {
+  chunkingSettings,
+  type CreateKnowledgeBase,
+  type EmbedderSpec,
+  type KnowledgeBase,
+  type ReindexRequest,
+  type UpdateKnowledgeBase,
+} from './knowledge-base';
+import { createKnowledgeBasesRepository } from './knowledge-bases.repository';
+
+export interface KnowledgeBasesServiceDeps {
+  db: Db;
+  blobs: BlobStore;
+  vectors: VectorStore;
+  embedders: EmbedderCatalog;
+  jobs: DocumentJobs;
+  log: Logger;
+}
+
+export interface ReindexResult {
+  queued: string[];
+  /** Documents still being processed; reindex them once they finish. */
+  skipped: string[];
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string })?.code === '23505';
+}
+
+/** Each embedder generation of a knowledge base has its own vector collection. */
+function collectionName(id: string, revision: number): string {
+  return `${id}_r${revision}`;
+}
+
+export type KnowledgeBasesService = ReturnType<typeof createKnowledgeBasesService>;
+
+export function createKnowledgeBasesService({ db, blobs, vectors, embedders, jobs, log }: KnowledgeBasesServiceDeps) {
+  const repo = createKnowledgeBasesRepository(db);
+  const documents = createDocumentsRepository(db);
+
+  function checkEmbedder(spec: EmbedderSpec): void {
+    const problem = embedders.problem(spec);
+    if (problem) throw new InputError({ code: 'unknown_embedder', message: `body.embedder: ${problem}` });
+  }
+
+  async function get(id: string): Promise<KnowledgeBase> {
+    const kb = await repo.get(id);
+    if (!kb) throw new NotFoundError({ code: 'knowledge_base_not_found', message: `knowledge base ${id} does not exist` });
+    return kb;
+  }
+
+  const nameTaken = (name: string) =>
+    new ConflictError({ code: 'knowledge_base_exists', message: `a knowledge base named "${name}" already exists` });
+
+  return {
+    get,
+    list: () => repo.list(),
+    embedders: () => ({ data: embedders.list(), default: embedders.defaultSpec }),
+
+    async create(body: CreateKnowledgeBase, identity: Identity | null): Promise<KnowledgeBase> {
+      const embedder = body.embedder ?? embedders.defaultSpec;
+      checkEmbedder(embedder);
+      if (await repo.findByName(body.name)) throw nameTaken(body.name);
+      const id = newId('kb');
+      const vectorCollection = collectionName(id, 1);
+      await vectors.ensureCollection(vectorCollection, { dimension: embedder.dimension });
+      try {
+        return await repo.insert({
+          id,
+          name: body.name,
+          description: body.description,
+          chunking: body.chunking ?? chunkingSettings.parse({}),
+          embedder,
+          vectorCollection,
+          createdBy: identity?.userId ?? null,
+        });
+      } catch (error) {
+        await vectors.dropCollection(vectorCollection).catch(() => undefined);
+        if (isUniqueViolation(error)) throw nameTaken(body.name);
+        throw error;
+      }
+    },
+
+    /**
+     * New chunking or embedder settings bump the revision, which makes every
+     * document indexed before stale; a new embedder also gets a fresh vector
+     * collection (the old vectors mean nothing to it) and the old one is dropped.
+     */
+    async update(id: string, body: UpdateKnowledgeBase): Promise<KnowledgeBase> {
+      if (body.embedder) checkEmbedder(body.embedder);
+      let dropped: string | null = null;
+      let created: { name: string; dimension: number } | null = null;
+      try {
+        const updated = await db.transaction(async (tx) => {
+          const txRepo = createKnowledgeBasesRepository(tx);
+          const kb = await txRepo.getForUpdate(id);
+          if (!kb) throw new NotFoundError({ code: 'knowledge_base_not_found', message: `knowledge base ${id} does not exist` });
+          const chunkingChanged = body.chunking !== undefined && !isDeepStrictEqual(body.chunking, kb.chunking);
+          const embedderChanged = body.embedder !== undefined && !isDeepStrictEqual(body.embedder, kb.embedder);
+          if (body.name && body.name.toLowerCase() !== kb.name.toLowerCase()) {
+            const other = await txRepo.findByName(body.name);
+            if (other && other.id !== id) throw nameTaken(body.name);
+          }
+          let vectorCollection: string | undefined;
+          if (embedderChanged) {
+            vectorCollection = collectionName(id, kb.settingsRevision + 1);
+            created = { name: vectorCollection, dimension: body.embedder!.dimension };
+            dropped = kb.vectorCollection;
+          }
+          return txRepo.update(id, {
+            name: body.name,
+            description: body.description,
+            chunking: chunkingChanged ? body.chunking : undefined,
+            embedder: embedderChanged ? body.embedder : undefined,
+            vectorCollection,
+            bumpRevision: chunkingChanged || embedderChanged,
+          });
+        });
+        if (created) {
+          const { name, dimension } = created as { name: string; dimension: number };
+          await vectors.ensureCollection(name, { dimension });
+        }
+        if (dropped) await vectors.dropCollection(dropped);
+        return (await repo.get(id)) ?? updated!;
+      } catch (error) {
+        if (isUniqueViolation(error)) throw nameTaken(body.name ?? '');
+        throw error;
+      }
+    },
+
+    /** Cancels its work, then removes its documents, chunks, vectors and files. */
+    async delete(id: string): Promise<void> {
+      const kb = await get(id);
+      for (const doc of await documents.listAll(id)) {
+        if (isFinal(doc.status)) continue;
+        await documents.finish(doc.id, 'cancelled', { code: 'deleted', message: 'the knowledge base was deleted' });
+        if (doc.jobId) await jobs.cancel(doc.jobId).catch((err) => log.warn({ err, documentId: doc.id }, 'could not cancel a job'));
+      }
+      await repo.delete(id);
+      await vectors.dropCollection(kb.vectorCollection);
+      await blobs.deletePrefix(id);
+    },
+
+    /** Queues the stale and failed documents again (or every one, or those named). */
+    async reindex(id: string, body: ReindexRequest): Promise<ReindexResult> {
+      await get(id);
+      const result: ReindexResult = { queued: [], skipped: [] };
+      const candidates = await documents.listToReindex(id, { all: body.all, documentIds: body.documentIds });
+      if (body.documentIds) {
+        const found = new Set(candidates.map((d) => d.id));
+        const missing = body.documentIds.filter((d) => !found.has(d));
+        if (missing.length) {
+          throw new NotFoundError({ code: 'document_not_found', message: `not in knowledge base ${id}: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}` });
+        }
+      }
+      for (const doc of candidates) {
+        if (!(await documents.requeue(doc.id))) {
+          result.skipped.push(doc.id);
+          continue;
+        }
+        await documents.setJob(doc.id, await jobs.enqueue(doc.id));
+        result.queued.push(doc.id);
+      }
+      return result;
+    },
+  };
+}

@@ -1,0 +1,217 @@
+import { newId, type Logger } from '@llmp/core';
+import type { Db } from '@llmp/db';
+import { JobAbortedError, PermanentJobError, type JobContext } from '@llmp/queue';
+import type { BlobStore } from '../blob-store/blob-store';
+import type { StoredChunk } from '../chunking/chunk';
+import { chunkDocument, embeddingText } from '../chunking/chunker';
+import type { Document, DocumentError, PipelineStage } from '../documents/document';
+import { createChunksRepository } from '../documents/chunks.repository';
+import { createDocumentsRepository, type RunUpdate } from '../documents/documents.repository';
+import type { EmbedderCatalog } from '../embedding/embedder-catalog';
+import { EmbedderError } from '../embedding/embedder';
+import { createKnowledgeBasesRepository } from '../knowledge-bases/knowledge-bases.repository';
+import { parseDocument } from '../parsing/parse-document';
+import { DocumentParseError } from '../parsing/parse-error';
+import { VectorStoreUnavailableError, type VectorStore } from '../vector-store/vector-store';
+import type { DocumentJobData, DocumentJobs } from './document-jobs';
+
+export interface DocumentPipelineDeps {
+  db: Db;
+  blobs: BlobStore;
+  vectors: VectorStore;
+  embedders: EmbedderCatalog;
+  jobs: DocumentJobs;
+  log: Logger;
+  /** Texts per embedder call; progress is written and cancels are noticed between calls (default 64). */
+  embedBatchSize?: number;
+  /** Longest a parser may run before the file is declared unreadable (default 120 000). */
+  parseTimeoutMs?: number;
+}
+
+/** The run no longer owns the document: it was cancelled, deleted, or another run took it over. */
+class LostDocumentError extends Error {
+  constructor() {
+    super('the document is no longer owned by this run');
+    this.name = 'LostDocumentError';
+  }
+}
+
+/** A failure that retrying cannot fix, with the reason to show. */
+class PermanentFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PermanentFailure';
+  }
+}
+
+interface Failure extends DocumentError {
+  permanent: boolean;
+}
+
+function classify(error: unknown, stage: PipelineStage | undefined): Failure {
+  const message = (error as Error)?.message ?? String(error);
+  if (error instanceof DocumentParseError) return { code: error.code, message, stage, permanent: true };
+  if (error instanceof PermanentFailure) return { code: error.code, message, stage, permanent: true };
+  if (error instanceof EmbedderError) return { code: error.permanent ? 'embedding_failed' : 'embedding_unavailable', message, stage, permanent: error.permanent };
+  if (error instanceof VectorStoreUnavailableError) return { code: 'vector_store_unavailable', message, stage, permanent: false };
+  if ((error as NodeJS.ErrnoException)?.code === 'ENOENT') {
+    return { code: 'file_missing', message: 'the uploaded file is missing from the blob store; upload it again', stage, permanent: true };
+  }
+  return { code: 'internal', message: `unexpected error: ${message}`, stage, permanent: false };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(onTimeout()), ms)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+const PROGRESS = { parsing: 0.02, chunking: 0.1, embedding: 0.15, indexing: 0.92 } as const;
+/** Progress is written at most this often while embedding. */
+const PROGRESS_EVERY_MS = 500;
+
+/**
+ * One document through queued → parsing → chunking → embedding → indexing →
+ * ready. Each run owns the document through `run_id`: whatever a cancelled,
+ * superseded or presumed-dead run writes later is dropped. Chunks and
+ * vectors are written in the one indexing transaction (pgvector), or after
+ * clearing the document's earlier vectors (Milvus), so a killed worker
+ * leaves nothing half-indexed and its retry starts clean.
+ */
+export function createDocumentPipeline(deps: DocumentPipelineDeps) {
+  const { db, blobs, vectors, embedders, jobs, log, embedBatchSize = 64, parseTimeoutMs = 120_000 } = deps;
+  const documents = createDocumentsRepository(db);
+  const knowledgeBases = createKnowledgeBasesRepository(db);
+
+  async function handle(job: JobContext<DocumentJobData>): Promise<Record<string, unknown>> {
+    const { id: jobId, data, attempt, signal } = job;
+    const documentId = data.documentId;
+    const runId = newId('run');
+    const claimed = await documents.claim(documentId, jobId, runId);
+    if (!claimed) return { skipped: 'the document is gone, finished, or belongs to another job' };
+    const kb = await knowledgeBases.get(claimed.knowledgeBaseId);
+    if (!kb) return { skipped: 'the knowledge base is gone' };
+    const runLog = log.child({ documentId, jobId, attempt });
+
+    const stages: Document['stages'] = { queued: claimed.stages.queued };
+    let stage: PipelineStage | undefined;
+    let stageStarted = 0;
+    const write = async (update: RunUpdate) => {
+      if (!(await documents.updateRun(documentId, runId, update))) throw new LostDocumentError();
+    };
+    const begin = async (next: PipelineStage, update: RunUpdate = {}) => {
+      signal.throwIfAborted();
+      finish();
+      stage = next;
+      stageStarted = performance.now();
+      stages[next] = { startedAt: new Date().toISOString() };
+      await write({ status: next, progress: PROGRESS[next], stages, ...update });
+    };
+    const finish = () => {
+      if (!stage) return;
+      stages[stage] = { ...stages[stage]!, finishedAt: new Date().toISOString(), ms: Math.round(performance.now() - stageStarted) };
+    };
+
+    try {
+      await begin('parsing', { error: null });
+      const bytes = await blobs.read(claimed.blobKey);
+      const parsed = await withTimeout(
+        parseDocument(bytes, claimed.type, { signal }),
+        parseTimeoutMs,
+        () => new DocumentParseError('parse_timeout', `parsing took longer than ${Math.round(parseTimeoutMs / 1000)} s; the file is probably malformed`),
+      );
+      const warnings = [...new Set([...claimed.warnings, ...parsed.warnings])];
+
+      await begin('chunking', {
+        title: parsed.title ?? claimed.title,
+        warnings,
+        pageCount: parsed.pageCount,
+        sectionCount: parsed.blocks.filter((b) => b.kind === 'heading').length,
+        charCount: parsed.text.length,
+      });
+      const chunks = chunkDocument(parsed, kb.chunking);
+      if (!chunks.length) throw new DocumentParseError('no_text', 'no text could be extracted from the file');
+      const tokenCount = chunks.reduce((n, c) => n + c.tokenCount, 0);
+
+      await begin('embedding', { chunkCount: chunks.length, tokenCount });
+      let embedder;
+      try {
+        embedder = embedders.resolve(kb.embedder);
+      } catch (error) {
+        throw new PermanentFailure('embedder_unavailable', (error as Error).message);
+      }
+      const embeddings: number[][] = [];
+      let lastWrite = performance.now();
+      for (let i = 0; i < chunks.length; i += embedBatchSize) {
+        signal.throwIfAborted();
+        const batch = chunks.slice(i, i + embedBatchSize);
+        embeddings.push(...(await embedder.embed(batch.map(embeddingText), { signal })));
+        if (performance.now() - lastWrite > PROGRESS_EVERY_MS) {
+          lastWrite = performance.now();
+          await write({ progress: PROGRESS.embedding + (PROGRESS.indexing - PROGRESS.embedding) * (embeddings.length / chunks.length) });
+        }
+      }
+
+      await begin('indexing');
+      const stored: StoredChunk[] = chunks.map((c) => ({ ...c, id: newId('chk'), documentId, knowledgeBaseId: kb.id }));
+      await db.transaction(async (tx) => {
+        const txDocuments = createDocumentsRepository(tx);
+        if (!(await txDocuments.lockOwned(documentId, runId))) throw new LostDocumentError();
+        signal.throwIfAborted();
+        const store = vectors.inTransaction?.(tx) ?? vectors;
+        // Normally there already; checked only once the document is known to still exist.
+        await store.ensureCollection(kb.vectorCollection, { dimension: kb.embedder.dimension });
+        await store.deleteDocuments(kb.vectorCollection, [documentId]);
+        await createChunksRepository(tx).replace(documentId, stored);
+        await store.upsert(
+          kb.vectorCollection,
+          stored.map((c, i) => ({ id: c.id, documentId, vector: embeddings[i] })),
+        );
+        finish();
+        stages.ready = { at: new Date().toISOString() };
+        await txDocuments.updateRun(documentId, runId, {
+          status: 'ready',
+          progress: 1,
+          stages,
+          error: null,
+          indexedRevision: kb.settingsRevision,
+          release: true,
+        });
+      });
+      runLog.info({ chunks: stored.length, tokens: tokenCount }, 'document ready');
+      return { chunks: stored.length, tokens: tokenCount };
+    } catch (error) {
+      if (error instanceof LostDocumentError) return { skipped: 'the document was cancelled, deleted or taken over while it ran' };
+      if (signal.aborted) {
+        const reason = signal.reason;
+        if (reason instanceof JobAbortedError && reason.reason === 'stopping') {
+          await documents
+            .updateRun(documentId, runId, {
+              status: 'queued',
+              error: { code: 'interrupted', message: 'the worker stopped; processing resumes on the next attempt', stage, retrying: true },
+              release: true,
+            })
+            .catch(() => undefined);
+        }
+        throw reason;
+      }
+      const failure = classify(error, stage);
+      const { permanent, ...reason } = failure;
+      const lastAttempt = attempt > jobs.retryLimit;
+      if (permanent || lastAttempt) {
+        const message = permanent ? reason.message : `${reason.message} (gave up after ${attempt} attempts)`;
+        await documents.updateRun(documentId, runId, { status: 'failed', error: { ...reason, message }, release: true }).catch(() => undefined);
+        runLog.warn({ code: reason.code, stage }, `document failed: ${message}`);
+        throw new PermanentJobError(message, { cause: error });
+      }
+      await documents.updateRun(documentId, runId, { status: 'queued', error: { ...reason, retrying: true }, release: true }).catch(() => undefined);
+      runLog.warn({ code: reason.code, stage, err: error }, 'document failed; it will be retried');
+      throw error;
+    }
+  }
+
+  return { handle };
+}

@@ -1,0 +1,17 @@
+import { route, type RouteSpec } from '@llmp/http';
+import { searchBody } from './search';
+import type { SearchService } from './search.service';
+
+export function searchRoutes(search: SearchService): RouteSpec[] {
+  return [
+    route({
+      method: 'post',
+      path: '/api/ingestion/search',
+      tag: 'ingestion',
+      summary: 'Search knowledge bases: hybrid (vector + full text, reciprocal rank fusion), or either half alone; hits carry citations',
+      access: 'user',
+      body: searchBody,
+      handle: ({ body }) => search.search(body),
+    }),
+  ];
+}

@@ -1,0 +1,106 @@
+import type { Db } from '@llmp/db';
+import { NotFoundError } from '@llmp/http';
+import type { EmbedderCatalog } from '../embedding/embedder-catalog';
+import type { KnowledgeBase } from '../knowledge-bases/knowledge-base';
+import { createKnowledgeBasesRepository } from '../knowledge-bases/knowledge-bases.repository';
+import type { VectorMatch, VectorStore } from '../vector-store/vector-store';
+import { reciprocalRankFusion, type SearchHit, type SearchRequest, type SearchResponse } from './search';
+import { createSearchRepository, hasFilters } from './search.repository';
+
+export interface SearchServiceDeps {
+  db: Db;
+  vectors: VectorStore;
+  embedders: EmbedderCatalog;
+}
+
+/** Filters naming more documents than this are applied after the vector search instead of inside it. */
+const MAX_PREFILTER_DOCUMENTS = 2000;
+
+export type SearchService = ReturnType<typeof createSearchService>;
+
+/**
+ * Hybrid retrieval: vector similarity in each knowledge base's collection
+ * and Postgres full-text rank over the chunks, fused by reciprocal rank.
+ * Each half can run alone. Hits are checked against the chunks table, so
+ * vectors of deleted or half-written documents never surface.
+ */
+export function createSearchService({ db, vectors, embedders }: SearchServiceDeps) {
+  const knowledgeBases = createKnowledgeBasesRepository(db);
+  const repo = createSearchRepository(db);
+
+  async function vectorHalf(kbs: KnowledgeBase[], request: SearchRequest, allowed: Map<string, string[]> | null, limit: number): Promise<VectorMatch[]> {
+    const queryVectors = new Map<string, number[]>();
+    const matches: VectorMatch[] = [];
+    for (const kb of kbs) {
+      const documentIds = allowed?.get(kb.id);
+      if (documentIds && !documentIds.length) continue;
+      const key = `${kb.embedder.name}/${kb.embedder.dimension}`;
+      if (!queryVectors.has(key)) {
+        const [vector] = await embedders.resolve(kb.embedder).embed([request.query]);
+        queryVectors.set(key, vector);
+      }
+      matches.push(...(await vectors.search(kb.vectorCollection, queryVectors.get(key)!, { topK: limit, documentIds })));
+    }
+    return matches.sort((a, b) => b.score - a.score).slice(0, limit);
+  }
+
+  return {
+    async search(request: SearchRequest): Promise<SearchResponse> {
+      const started = performance.now();
+      const kbs: KnowledgeBase[] = [];
+      for (const id of [...new Set(request.knowledgeBaseIds)]) {
+        const kb = await knowledgeBases.get(id);
+        if (!kb) throw new NotFoundError({ code: 'knowledge_base_not_found', message: `knowledge base ${id} does not exist` });
+        kbs.push(kb);
+      }
+      const kbIds = kbs.map((kb) => kb.id);
+      const { topK, mode, filters } = request;
+      // Room for hits that the filters or a missing chunk remove afterwards.
+      const limit = Math.max(topK * 4, 20);
+      const allowed = hasFilters(filters) ? await repo.allowedDocuments(kbIds, filters, MAX_PREFILTER_DOCUMENTS) : null;
+
+      const vectorHits = mode === 'fulltext' ? [] : await vectorHalf(kbs, request, allowed, limit);
+      const tsquery = mode === 'vector' ? null : await repo.tsquery(request.query);
+      const textHits = tsquery ? await repo.fulltext(tsquery, kbIds, filters, limit) : [];
+
+      const vectorRank = new Map(vectorHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));
+      const textRank = new Map(textHits.map((h, i) => [h.id, { rank: i + 1, score: h.rank }]));
+      let ordered: Array<[string, number]>;
+      if (mode === 'vector') ordered = vectorHits.map((h) => [h.id, h.score]);
+      else if (mode === 'fulltext') ordered = textHits.map((h) => [h.id, h.rank]);
+      else {
+        const fused = reciprocalRankFusion([vectorHits.map((h) => h.id), textHits.map((h) => h.id)]);
+        ordered = [...fused.entries()].sort((a, b) => b[1] - a[1]);
+      }
+
+      const chunks = await repo.hydrate(ordered.map(([id]) => id), kbIds, filters);
+      const results: SearchHit[] = [];
+      for (const [id, score] of ordered) {
+        const chunk = chunks.get(id);
+        if (!chunk) continue;
+        const rounded = Math.round(score * 1e6) / 1e6;
+        results.push({
+          chunkId: id,
+          text: chunk.text,
+          score: rounded,
+          citation: {
+            documentId: chunk.document_id,
+            knowledgeBaseId: chunk.knowledge_base_id,
+            title: chunk.title,
+            filename: chunk.filename,
+            page: chunk.page_start,
+            pageEnd: chunk.page_end,
+            heading: chunk.heading_path.length ? chunk.heading_path[chunk.heading_path.length - 1] : null,
+            headingPath: chunk.heading_path,
+            startOffset: chunk.start_offset,
+            endOffset: chunk.end_offset,
+            score: rounded,
+          },
+          ranks: { vector: vectorRank.get(id)?.rank ?? null, fulltext: textRank.get(id)?.rank ?? null },
+        });
+        if (results.length === topK) break;
+      }
+      return { query: request.query, mode, results, tookMs: Math.round((performance.now() - started) * 10) / 10 };
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import { aDocx } from '../testing/docx-writer';
+import { startHarness, type Harness } from '../testing/ingestion-harness';
+import { aPdf } from '../testing/pdf-writer';
+import { prose } from '../testing/text-generator';
+import { reciprocalRankFusion } from './search';
+
+interface Hit {
+  chunkId: string;
+  text: string;
+  score: number;
+  citation: { documentId: string; title: string; filename: string; page: number | null; heading: string | null; headingPath: string[]; startOffset: number; endOffset: number; score: number };
+  ranks: { vector: number | null; fulltext: number | null };
+}
+
+describe('reciprocalRankFusion', () => {
+  it('rewards agreement between rankings and keeps items found by only one', () => {
+    const fused = reciprocalRankFusion([['a', 'b', 'c'], ['b', 'd']]);
+    expect([...fused.entries()].sort((x, y) => y[1] - x[1]).map(([id]) => id)).toEqual(['b', 'a', 'd', 'c']);
+    expect(fused.get('b')).toBeCloseTo(1 / 62 + 1 / 61);
+  });
+});
+
+describe('search', () => {
+  let h: Harness;
+  let kbId: string;
+  let otherKbId: string;
+  const ids: Record<string, string> = {};
+
+  async function upload(kb: string, filename: string, content: Buffer | string, metadata?: object) {
+    const req = h.as('user').post(`/api/ingestion/knowledge-bases/${kb}/documents`);
+    if (metadata) req.field('metadata', JSON.stringify(metadata));
+    const res = await req.attach('file', Buffer.isBuffer(content) ? content : Buffer.from(content), { filename }).expect(201);
+    const doc = await h.waitForDocument(res.body.documents[0].id);
+    expect(doc.status).toBe('ready');
+    return doc.id;
+  }
+
+  const search = (body: object) => h.as('user').post('/api/ingestion/search').send(body);
+
+  beforeAll(async () => {
+    h = await startHarness();
+    kbId = (await h.as('manager').post('/api/ingestion/knowledge-bases').send({ name: 'Company' }).expect(201)).body.id;
+    otherKbId = (await h.as('manager').post('/api/ingestion/knowledge-bases').send({ name: 'Other' }).expect(201)).body.id;
+    ids.pdf = await upload(
+      kbId,
+      'pump.pdf',
+      aPdf({
+        title: 'Pump manual',
+        pages: [
+          [{ text: 'Installation', size: 20 }, ...prose({ paragraphs: 3, seed: 3 })],
+          [{ text: 'Maintenance', size: 20 }, 'Replace the impeller seals every 2000 operating hours.', 'Use only genuine spare parts.'],
+        ],
+      }),
+      { team: 'plant' },
+    );
+    ids.docx = await upload(
+      kbId,
+      'onboarding.docx',
+      aDocx({ title: 'Onboarding', paragraphs: [{ heading: 1, text: 'Equipment' }, 'Laptops are handed out by the IT desk on Tuesdays.', { heading: 1, text: 'Badges' }, 'Reception prints badges.'] }),
+      { team: 'hr' },
+    );
+    ids.html = await upload(
+      kbId,
+      'travel.html',
+      '<html><head><title>Travel policy</title></head><body><h1>Travel policy</h1><h2>Hotels</h2><p>The nightly hotel cap is 180 euros, booked through the portal.</p><h2>Trains</h2><p>First class is allowed for journeys over four hours.</p></body></html>',
+      { team: 'hr' },
+    );
+    ids.md = await upload(kbId, 'ops.md', `# Operations\n\n## Backups\n\nNightly database backups run at 02:00 and are kept for 35 days.\n\n## Noise\n\n${prose({ paragraphs: 6, seed: 9 }).join('\n\n')}\n`);
+    ids.other = await upload(otherKbId, 'other.txt', 'Backups of the other team are kept for 7 days only.');
+  });
+  afterAll(() => h.close());
+
+  it.each([
+    ['How often should the impeller seals be replaced?', 'pdf', { page: 2, heading: 'Maintenance' }],
+    ['When does IT hand out laptops?', 'docx', { page: null, heading: 'Equipment' }],
+    ['What is the maximum hotel price per night?', 'html', { page: null, heading: 'Hotels' }],
+    ['how long are database backups kept', 'md', { page: null, heading: 'Backups' }],
+  ])('answers "%s" from the %s with a correct citation in its first two hits', async (query, source, where) => {
+    const res = await search({ query, knowledgeBaseIds: [kbId], topK: 5 }).expect(200);
+    const hits: Hit[] = res.body.results;
+    const index = hits.findIndex((hit) => hit.citation.documentId === ids[source]);
+    expect(index).toBeGreaterThanOrEqual(0);
+    expect(index).toBeLessThanOrEqual(1);
+    const hit = hits[index];
+    expect(hit.citation).toMatchObject({ ...where, documentId: ids[source], score: hit.score });
+    const doc = (await h.as('user').get(`/api/ingestion/documents/${ids[source]}/chunks`).expect(200)).body.data.find((c: { id: string }) => c.id === hit.chunkId);
+    expect([hit.citation.startOffset, hit.citation.endOffset]).toEqual([doc.start, doc.end]);
+  });
+
+  it('runs each half alone, and hybrid ranks what both halves agree on', async () => {
+    const body = { query: 'impeller seals replacement hours', knowledgeBaseIds: [kbId], topK: 3 };
+    const vector = (await search({ ...body, mode: 'vector' }).expect(200)).body;
+    const fulltext = (await search({ ...body, mode: 'fulltext' }).expect(200)).body;
+    const hybrid = (await search({ ...body, mode: 'hybrid' }).expect(200)).body;
+    expect(vector.results[0].ranks).toEqual({ vector: 1, fulltext: null });
+    expect(fulltext.results[0].ranks).toEqual({ vector: null, fulltext: 1 });
+    expect(vector.results[0].score).toBeLessThanOrEqual(1);
+    expect(hybrid.results[0].citation.documentId).toBe(ids.pdf);
+    expect(hybrid.results[0].ranks.vector).not.toBeNull();
+    expect(hybrid.results[0].ranks.fulltext).not.toBeNull();
+    expect(hybrid.results[0].score).toBeCloseTo(1 / (60 + hybrid.results[0].ranks.vector) + 1 / (60 + hybrid.results[0].ranks.fulltext), 5);
+  });
+
+  it('searches only the knowledge bases named, and several at once', async () => {
+    const one = (await search({ query: 'backups kept days', knowledgeBaseIds: [otherKbId] }).expect(200)).body.results;
+    expect(one.map((r: Hit) => r.citation.documentId)).toEqual([ids.other]);
+    const both = (await search({ query: 'backups kept days', knowledgeBaseIds: [kbId, otherKbId], topK: 10 }).expect(200)).body.results;
+    expect(both.map((r: Hit) => r.citation.documentId)).toEqual(expect.arrayContaining([ids.md, ids.other]));
+  });
+
+  it('filters by document, type and metadata', async () => {
+    const query = { query: 'policy laptops hotel seals', knowledgeBaseIds: [kbId], topK: 10 };
+    const byMeta = (await search({ ...query, filters: { metadata: { team: 'hr' } } }).expect(200)).body.results as Hit[];
+    expect(byMeta.length).toBeGreaterThan(0);
+    expect(new Set(byMeta.map((r) => r.citation.documentId))).toEqual(new Set([ids.docx, ids.html]));
+    const byType = (await search({ ...query, filters: { types: ['pdf'] } }).expect(200)).body.results as Hit[];
+    expect(new Set(byType.map((r) => r.citation.documentId))).toEqual(new Set([ids.pdf]));
+    const byDoc = (await search({ ...query, mode: 'vector', filters: { documentIds: [ids.html] } }).expect(200)).body.results as Hit[];
+    expect(new Set(byDoc.map((r) => r.citation.documentId))).toEqual(new Set([ids.html]));
+  });
+
+  it('never returns a vector whose chunk does not exist', async () => {
+    const kb = (await h.as('user').get(`/api/ingestion/knowledge-bases/${kbId}`).expect(200)).body;
+    const [target] = (await search({ query: 'impeller seals', knowledgeBaseIds: [kbId], mode: 'vector', topK: 1 }).expect(200)).body.results as Hit[];
+    const { rows } = await h.db.query<{ embedding: string }>(`select embedding::text from ingestion.vectors_${kb.vectorCollection} where id = $1`, [target.chunkId]);
+    await h.vectors.upsert(kb.vectorCollection, [{ id: 'chk_orphan', documentId: 'doc_orphan', vector: JSON.parse(rows[0].embedding) }]);
+    const results = (await search({ query: 'impeller seals', knowledgeBaseIds: [kbId], mode: 'vector', topK: 5 }).expect(200)).body.results as Hit[];
+    expect(results.map((r) => r.chunkId)).not.toContain('chk_orphan');
+    expect(results[0].chunkId).toBe(target.chunkId);
+  });
+
+  it('explains bad requests and unknown knowledge bases', async () => {
+    const bad = await search({ query: '', knowledgeBaseIds: [], mode: 'semantic' }).expect(400);
+    expect(bad.body.error.message).toMatch(/body\.query: must not be empty/);
+    expect(bad.body.error.message).toMatch(/body\.knowledgeBaseIds: name at least one knowledge base/);
+    expect(bad.body.error.message).toMatch(/body\.mode/);
+    const missing = await search({ query: 'x', knowledgeBaseIds: ['kb_nope'] }).expect(404);
+    expect(missing.body.error).toMatchObject({ code: 'knowledge_base_not_found', message: 'knowledge base kb_nope does not exist' });
+  });
+
+  it('still answers with the vector half when the query has only stop words', async () => {
+    const res = await search({ query: 'the of and', knowledgeBaseIds: [kbId] }).expect(200);
+    expect(res.body.results.every((r: Hit) => r.ranks.fulltext === null)).toBe(true);
+  });
+});
