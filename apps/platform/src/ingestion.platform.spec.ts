@@ -2,33 +2,11 @@ import request from 'supertest';
 import { createLogger, sleep } from '@llmp/core';
 import { TEST_PASSWORD_COST } from '@llmp/auth/testing';
 import { demoDocuments } from '@llmp/ingestion';
+import { aPdf } from '@llmp/ingestion/testing';
 import { startPlatform, type Platform } from './platform';
 
 const log = createLogger({ name: 'test', level: 'silent' });
 const MB = 1024 * 1024;
-
-/** A small, real PDF: one text line per page. */
-function aPdf(pages: string[]): Buffer {
-  const objects = ['<< /Type /Catalog /Pages 2 0 R >>', '', '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'];
-  const kids: number[] = [];
-  for (const text of pages) {
-    const ops = `BT /F1 12 Tf 72 720 Td (${text}) Tj ET`;
-    objects.push(`<< /Length ${ops.length} >>\nstream\n${ops}\nendstream`);
-    objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents ${objects.length} 0 R >>`);
-    kids.push(objects.length);
-  }
-  objects[1] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${kids.length} >>`;
-  let out = '%PDF-1.4\n';
-  const offsets = objects.map((body, i) => {
-    const at = out.length;
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
-    return at;
-  });
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
-}
 
 describe('document ingestion in the embedded platform', () => {
   let platform: Platform;
@@ -75,7 +53,7 @@ describe('document ingestion in the embedded platform', () => {
     const res = await request(platform.url)
       .post(`/api/ingestion/knowledge-bases/${kb.id}/documents`)
       .set(auth)
-      .attach('file', aPdf(['The warehouse opens at six.', 'Forklift licences are renewed every three years.']), { filename: 'warehouse.pdf' })
+      .attach('file', aPdf({ pages: [['The warehouse opens at six.'], ['Forklift licences are renewed every three years.']] }), { filename: 'warehouse.pdf' })
       .expect(201);
     const doc = await ready(res.body.documents[0].id);
     expect(doc).toMatchObject({ status: 'ready', type: 'pdf', counts: { pages: 2 } });

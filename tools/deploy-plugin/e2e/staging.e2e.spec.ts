@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+// The e2e suite uploads the product's own test documents (real PDF and DOCX built in memory).
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { aDocx, aPdf } from '@llmp/ingestion/testing';
 import { docker, http, leftovers, nx, root, run, stageFiles } from './helpers';
 
 /**
@@ -74,6 +77,71 @@ describe('staging', () => {
     }
   });
 
+  interface Answer {
+    id: string;
+    status: string;
+    documents: Array<{ id: string }>;
+    results: Array<{ citation: Record<string, unknown> }>;
+  }
+
+  it('ingests a real PDF, DOCX, HTML page and Markdown file through nginx and finds each by search', async () => {
+    const { state, credentials } = stageFiles(ENV);
+    const base = `http://127.0.0.1:${state.port}`;
+    const login = await http(state.port, '/api/auth/login', { auth: credentials.basicAuth, body: { username: 'user', password: credentials.users.user } });
+    // Behind nginx, Authorization carries basic auth; the platform token travels as X-API-Key.
+    const headers = {
+      authorization: `Basic ${Buffer.from(`${credentials.basicAuth.user}:${credentials.basicAuth.password}`).toString('base64')}`,
+      'x-api-key': login.json().token,
+    };
+    const call = async <T = Answer>(path: string, init: { method?: string; body?: unknown; form?: FormData } = {}) => {
+      const res = await fetch(base + path, {
+        method: init.method ?? (init.body || init.form ? 'POST' : 'GET'),
+        headers: init.body ? { ...headers, 'content-type': 'application/json' } : headers,
+        body: init.form ?? (init.body ? JSON.stringify(init.body) : undefined),
+        signal: AbortSignal.timeout(30_000),
+      });
+      return { status: res.status, json: (await res.json()) as T };
+    };
+
+    const kb = await call('/api/ingestion/knowledge-bases', { body: { name: `e2e ${suffix}` } });
+    expect(kb.status).toBe(201);
+    const form = new FormData();
+    const files: Array<[string, Buffer | string]> = [
+      ['handbook.pdf', aPdf({ pages: [['Welcome to the depot.'], ['Forklift licences are renewed every three years.']] })],
+      ['policy.docx', aDocx({ title: 'Travel policy', paragraphs: [{ heading: 1, text: 'Travel' }, 'Rail is preferred for trips under four hours.'] })],
+      ['canteen.html', '<html><body><main><h1>Canteen</h1><h2>Opening hours</h2><p>The canteen serves lunch from noon until two.</p></main><script>x()</script></body></html>'],
+      ['parking.md', '# Parking\n\n## Bicycles\n\nBicycle racks stand behind building C.\n'],
+    ];
+    for (const [name, content] of files) form.append('file', new Blob([content]), name);
+    const upload = await call(`/api/ingestion/knowledge-bases/${kb.json.id}/documents`, { form });
+    expect(upload.status).toBe(201);
+    const ids = upload.json.documents.map((d) => d.id);
+    expect(ids).toHaveLength(4);
+
+    const deadline = Date.now() + 120_000;
+    const final = new Map<string, Answer>();
+    while (final.size < ids.length && Date.now() < deadline) {
+      for (const id of ids.filter((i) => !final.has(i))) {
+        const doc = (await call(`/api/ingestion/documents/${id}`)).json;
+        if (['ready', 'failed', 'cancelled'].includes(doc.status)) final.set(id, doc);
+      }
+      if (final.size < ids.length) await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect([...final.values()].map((d) => d.status)).toEqual(['ready', 'ready', 'ready', 'ready']);
+
+    for (const [query, filename, where] of [
+      ['when are forklift licences renewed', 'handbook.pdf', { page: 2 }],
+      ['is rail preferred for short trips', 'policy.docx', { heading: 'Travel' }],
+      ['canteen lunch opening hours', 'canteen.html', { heading: 'Opening hours' }],
+      ['where are the bicycle racks', 'parking.md', { heading: 'Bicycles' }],
+    ] as const) {
+      const res = await call('/api/ingestion/search', { body: { query, knowledgeBaseIds: [kb.json.id], topK: 5 } });
+      expect(res.status).toBe(200);
+      const top2 = res.json.results.slice(0, 2).map((r) => r.citation);
+      expect(top2).toEqual(expect.arrayContaining([expect.objectContaining({ filename, ...where })]));
+    }
+  });
+
   it('never writes credentials into the log or the summaries', () => {
     const { credentials, log } = stageFiles(ENV);
     const artifacts = [log, JSON.stringify(stageFiles(ENV).summary), run('cat', [`dist/deploy/${ENV}/summary.md`]).output];
@@ -85,7 +153,7 @@ describe('staging', () => {
   it('seeds idempotently: a second run changes nothing', () => {
     const r = nx(['run', 'deploy:seed', `--env=${ENV}`]);
     expectOk(r);
-    expect(r.output).toMatch(/created nothing; unchanged admin, manager, user/);
+    expect(r.output).toMatch(/created nothing; unchanged admin, manager, user, demo knowledge base/);
   });
 
   it.each([

@@ -71,8 +71,9 @@ export interface SeedResult {
 }
 
 /**
- * Demo data through the public API (behind nginx): the bootstrap admin logs in and creates the
- * manager and user accounts. Idempotent: an existing username (409) is left as it is.
+ * Demo data through the public API (behind nginx): the bootstrap admin logs in, creates the
+ * manager and user accounts and loads the demo knowledge base. Idempotent: an existing username
+ * (409) and an already loaded knowledge base (200) are left as they are.
  */
 export async function seed(target: EdgeTarget, credentials: Credentials, adminPassword = credentials.users.admin): Promise<SeedResult> {
   let token: string;
@@ -89,8 +90,14 @@ export async function seed(target: EdgeTarget, credentials: Credentials, adminPa
     else if (res.status === 409) result.unchanged.push(username);
     else throw new Error(`POST /api/users (${username}) answered ${res.status}: ${res.text.slice(0, 300)}`);
   }
+  const demo = await edgeFetch(target, { method: 'POST', path: '/api/ingestion/demo', token });
+  if (demo.status === 201) result.created.push(DEMO_KNOWLEDGE_BASE);
+  else if (demo.status === 200) result.unchanged.push(DEMO_KNOWLEDGE_BASE);
+  else throw new Error(`POST /api/ingestion/demo answered ${demo.status}: ${demo.text.slice(0, 300)}`);
   return result;
 }
+
+export const DEMO_KNOWLEDGE_BASE = 'demo knowledge base';
 
 export interface SmokeCheck {
   name: string;
