@@ -87,7 +87,7 @@ describe('staging', () => {
   it('ingests a real PDF, DOCX, HTML page and Markdown file through nginx and finds each by search', async () => {
     const { state, credentials } = stageFiles(ENV);
     const base = `http://127.0.0.1:${state.port}`;
-    const login = await http(state.port, '/api/auth/login', { auth: credentials.basicAuth, body: { username: 'user', password: credentials.users.user } });
+    const login = await http(state.port, '/api/auth/login', { auth: credentials.basicAuth, body: { username: 'manager', password: credentials.users.manager } });
     // Behind nginx, Authorization carries basic auth; the platform token travels as X-API-Key.
     const headers = {
       authorization: `Basic ${Buffer.from(`${credentials.basicAuth.user}:${credentials.basicAuth.password}`).toString('base64')}`,
