@@ -99,6 +99,9 @@ async function main(): Promise<void> {
       row(`nx affected -t docker-build (${r.service} changed)`, r.affected, `${r.affectedBuilt} image(s) built`),
       row('nx run-many -t docker-build --force', r.full, `${r.fullBuilt} image(s) built`),
       '',
+      `Warm re-stage / raw compose up: ${(warm.seconds / raw).toFixed(2)}× (the re-stage also migrates, checks health through nginx, seeds, smokes and switches traffic)`,
+      `Affected rebuild / full rebuild: ${(r.affected / r.full).toFixed(2)}×`,
+      '',
     ].join('\n');
     console.log(report);
     writeFileSync(join(root, 'dist/bench/deploy.md'), report);
