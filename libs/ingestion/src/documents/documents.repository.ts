@@ -91,21 +91,10 @@ const SELECT = `
 
 const UNFINISHED = `d.status not in ('ready', 'failed', 'cancelled')`;
 
-export interface NewDocument {
-  id: string;
-  knowledgeBaseId: string;
-  title: string;
-  filename: string;
-  type: DocumentType;
-  mediaType: string;
-  declaredType: string | null;
-  sizeBytes: number;
-  contentHash: string;
-  blobKey: string;
-  metadata: Record<string, unknown>;
-  warnings: string[];
-  createdBy: string | null;
-}
+export type NewDocument = Pick<
+  Document,
+  'id' | 'knowledgeBaseId' | 'title' | 'filename' | 'type' | 'mediaType' | 'declaredType' | 'sizeBytes' | 'contentHash' | 'metadata' | 'warnings' | 'createdBy'
+> & { blobKey: string };
 
 /** What a pipeline run may write; every field optional. */
 export interface RunUpdate {
