@@ -152,6 +152,8 @@ describe('the embedded platform', () => {
     it('serves the dashboard page at /', async () => {
       const res = await request(platform.url).get('/').expect(200);
       expect(res.text).toContain('Platform health');
+      expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
     });
   });
 

@@ -34,7 +34,7 @@ export function createDashboardApp({ log, staticDir = defaultStaticDir(), versio
           maxAge: '5m',
           setHeaders: (res) => {
             res.setHeader('x-content-type-options', 'nosniff');
-            res.setHeader('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'");
+            res.setHeader('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'");
           },
         }),
       );

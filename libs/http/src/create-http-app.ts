@@ -7,6 +7,7 @@ import { AppError } from './errors';
 import { checkHealth, type HealthCheck } from './health';
 import { createHttpMetrics, type HttpMetrics } from './metrics';
 import { buildOpenApi } from './openapi';
+import { requestTargetGuard } from './request-target';
 import { toExpressHandler, type RouteSpec } from './routes';
 
 export interface HttpAppOptions {
@@ -79,6 +80,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     }),
   );
   app.use(metrics.middleware);
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    // Browsers must treat every answer as the type it declares (an uploaded HTML file served as JSON stays JSON).
+    res.setHeader('x-content-type-options', 'nosniff');
+    next();
+  });
+  app.use(requestTargetGuard());
 
   app.get('/healthz', async (_req, res) => {
     const report = await checkHealth({ service, version, checks: health, startedAt });

@@ -5,4 +5,5 @@ export * from './health';
 export * from './metrics';
 export * from './openapi';
 export * from './create-http-app';
+export * from './request-target';
 export * from './server';

@@ -11,6 +11,7 @@ export interface Upstream {
   name: string;
   /** Path prefixes this service answers, e.g. `/api/ingestion`. */
   prefixes: string[];
+  /** Where the service listens; only its origin is used. */
   url: string;
 }
 
@@ -25,22 +26,37 @@ export interface ServiceProxyOptions {
 }
 
 // Connection-level headers describe one hop and must not be forwarded (RFC 9110 §7.6.1).
+// `expect` is answered here: Node sends `100 Continue` to the client itself,
+// and the upstream request is not one that waits for it.
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-authenticate',
   'proxy-authorization',
+  'proxy-connection',
   'te',
   'trailer',
   'transfer-encoding',
   'upgrade',
+  'http2-settings',
   'host',
+  'expect',
 ]);
+
+/** Hop-by-hop headers plus those the `Connection` header names for this hop only. */
+function hopByHop(headers: IncomingHttpHeaders): Set<string> {
+  const named = String(headers.connection ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
+  return named.length ? new Set([...HOP_BY_HOP, ...named]) : HOP_BY_HOP;
+}
 
 function forwardedHeaders(req: Request): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
+  const skip = hopByHop(req.headers);
   for (const [name, value] of Object.entries(req.headers as IncomingHttpHeaders)) {
-    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    if (value === undefined || skip.has(name)) continue;
     // Credentials stop at the gateway; services trust only the signed identity.
     if (name === 'authorization' || name === 'cookie' || name === 'x-api-key' || name === IDENTITY_HEADER) continue;
     out[name] = value;
@@ -71,13 +87,13 @@ export function createServiceProxy({
 }: ServiceProxyOptions) {
   const dispatcher = new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 30_000, connections: 128 });
   const ordered = upstreams
-    .flatMap((u) => u.prefixes.map((prefix) => ({ prefix, upstream: u })))
+    .flatMap((u) => u.prefixes.map((prefix) => ({ prefix, upstream: u, origin: new URL(u.url).origin })))
     .sort((a, b) => b.prefix.length - a.prefix.length);
 
   async function handler(req: Request, res: Response, next: NextFunction) {
     const match = ordered.find(({ prefix }) => matches(req.path, prefix));
     if (!match) return next();
-    const { upstream } = match;
+    const { upstream, origin } = match;
     const headers = forwardedHeaders(req);
     const identity = identityOf(req);
     if (identity) headers[IDENTITY_HEADER] = signIdentity(identity, `${req.method} ${req.originalUrl}`, internalSecret);
@@ -87,7 +103,9 @@ export function createServiceProxy({
       if (!res.writableFinished) abort.abort();
     });
     try {
-      const upstreamRes = await undiciRequest(new URL(req.originalUrl, upstream.url), {
+      // The origin is fixed per route and the path is the normalised target the
+      // route matched (see requestTargetGuard); nothing the caller sends can change the host.
+      const upstreamRes = await undiciRequest({ origin, path: req.originalUrl }, {
         method: req.method as 'GET',
         headers,
         body: hasBody ? req : undefined,
@@ -97,8 +115,9 @@ export function createServiceProxy({
         signal: abort.signal,
       });
       res.status(upstreamRes.statusCode);
+      const skip = hopByHop(upstreamRes.headers);
       for (const [name, value] of Object.entries(upstreamRes.headers)) {
-        if (value !== undefined && !HOP_BY_HOP.has(name)) res.setHeader(name, value as string | string[]);
+        if (value !== undefined && !skip.has(name)) res.setHeader(name, value as string | string[]);
       }
       await pipeline(upstreamRes.body, res);
     } catch (error) {
