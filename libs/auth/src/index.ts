@@ -1,5 +1,6 @@
 export * from './password';
 export * from './secrets';
 export * from './internal-auth';
+export * from './replay-cache';
 export * from './migrations';
 export * from './auth.service';
