@@ -4,3 +4,5 @@ export * from './internal-auth';
 export * from './replay-cache';
 export * from './migrations';
 export * from './auth.service';
+export * from './hash-pool';
+export * from './login-throttle';
