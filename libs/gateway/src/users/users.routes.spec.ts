@@ -28,7 +28,8 @@ describe('admin actions on a user', () => {
       services: { ingestion: dead, structuring: dead, training: dead, agents: dead, dashboard: dead },
     });
     admin = (await request(app).post('/api/auth/login').send({ username: 'root', password: 'root-password' }).expect(200)).body.token;
-  });
+ 
+  }, 120_000);
   afterAll(() => db.close());
 
   /** A user with a session and an API key, both working. */
