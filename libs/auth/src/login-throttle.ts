@@ -14,7 +14,7 @@ export interface LoginThrottleOptions {
   username?: Partial<ThrottlePolicy>;
   /** Per client address: more room, as offices share one address. */
   client?: Partial<ThrottlePolicy>;
-  /** Counters are forgotten after this long without a failure. */
+  /** Counters are forgotten after this long without a failure; by default 15 min, or twice the longest delay if that is longer. */
   forgetAfterMs?: number;
   /** Most usernames and clients tracked at once; the least recently failed go first. */
   maxTracked?: number;
@@ -57,7 +57,7 @@ export interface LoginThrottle {
 export function createLoginThrottle({
   username: usernamePolicy,
   client: clientPolicy,
-  forgetAfterMs = 15 * 60_000,
+  forgetAfterMs,
   maxTracked = 100_000,
   now = Date.now,
 }: LoginThrottleOptions = {}): LoginThrottle {
@@ -65,6 +65,7 @@ export function createLoginThrottle({
     user: { freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 5 * 60_000, ...usernamePolicy },
     client: { freeFailures: 20, baseDelayMs: 1000, maxDelayMs: 5 * 60_000, ...clientPolicy },
   };
+  const forgetMs = forgetAfterMs ?? Math.max(15 * 60_000, 2 * policies.user.maxDelayMs, 2 * policies.client.maxDelayMs);
   // Map order is least recently failed first: re-inserted on every failure.
   const counters = new Map<string, Counter>();
 
@@ -76,7 +77,7 @@ export function createLoginThrottle({
 
   function forgetStale(t: number) {
     for (const [key, counter] of counters) {
-      if (t - counter.lastFailure < forgetAfterMs && counters.size < maxTracked) return;
+      if (t - counter.lastFailure < forgetMs && counters.size < maxTracked) return;
       counters.delete(key);
     }
   }
@@ -98,7 +99,7 @@ export function createLoginThrottle({
       const t = now();
       for (const { key, policy } of keysOf(attempt)) {
         const previous = counters.get(key);
-        const failures = (previous && t - previous.lastFailure < forgetAfterMs ? previous.failures : 0) + 1;
+        const failures = (previous && t - previous.lastFailure < forgetMs ? previous.failures : 0) + 1;
         const over = failures - policy.freeFailures;
         const delay = over > 0 ? Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(over - 1, 30)) : 0;
         counters.delete(key);

@@ -1,3 +1,6 @@
+/** Long generated statements (multi-row inserts) are cut here; their start names the table. */
+const MAX_STATEMENT_CHARS = 2000;
+
 /** Fields drivers attach to a failed query that hold the values it was given. */
 const VALUE_FIELDS = ['params', 'parameters', 'queryOptions', 'detail', 'where'] as const;
 
@@ -27,7 +30,7 @@ export function redactQueryError(error: unknown, sql: string, params: readonly u
   if (typeof error !== 'object' || error === null) return error;
   const e = error as Record<string, unknown> & { message?: unknown; stack?: unknown };
   for (const field of VALUE_FIELDS) delete e[field];
-  e['query'] = sql;
+  e['query'] = sql.length > MAX_STATEMENT_CHARS ? `${sql.slice(0, MAX_STATEMENT_CHARS)}…` : sql;
   const quoted = params.flatMap(spellings).map((v) => `"${v}"`);
   const scrub = (text: string) => quoted.reduce((out, q) => out.split(q).join('"[redacted]"'), text);
   if (quoted.length > 0) {
