@@ -17,6 +17,11 @@ const gatewayEnv = z.object({
   LLMP_DASHBOARD_URL: url.default('http://127.0.0.1:3005'),
   LLMP_SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
   LLMP_PROXY_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** Password hashes computed at once (128 MiB and one libuv thread each) and how many may wait. */
+  LLMP_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  LLMP_PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
+  /** The longest delay after repeated failed logins. */
+  LLMP_LOGIN_MAX_DELAY_S: z.coerce.number().int().min(1).max(3600).default(300),
   /** When no user exists yet, `admin` is created with this password. */
   LLMP_BOOTSTRAP_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
 });
@@ -30,7 +35,14 @@ main(() =>
     // container prepares the whole database before any service takes traffic.
     migrations: [gatewayMigrations, ingestionMigrations, structuringMigrations, trainingMigrations, agentsMigrations],
     async createApp({ db, log, config, isReady }) {
-      const auth = createAuthService({ db, log, sessionTtlHours: config.LLMP_SESSION_TTL_HOURS });
+      const maxDelayMs = config.LLMP_LOGIN_MAX_DELAY_S * 1000;
+      const auth = createAuthService({
+        db,
+        log,
+        sessionTtlHours: config.LLMP_SESSION_TTL_HOURS,
+        passwordHashing: { concurrency: config.LLMP_PASSWORD_HASH_CONCURRENCY, maxQueue: config.LLMP_PASSWORD_HASH_QUEUE },
+        loginThrottle: { username: { maxDelayMs }, client: { maxDelayMs } },
+      });
       if (config.LLMP_BOOTSTRAP_ADMIN_PASSWORD) {
         const created = await auth.bootstrapAdmin('admin', config.LLMP_BOOTSTRAP_ADMIN_PASSWORD);
         if (created) log.info('created the first admin user "admin" from LLMP_BOOTSTRAP_ADMIN_PASSWORD');

@@ -3,6 +3,8 @@ import { newId, type Logger } from '@llmp/core';
 import type { Db } from '@llmp/db';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '@llmp/http';
 import { createCredentialsRepository } from './credentials.repository';
+import { createHashPool, type HashPoolOptions } from './hash-pool';
+import { createLoginThrottle, type LoginThrottleOptions } from './login-throttle';
 import { generatePassword, hashPassword, verifyPassword } from './password';
 import { generateSecret, hashSecret } from './secrets';
 import { createUsersRepository, publicUser } from './users.repository';
@@ -16,6 +18,9 @@ export interface AuthServiceDeps {
   sessionTtlHours?: number;
   /** scrypt cost; lowered only by tests. */
   passwordCost?: { N: number; r: number; p: number };
+  /** How many password hashes run at once and how many may wait. */
+  passwordHashing?: HashPoolOptions;
+  loginThrottle?: LoginThrottleOptions;
 }
 
 export interface LoginResult {
@@ -25,10 +30,13 @@ export interface LoginResult {
   user: User;
 }
 
-export function createAuthService({ db, log, sessionTtlHours = 12, passwordCost }: AuthServiceDeps) {
+export function createAuthService({ db, log, sessionTtlHours = 12, passwordCost, passwordHashing, loginThrottle }: AuthServiceDeps) {
   const users = createUsersRepository(db);
   const credentials = createCredentialsRepository(db);
-  const hash = (password: string) => hashPassword(password, passwordCost);
+  const hashing = createHashPool(passwordHashing);
+  const throttle = createLoginThrottle(loginThrottle);
+  const hash = (password: string) => hashing.run(() => hashPassword(password, passwordCost));
+  const verify = (password: string, stored: string) => hashing.run(() => verifyPassword(password, stored));
   let decoyHash: Promise<string> | undefined;
 
   async function requireUser(id: string) {
@@ -38,15 +46,24 @@ export function createAuthService({ db, log, sessionTtlHours = 12, passwordCost 
   }
 
   return {
-    async login(username: string, password: string): Promise<LoginResult> {
+    /** `client` is the caller's address; failures from it and for this username are throttled. */
+    async login(username: string, password: string, { client }: { client?: string } = {}): Promise<LoginResult> {
+      const attempt = { username, client };
+      throttle.check(attempt);
       const user = await users.findByUsername(username);
       // Hash even for unknown names so response time does not reveal which names exist.
-      decoyHash ??= hash(generatePassword());
-      const valid = await verifyPassword(password, user?.passwordHash ?? (await decoyHash));
+      decoyHash ??= hash(generatePassword()).catch((error: unknown) => {
+        // A busy pool must not leave a failed decoy behind for every later unknown name.
+        decoyHash = undefined;
+        throw error;
+      });
+      const valid = await verify(password, user?.passwordHash ?? (await decoyHash));
       if (!user || !valid || user.disabled) {
-        log.warn({ username: username.slice(0, 64) }, 'login refused');
+        throttle.failed(attempt);
+        log.warn({ username: username.slice(0, 64), client }, 'login refused');
         throw new UnauthorizedError({ code: 'invalid_credentials', message: 'wrong username or password, or the account is disabled' });
       }
+      throttle.succeeded(attempt);
       const token = generateSecret(SESSION_PREFIX);
       const expiresAt = new Date(Date.now() + sessionTtlHours * 3600_000);
       await credentials.insertSession({ id: newId('ses'), userId: user.id, tokenHash: hashSecret(token), expiresAt });
@@ -99,17 +116,31 @@ export function createAuthService({ db, log, sessionTtlHours = 12, passwordCost 
       if (losesAdmin && (await users.countActiveAdmins()) <= 1) {
         throw new ConflictError({ code: 'last_admin', message: 'this is the last active admin; make another admin first' });
       }
-      const updated = await users.update(id, changes);
-      if (changes.disabled) await credentials.deleteSessionsOf(id);
+      const updated = await db.transaction(async (tx) => {
+        const row = await createUsersRepository(tx).update(id, changes);
+        if (changes.disabled) {
+          // Revoked, not merely suspended: enabling the user again must not revive keys issued before.
+          const txCredentials = createCredentialsRepository(tx);
+          await txCredentials.deleteSessionsOf(id);
+          await txCredentials.revokeApiKeysOf(id);
+        }
+        return row;
+      });
       log.info({ userId: id, by: actor.userId, changes }, 'user updated');
       return publicUser(updated ?? target);
     },
 
-    async resetPassword(actor: Identity, id: string, password: string): Promise<void> {
+    /** Ends the user's sessions and revokes their API keys, unless `keepApiKeys` says otherwise. */
+    async resetPassword(actor: Identity, id: string, password: string, { keepApiKeys = false }: { keepApiKeys?: boolean } = {}): Promise<void> {
       await requireUser(id);
-      await users.update(id, { passwordHash: await hash(password) });
-      await credentials.deleteSessionsOf(id);
-      log.info({ userId: id, by: actor.userId }, 'password reset');
+      const passwordHash = await hash(password);
+      const revokedKeys = await db.transaction(async (tx) => {
+        const txCredentials = createCredentialsRepository(tx);
+        await createUsersRepository(tx).update(id, { passwordHash });
+        await txCredentials.deleteSessionsOf(id);
+        return keepApiKeys ? 0 : txCredentials.revokeApiKeysOf(id);
+      });
+      log.info({ userId: id, by: actor.userId, revokedKeys }, 'password reset');
     },
 
     async createApiKey(userId: string, { name, expiresInDays }: { name: string; expiresInDays?: number }): Promise<{ key: ApiKey; secret: string }> {

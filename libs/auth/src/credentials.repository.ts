@@ -29,7 +29,7 @@ export interface CredentialOwner {
   role: Role;
 }
 
-/** Sessions and API keys: both stored only as hashes, both dead once their user is disabled. */
+/** Sessions and API keys: both stored only as hashes; disabling a user deletes the one and revokes the other for good. */
 export function createCredentialsRepository(db: Db) {
   return {
     async insertSession(s: { id: string; userId: string; tokenHash: string; expiresAt: Date }): Promise<void> {
@@ -85,6 +85,10 @@ export function createCredentialsRepository(db: Db) {
         [userId],
       );
       return rows.map(toApiKey);
+    },
+    async revokeApiKeysOf(userId: string): Promise<number> {
+      const { rowCount } = await db.query('update gateway.api_keys set revoked_at = now() where user_id = $1 and revoked_at is null', [userId]);
+      return rowCount;
     },
     async revokeApiKey(userId: string, id: string): Promise<boolean> {
       const { rowCount } = await db.query(

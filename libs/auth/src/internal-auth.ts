@@ -1,14 +1,20 @@
 import type { Request } from 'express';
 import type { Identity } from '@llmp/contracts';
-import { UnauthorizedError } from '@llmp/http';
-import { IDENTITY_HEADER, verifyIdentity } from './secrets';
+import { UnauthorizedError, UnavailableError } from '@llmp/http';
+import { createReplayCache, type ReplayCacheOptions } from './replay-cache';
+import { IDENTITY_HEADER, requestTarget, verifyIdentity } from './secrets';
+
+export interface InternalAuthOptions {
+  replayCache?: ReplayCacheOptions;
+}
 
 /**
  * How services learn who is calling: only from an identity the gateway
- * signed. A request with a bearer token but no signed identity did not come
- * through the gateway and is refused.
+ * signed for this very request, and only once. A request with a bearer token
+ * but no signed identity did not come through the gateway and is refused.
  */
-export function internalAuthenticator(secret: string) {
+export function internalAuthenticator(secret: string, { replayCache }: InternalAuthOptions = {}) {
+  const seen = createReplayCache(replayCache);
   return (req: Request): Identity | null => {
     const header = req.headers[IDENTITY_HEADER];
     if (typeof header !== 'string') {
@@ -20,8 +26,13 @@ export function internalAuthenticator(secret: string) {
       }
       return null;
     }
-    const verdict = verifyIdentity(header, `${req.method} ${req.originalUrl}`, secret);
+    const verdict = verifyIdentity(header, requestTarget(req), secret);
     if (!verdict.ok) throw new UnauthorizedError({ code: 'invalid_identity', message: verdict.reason });
+    const replay = seen.claim(verdict.nonce, verdict.expiresAt);
+    if (replay === 'replayed') throw new UnauthorizedError({ code: 'invalid_identity', message: 'identity was already used for another request' });
+    if (replay === 'full') {
+      throw new UnavailableError({ code: 'identity_cache_full', message: 'too many signed requests in the last minute; retry shortly' });
+    }
     return verdict.identity;
   };
 }

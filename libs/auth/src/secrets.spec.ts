@@ -1,5 +1,5 @@
 import { generatePassword, hashPassword, verifyPassword } from './password';
-import { signIdentity, verifyIdentity } from './secrets';
+import { requestTarget, signIdentity, verifyIdentity } from './secrets';
 import { TEST_PASSWORD_COST } from './testing';
 
 const secret = 's'.repeat(32);
@@ -28,7 +28,7 @@ describe('passwords', () => {
 describe('signed identities', () => {
   it('round-trips an identity for the request it was signed for', () => {
     const header = signIdentity(alice, 'GET /api/x', secret);
-    expect(verifyIdentity(header, 'GET /api/x', secret)).toEqual({ ok: true, identity: alice });
+    expect(verifyIdentity(header, 'GET /api/x', secret)).toEqual({ ok: true, identity: alice, nonce: expect.any(String), expiresAt: expect.any(Number) });
   });
 
   it('refuses another request, another secret, a tampered payload and an expired one', () => {
@@ -40,5 +40,22 @@ describe('signed identities', () => {
     expect(verifyIdentity(`${v}.${forged}.${mac}`, 'GET /api/x', secret)).toMatchObject({ ok: false });
     expect(verifyIdentity(signIdentity(alice, 'GET /api/x', secret, -1), 'GET /api/x', secret)).toMatchObject({ ok: false, reason: /expired/ });
     expect(verifyIdentity('garbage', 'GET /api/x', secret)).toMatchObject({ ok: false, reason: /malformed/ });
+  });
+
+  it('gives every signature its own nonce', () => {
+    const nonces = new Set(Array.from({ length: 20 }, () => {
+      const verdict = verifyIdentity(signIdentity(alice, 'GET /api/x', secret), 'GET /api/x', secret);
+      return verdict.ok ? verdict.nonce : '';
+    }));
+    expect(nonces.size).toBe(20);
+  });
+
+  it('binds the target to the body length and type as well as the method and URL', () => {
+    const post = { method: 'POST', originalUrl: '/api/x?y=1', headers: { 'content-length': '10', 'content-type': 'application/json' } };
+    const header = signIdentity(alice, requestTarget(post), secret);
+    expect(verifyIdentity(header, requestTarget(post), secret)).toMatchObject({ ok: true });
+    expect(verifyIdentity(header, requestTarget({ ...post, headers: { ...post.headers, 'content-length': '11' } }), secret)).toMatchObject({ ok: false });
+    expect(verifyIdentity(header, requestTarget({ ...post, headers: { ...post.headers, 'content-type': 'text/plain' } }), secret)).toMatchObject({ ok: false });
+    expect(verifyIdentity(header, requestTarget({ ...post, headers: {} }), secret)).toMatchObject({ ok: false });
   });
 });

@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { roleSchema, type Identity } from '@llmp/contracts';
 
 /** Opaque bearer secrets: `<prefix>_<43 random base64url chars>`; only their SHA-256 is stored. */
@@ -15,6 +16,8 @@ export const IDENTITY_HEADER = 'x-llmp-identity';
 interface SignedIdentity extends Identity {
   /** The request this signature is good for, so a captured header cannot be replayed elsewhere. */
   target: string;
+  /** Random and single-use: each service accepts a given nonce once. */
+  nonce: string;
   exp: number;
 }
 
@@ -22,18 +25,50 @@ function mac(payload: string, secret: string): string {
   return createHmac('sha256', secret).update(payload).digest('base64url');
 }
 
+export interface SignableRequest {
+  method?: string;
+  originalUrl?: string;
+  url?: string;
+  headers: IncomingHttpHeaders;
+}
+
+const headerValue = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : (value ?? ''));
+
 /**
- * The gateway vouches for a caller with a short-lived HMAC over the identity
- * and the exact request (`METHOD /path?query`); services trust nothing else.
+ * What an identity is bound to: the request line and the body's declared
+ * length and type. The gateway forwards both headers unchanged, so it and the
+ * service compute the same string; a captured header then cannot carry a body
+ * of another size or kind.
+ */
+export function requestTarget(req: SignableRequest): string {
+  return [
+    `${req.method} ${req.originalUrl ?? req.url}`,
+    `content-length: ${headerValue(req.headers['content-length'])}`,
+    `content-type: ${headerValue(req.headers['content-type'])}`,
+  ].join('\n');
+}
+
+/**
+ * The gateway vouches for a caller with a short-lived, single-use HMAC over
+ * the identity and the exact request (see `requestTarget`); services trust
+ * nothing else.
  */
 export function signIdentity(identity: Identity, target: string, secret: string, ttlSeconds = 60): string {
-  const claims: SignedIdentity = { ...identity, target, exp: Math.floor(Date.now() / 1000) + ttlSeconds };
+  const claims: SignedIdentity = {
+    ...identity,
+    target,
+    nonce: randomBytes(16).toString('base64url'),
+    exp: Math.floor(Date.now() / 1000) + ttlSeconds,
+  };
   const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
   return `v1.${payload}.${mac(payload, secret)}`;
 }
 
-export type IdentityVerdict = { ok: true; identity: Identity } | { ok: false; reason: string };
+export type IdentityVerdict =
+  | { ok: true; identity: Identity; nonce: string; expiresAt: number }
+  | { ok: false; reason: string };
 
+/** Checks signature, expiry and target; whether the nonce was seen before is the caller's `ReplayCache`'s business. */
 export function verifyIdentity(header: string, target: string, secret: string): IdentityVerdict {
   const [version, payload, signature] = header.split('.');
   if (version !== 'v1' || !payload || !signature) return { ok: false, reason: 'malformed identity header' };
@@ -48,8 +83,14 @@ export function verifyIdentity(header: string, target: string, secret: string): 
   } catch {
     return { ok: false, reason: 'malformed identity header' };
   }
-  if (claims.exp < Math.floor(Date.now() / 1000)) return { ok: false, reason: 'identity has expired' };
+  if (typeof claims.exp !== 'number' || claims.exp < Math.floor(Date.now() / 1000)) return { ok: false, reason: 'identity has expired' };
   if (claims.target !== target) return { ok: false, reason: 'identity was signed for another request' };
+  if (typeof claims.nonce !== 'string' || claims.nonce.length < 16) return { ok: false, reason: 'identity carries no nonce' };
   if (!roleSchema.safeParse(claims.role).success) return { ok: false, reason: 'identity names an unknown role' };
-  return { ok: true, identity: { userId: claims.userId, username: claims.username, role: claims.role, via: claims.via } };
+  return {
+    ok: true,
+    identity: { userId: claims.userId, username: claims.username, role: claims.role, via: claims.via },
+    nonce: claims.nonce,
+    expiresAt: claims.exp,
+  };
 }

@@ -35,7 +35,11 @@ export const createUserBody = z.object({ username: usernameSchema, password: pas
 export const updateUserBody = z
   .object({ role: roleSchema.optional(), disabled: z.boolean().optional() })
   .refine((v) => v.role !== undefined || v.disabled !== undefined, 'must set "role" or "disabled"');
-export const resetPasswordBody = z.object({ password: passwordSchema });
+export const resetPasswordBody = z.object({
+  password: passwordSchema,
+  /** A reset ends the user's sessions and revokes their API keys, unless this is true. */
+  keepApiKeys: z.boolean().default(false),
+});
 
 export const createApiKeyBody = z.object({
   name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),

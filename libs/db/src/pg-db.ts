@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Db, QueryResult } from './db';
+import { redactQueryError } from './query-error';
 
 // Bigint columns (counts, sizes) fit comfortably in a JS number for our data.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -17,11 +18,15 @@ function wrap(client: Queryable, pool: pg.Pool, inTransaction = false): Db {
   const db: Db = {
     kind: 'postgres',
     async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
-      const result = await client.query(sql, params as unknown[]);
+      const result = await client.query(sql, params as unknown[]).catch((error: unknown) => {
+        throw redactQueryError(error, sql, params);
+      });
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
     },
     async exec<R>(sql: string): Promise<QueryResult<R>> {
-      const result = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[];
+      const result = (await client.query(sql).catch((error: unknown) => {
+        throw redactQueryError(error, sql);
+      })) as pg.QueryResult | pg.QueryResult[];
       const last = Array.isArray(result) ? result[result.length - 1] : result;
       return { rows: (last?.rows ?? []) as R[], rowCount: last?.rowCount ?? 0 };
     },

@@ -1,6 +1,7 @@
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite/vector';
 import type { Db, QueryResult } from './db';
+import { redactQueryError } from './query-error';
 
 export interface PgliteDbOptions {
   /** Directory that holds the data; omit for an in-memory database. */
@@ -15,11 +16,15 @@ function wrap(client: Queryable, root: PGlite): Db {
   const db: Db = {
     kind: 'pglite',
     async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
-      const result = await client.query<R>(sql, params as unknown[], { parsers });
+      const result = await client.query<R>(sql, params as unknown[], { parsers }).catch((error: unknown) => {
+        throw redactQueryError(error, sql, params);
+      });
       return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
     },
     async exec<R>(sql: string): Promise<QueryResult<R>> {
-      const results = await client.exec(sql, { parsers });
+      const results = await client.exec(sql, { parsers }).catch((error: unknown) => {
+        throw redactQueryError(error, sql);
+      });
       const last = results[results.length - 1];
       return { rows: (last?.rows ?? []) as R[], rowCount: last?.affectedRows ?? last?.rows.length ?? 0 };
     },

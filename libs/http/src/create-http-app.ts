@@ -151,6 +151,7 @@ export function errorHandler(log: Logger) {
     }
     if (error instanceof AppError) {
       if (error.status >= 500) log.error({ err: error, requestId }, error.message);
+      if (error.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
       res.status(error.status).json({
         error: { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) },
         requestId,

@@ -4,6 +4,8 @@ export interface AppErrorOptions {
   message: string;
   details?: unknown;
   cause?: unknown;
+  /** Seconds after which trying again may succeed; the error handler sends it as `Retry-After`. */
+  retryAfterSeconds?: number;
 }
 
 /** An error whose message is safe to show the caller; its status says whose fault it is. */
@@ -11,23 +13,25 @@ export class AppError extends Error {
   readonly code: string;
   readonly status: number;
   readonly details?: unknown;
+  readonly retryAfterSeconds?: number;
 
-  constructor({ code, status, message, details, cause }: AppErrorOptions) {
+  constructor({ code, status, message, details, cause, retryAfterSeconds }: AppErrorOptions) {
     super(message, { cause });
     this.name = new.target.name;
     this.code = code;
     this.status = status;
     this.details = details;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
-type Shortcut = { message: string; code?: string; details?: unknown; cause?: unknown };
+type Shortcut = { message: string; code?: string; details?: unknown; cause?: unknown; retryAfterSeconds?: number };
 
 function shortcut(status: number, defaultCode: string) {
   return class extends AppError {
     constructor(messageOrOptions: string | Shortcut) {
       const o = typeof messageOrOptions === 'string' ? { message: messageOrOptions } : messageOrOptions;
-      super({ status, code: o.code ?? defaultCode, message: o.message, details: o.details, cause: o.cause });
+      super({ status, code: o.code ?? defaultCode, message: o.message, details: o.details, cause: o.cause, retryAfterSeconds: o.retryAfterSeconds });
     }
   };
 }
@@ -40,6 +44,7 @@ export class ConflictError extends shortcut(409, 'conflict') {}
 export class GoneError extends shortcut(410, 'gone') {}
 export class PayloadTooLargeError extends shortcut(413, 'payload_too_large') {}
 export class UnsupportedMediaTypeError extends shortcut(415, 'unsupported_media_type') {}
+export class TooManyRequestsError extends shortcut(429, 'too_many_requests') {}
 export class BadGatewayError extends shortcut(502, 'bad_gateway') {}
 export class UnavailableError extends shortcut(503, 'unavailable') {}
 export class GatewayTimeoutError extends shortcut(504, 'gateway_timeout') {}

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
-import { signIdentity } from '@llmp/auth';
+import { requestTarget, signIdentity } from '@llmp/auth';
 import { createLogger, sleep } from '@llmp/core';
 import { createPgliteDb, migrate, type Db } from '@llmp/db';
 import { listen } from '@llmp/http';
@@ -86,8 +86,12 @@ async function ingestionThroughput() {
     for (const [i, file] of files.entries()) {
       const form = new FormData();
       form.append('file', new Blob([file], { type: 'text/plain' }), `bench-${i}.txt`);
-      const identity = signIdentity({ userId: 'usr_bench', username: 'bench', role: 'admin', via: 'token' }, `POST ${url}`, secret);
-      const res = await fetch(`${server.url}${url}`, { method: 'POST', body: form, headers: { 'x-llmp-identity': identity } });
+      // The identity is bound to the body's length and type, so encode the form first.
+      const encoded = new Response(form);
+      const body = Buffer.from(await encoded.arrayBuffer());
+      const headers = { 'content-type': encoded.headers.get('content-type') ?? '', 'content-length': String(body.length) };
+      const identity = signIdentity({ userId: 'usr_bench', username: 'bench', role: 'admin', via: 'token' }, requestTarget({ method: 'POST', originalUrl: url, headers }), secret);
+      const res = await fetch(`${server.url}${url}`, { method: 'POST', body, headers: { ...headers, 'x-llmp-identity': identity } });
       if (res.status !== 201) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
       ids.push(((await res.json()) as { documents: Array<{ id: string }> }).documents[0].id);
     }

@@ -8,10 +8,10 @@ export function authRoutes(auth: AuthService): RouteSpec[] {
       method: 'post',
       path: '/api/auth/login',
       tag: 'auth',
-      summary: 'Exchange a username and password for a bearer token',
+      summary: 'Exchange a username and password for a bearer token; repeated failures are answered 429 with Retry-After',
       access: 'public',
       body: loginBody,
-      handle: ({ body }) => auth.login(body.username, body.password),
+      handle: ({ body, req }) => auth.login(body.username, body.password, { client: req.ip }),
     }),
     route({
       method: 'post',

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { NextFunction, Request, Response } from 'express';
 import { Agent, errors as undiciErrors, request as undiciRequest } from 'undici';
-import { IDENTITY_HEADER, signIdentity } from '@llmp/auth';
+import { IDENTITY_HEADER, requestTarget, signIdentity } from '@llmp/auth';
 import type { Logger } from '@llmp/core';
 import { BadGatewayError, GatewayTimeoutError, identityOf, requestIdOf } from '@llmp/http';
 
@@ -96,7 +96,7 @@ export function createServiceProxy({
     const { upstream, origin } = match;
     const headers = forwardedHeaders(req);
     const identity = identityOf(req);
-    if (identity) headers[IDENTITY_HEADER] = signIdentity(identity, `${req.method} ${req.originalUrl}`, internalSecret);
+    if (identity) headers[IDENTITY_HEADER] = signIdentity(identity, requestTarget(req), internalSecret);
     const hasBody = !['GET', 'HEAD'].includes(req.method) && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined);
     const abort = new AbortController();
     res.on('close', () => {

@@ -34,7 +34,7 @@ export function usersRoutes(auth: AuthService): RouteSpec[] {
       method: 'patch',
       path: '/api/users/:id',
       tag: 'users',
-      summary: "Change a user's role or disable/enable them",
+      summary: "Change a user's role or disable/enable them; disabling revokes their sessions and API keys for good",
       access: 'admin',
       body: updateUserBody,
       handle: ({ identity, params, body }) => auth.updateUser(identity!, params.id, body),
@@ -43,11 +43,11 @@ export function usersRoutes(auth: AuthService): RouteSpec[] {
       method: 'post',
       path: '/api/users/:id/password',
       tag: 'users',
-      summary: "Reset a user's password; their sessions end",
+      summary: "Reset a user's password; their sessions end and their API keys are revoked unless keepApiKeys is true",
       access: 'admin',
       body: resetPasswordBody,
       handle: async ({ identity, params, body, res }) => {
-        await auth.resetPassword(identity!, params.id, body.password);
+        await auth.resetPassword(identity!, params.id, body.password, { keepApiKeys: body.keepApiKeys });
         res.status(204).end();
       },
     }),

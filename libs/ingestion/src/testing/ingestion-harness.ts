@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { signIdentity } from '@llmp/auth';
+import { startSigningForwarder, TEST_IDENTITY_HEADER } from '@llmp/auth/testing';
 import type { Role } from '@llmp/contracts';
 import { createLogger, sleep } from '@llmp/core';
 import { createPgliteDb, migrate, type Db } from '@llmp/db';
@@ -74,14 +74,17 @@ export async function startHarness({ embedders = createEmbedderCatalog({ default
   const server = await listen(ingestion.app);
   const others: Array<() => Promise<void>> = [];
 
-  const signed = (role: Role, method: string, url: string) =>
-    signIdentity({ userId: `usr_${role}`, username: role, role, via: 'token' }, `${method} ${url}`, SECRET);
-  const as = (role: Role) => ({
-    get: (url: string) => request(server.url).get(url).set('x-llmp-identity', signed(role, 'GET', url)),
-    post: (url: string) => request(server.url).post(url).set('x-llmp-identity', signed(role, 'POST', url)),
-    patch: (url: string) => request(server.url).patch(url).set('x-llmp-identity', signed(role, 'PATCH', url)),
-    delete: (url: string) => request(server.url).delete(url).set('x-llmp-identity', signed(role, 'DELETE', url)),
-  });
+  // Requests reach the service through a hop that signs them as the gateway does.
+  const forwarder = await startSigningForwarder({ target: server.url, secret: SECRET });
+  const as = (role: Role) => {
+    const identity = JSON.stringify({ userId: `usr_${role}`, username: role, role, via: 'token' });
+    return {
+      get: (url: string) => request(forwarder.url).get(url).set(TEST_IDENTITY_HEADER, identity),
+      post: (url: string) => request(forwarder.url).post(url).set(TEST_IDENTITY_HEADER, identity),
+      patch: (url: string) => request(forwarder.url).patch(url).set(TEST_IDENTITY_HEADER, identity),
+      delete: (url: string) => request(forwarder.url).delete(url).set(TEST_IDENTITY_HEADER, identity),
+    };
+  };
 
   return {
     db,
@@ -133,6 +136,7 @@ export async function startHarness({ embedders = createEmbedderCatalog({ default
     },
     async close() {
       for (const stop of others) await stop();
+      await forwarder.close();
       await server.close(1000);
       await ingestion.app.locals.close?.();
       await queue.stop({ graceful: false });
