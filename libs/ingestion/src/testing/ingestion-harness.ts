@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { signIdentity } from '@llmp/auth';
-import type { Role } from '@llmp/contracts';
+import { SYSTEM, type Role } from '@llmp/contracts';
 import { createLogger, sleep } from '@llmp/core';
 import { createPgliteDb, migrate, type Db } from '@llmp/db';
 import { listen, type RunningServer } from '@llmp/http';
@@ -35,10 +35,14 @@ export interface Harness {
   queue: JobQueue;
   ingestion: Ingestion;
   server: RunningServer;
-  /** A request as a user with this role, signed as the gateway would. */
-  as(role: Role): {
+  /**
+   * A request as a user with this role, signed as the gateway would; the
+   * user is `usr_<role>` unless `userId` names another (a second user).
+   */
+  as(role: Role, userId?: string): {
     get(path: string): request.Test;
     post(path: string): request.Test;
+    put(path: string): request.Test;
     patch(path: string): request.Test;
     delete(path: string): request.Test;
   };
@@ -74,14 +78,17 @@ export async function startHarness({ embedders = createEmbedderCatalog({ default
   const server = await listen(ingestion.app);
   const others: Array<() => Promise<void>> = [];
 
-  const signed = (role: Role, method: string, url: string) =>
-    signIdentity({ userId: `usr_${role}`, username: role, role, via: 'token' }, `${method} ${url}`, SECRET);
-  const as = (role: Role) => ({
-    get: (url: string) => request(server.url).get(url).set('x-llmp-identity', signed(role, 'GET', url)),
-    post: (url: string) => request(server.url).post(url).set('x-llmp-identity', signed(role, 'POST', url)),
-    patch: (url: string) => request(server.url).patch(url).set('x-llmp-identity', signed(role, 'PATCH', url)),
-    delete: (url: string) => request(server.url).delete(url).set('x-llmp-identity', signed(role, 'DELETE', url)),
-  });
+  const as = (role: Role, userId = `usr_${role}`) => {
+    const signed = (method: string, url: string) =>
+      signIdentity({ userId, username: userId.replace(/^usr_/, ''), role, via: 'token' }, `${method} ${url}`, SECRET);
+    return {
+      get: (url: string) => request(server.url).get(url).set('x-llmp-identity', signed('GET', url)),
+      post: (url: string) => request(server.url).post(url).set('x-llmp-identity', signed('POST', url)),
+      put: (url: string) => request(server.url).put(url).set('x-llmp-identity', signed('PUT', url)),
+      patch: (url: string) => request(server.url).patch(url).set('x-llmp-identity', signed('PATCH', url)),
+      delete: (url: string) => request(server.url).delete(url).set('x-llmp-identity', signed('DELETE', url)),
+    };
+  };
 
   return {
     db,
@@ -125,7 +132,7 @@ export async function startHarness({ embedders = createEmbedderCatalog({ default
       const deadline = Date.now() + timeoutMs;
       let last: Document | undefined;
       while (Date.now() < deadline) {
-        last = await ingestion.documents.get(id);
+        last = await ingestion.documents.get(id, SYSTEM);
         if (done(last)) return last;
         await sleep(100);
       }
