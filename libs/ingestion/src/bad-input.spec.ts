@@ -21,7 +21,7 @@ describe('bad input', () => {
 
   beforeAll(async () => {
     h = await startHarness({ uploads: { maxFileBytes: MAX_FILE, maxFiles: 3 } });
-    kbId = (await h.as('manager').post('/api/ingestion/knowledge-bases').send({ name: 'Bad input' }).expect(201)).body.id;
+    kbId = (await h.as('user').post('/api/ingestion/knowledge-bases').send({ name: 'Bad input' }).expect(201)).body.id;
   });
   afterAll(async () => {
     expect(statuses.filter((s) => s >= 500)).toEqual([]);

@@ -38,7 +38,7 @@ async function uploadText(h: Harness, kbId: string, text = TEXT, filename = 'doc
 }
 
 async function aKnowledgeBase(h: Harness, body: object = {}): Promise<string> {
-  return (await h.as('manager').post('/api/ingestion/knowledge-bases').send({ name: `kb ${Math.random()}`, ...body }).expect(201)).body.id;
+  return (await h.as('user').post('/api/ingestion/knowledge-bases').send({ name: `kb ${Math.random()}`, ...body }).expect(201)).body.id;
 }
 
 async function chunkCount(h: Harness, id: string): Promise<number> {
