@@ -48,6 +48,16 @@ describe('document ingestion in the embedded platform', () => {
     expect(again.body).toMatchObject({ created: false, knowledgeBase: { id: demo.id, documents: { total: demoDocuments.length } } });
   });
 
+  it('shows the demo knowledge base to every user, who may search it but not change it', async () => {
+    await request(platform.url).post('/api/users').set(auth).send({ username: 'reader', password: 'reader-password' }).expect(201);
+    const login = await request(platform.url).post('/api/auth/login').send({ username: 'reader', password: 'reader-password' }).expect(200);
+    const reader = { authorization: `Bearer ${login.body.token}` };
+    const demo = (await request(platform.url).get('/api/ingestion/knowledge-bases').set(reader).expect(200)).body.data.find((kb: { name: string }) => kb.name === 'Demo');
+    expect(demo).toMatchObject({ ownerId: null, visibility: 'organisation' });
+    await request(platform.url).post('/api/ingestion/search').set(reader).send({ query: 'passwords', knowledgeBaseIds: [demo.id] }).expect(200);
+    await request(platform.url).post(`/api/ingestion/knowledge-bases/${demo.id}/documents`).set(reader).attach('file', Buffer.from('mine'), { filename: 'm.txt' }).expect(403);
+  });
+
   it('streams uploads through the gateway and indexes them', async () => {
     const kb = (await request(platform.url).post('/api/ingestion/knowledge-bases').set(auth).send({ name: 'Gateway uploads' }).expect(201)).body;
     const res = await request(platform.url)

@@ -86,6 +86,128 @@ describe('the embedded platform', () => {
       expect(publicRoutes.sort()).toEqual(['get /api/openapi.json', 'post /api/auth/login']);
     });
 
+    describe("keeps one user's knowledge bases and documents from another", () => {
+      type Target = 'kb' | 'doc';
+      type Needs = 'read' | 'write' | 'administer';
+      /**
+       * Every ingestion route that names a knowledge base or a document, with
+       * what it needs; a new route fails the first test until it is listed here.
+       */
+      const MATRIX: Record<string, { target: Target; needs: Needs; body?: object }> = {
+        'get /api/ingestion/knowledge-bases/:id': { target: 'kb', needs: 'read' },
+        'patch /api/ingestion/knowledge-bases/:id': { target: 'kb', needs: 'administer', body: { description: 'changed' } },
+        'delete /api/ingestion/knowledge-bases/:id': { target: 'kb', needs: 'administer' },
+        'post /api/ingestion/knowledge-bases/:id/reindex': { target: 'kb', needs: 'write', body: {} },
+        'get /api/ingestion/knowledge-bases/:id/members': { target: 'kb', needs: 'read' },
+        'put /api/ingestion/knowledge-bases/:id/members/:userId': { target: 'kb', needs: 'administer', body: { role: 'editor' } },
+        'delete /api/ingestion/knowledge-bases/:id/members/:userId': { target: 'kb', needs: 'administer' },
+        'post /api/ingestion/knowledge-bases/:id/documents': { target: 'kb', needs: 'write' },
+        'get /api/ingestion/knowledge-bases/:id/documents': { target: 'kb', needs: 'read' },
+        'get /api/ingestion/documents/:id': { target: 'doc', needs: 'read' },
+        'get /api/ingestion/documents/:id/chunks': { target: 'doc', needs: 'read' },
+        'post /api/ingestion/documents/:id/cancel': { target: 'doc', needs: 'write' },
+        'delete /api/ingestion/documents/:id': { target: 'doc', needs: 'write' },
+      };
+      const as = (token: string) => ({ authorization: `Bearer ${token}` });
+      let alice: string;
+      let bob: string;
+      let bobId: string;
+      const ids = { private: { kb: '', doc: '' }, organisation: { kb: '', doc: '' } };
+
+      beforeAll(async () => {
+        for (const name of ['alice', 'bob']) {
+          await request(platform.url).post('/api/users').set(as(tokens.admin)).send({ username: name, password: `${name}-password` }).expect(201);
+        }
+        const login = async (name: string) => (await request(platform.url).post('/api/auth/login').send({ username: name, password: `${name}-password` }).expect(200)).body;
+        alice = (await login('alice')).token;
+        const bobSession = await login('bob');
+        bob = bobSession.token;
+        bobId = bobSession.user.id;
+        for (const visibility of ['private', 'organisation'] as const) {
+          const kb = (await request(platform.url).post('/api/ingestion/knowledge-bases').set(as(alice)).send({ name: `Alice ${visibility}`, visibility }).expect(201)).body;
+          const doc = (await request(platform.url).post(`/api/ingestion/knowledge-bases/${kb.id}/documents`).set(as(alice)).attach('file', Buffer.from(`Alice's ${visibility} notes on the boiler.`), { filename: 'notes.txt' }).expect(201)).body.documents[0];
+          ids[visibility] = { kb: kb.id, doc: doc.id };
+        }
+      });
+
+      const ingestionRoutes = () => (platform.services['document-ingestion'].app.locals.routes as RouteSpec[]).filter((r) => /\/:id\b/.test(r.path));
+      const call = (spec: RouteSpec, token: string, visibility: 'private' | 'organisation') => {
+        const { target, body } = MATRIX[`${spec.method} ${spec.path}`];
+        const path = spec.path.replace(':id', ids[visibility][target]).replace(':userId', bobId);
+        return request(platform.url)[spec.method](path).set(as(token)).send(body ?? {});
+      };
+
+      it('lists every ingestion route that names a knowledge base or a document in the matrix', () => {
+        expect(ingestionRoutes().map((r) => `${r.method} ${r.path}`).sort()).toEqual(Object.keys(MATRIX).sort());
+      });
+
+      it("answers 404 to another user on every route for a private knowledge base and its document, as if they did not exist", async () => {
+        for (const spec of ingestionRoutes()) {
+          const res = await call(spec, bob, 'private');
+          expect({ route: `${spec.method} ${spec.path}`, status: res.status, code: res.body.error?.code }).toEqual({
+            route: `${spec.method} ${spec.path}`,
+            status: 404,
+            code: MATRIX[`${spec.method} ${spec.path}`].target === 'kb' ? 'knowledge_base_not_found' : 'document_not_found',
+          });
+        }
+        const listed = (await request(platform.url).get('/api/ingestion/knowledge-bases').set(as(bob)).expect(200)).body.data.map((kb: { id: string }) => kb.id);
+        expect(listed).not.toContain(ids.private.kb);
+        await request(platform.url).post('/api/ingestion/search').set(as(bob)).send({ query: 'boiler', knowledgeBaseIds: [ids.private.kb] }).expect(404);
+      });
+
+      it('lets another user read an organisation knowledge base on every read route, and answers 403 on every route that changes it', async () => {
+        for (const spec of ingestionRoutes()) {
+          const res = await call(spec, bob, 'organisation');
+          const reads = MATRIX[`${spec.method} ${spec.path}`].needs === 'read';
+          expect({ route: `${spec.method} ${spec.path}`, status: res.status }).toEqual({ route: `${spec.method} ${spec.path}`, status: reads ? 200 : 403 });
+        }
+        const listed = (await request(platform.url).get('/api/ingestion/knowledge-bases').set(as(bob)).expect(200)).body.data.map((kb: { id: string }) => kb.id);
+        expect(listed).toContain(ids.organisation.kb);
+        await request(platform.url).post('/api/ingestion/search').set(as(bob)).send({ query: 'boiler', knowledgeBaseIds: [ids.organisation.kb] }).expect(200);
+      });
+
+      it('lets a manager read every private knowledge base and document of every user', async () => {
+        for (const spec of ingestionRoutes().filter((r) => MATRIX[`${r.method} ${r.path}`].needs === 'read')) {
+          const res = await call(spec, tokens.manager, 'private');
+          expect({ route: `${spec.method} ${spec.path}`, status: res.status }).toEqual({ route: `${spec.method} ${spec.path}`, status: 200 });
+        }
+        const listed = (await request(platform.url).get('/api/ingestion/knowledge-bases').set(as(tokens.manager)).expect(200)).body.data.map((kb: { id: string }) => kb.id);
+        expect(listed).toEqual(expect.arrayContaining([ids.private.kb, ids.organisation.kb]));
+      });
+
+      it('lets another user change the contents, not the settings, once the owner makes them an editor', async () => {
+        const kb = ids.organisation.kb;
+        await request(platform.url).put(`/api/ingestion/knowledge-bases/${kb}/members/${bobId}`).set(as(alice)).send({ role: 'editor' }).expect(200);
+        const up = await request(platform.url).post(`/api/ingestion/knowledge-bases/${kb}/documents`).set(as(bob)).attach('file', Buffer.from('Bob adds a page.'), { filename: 'bob.txt' }).expect(201);
+        await request(platform.url).post(`/api/ingestion/documents/${ids.organisation.doc}/cancel`).set(as(bob)).expect((res) => expect([200, 409]).toContain(res.status));
+        await request(platform.url).delete(`/api/ingestion/documents/${up.body.documents[0].id}`).set(as(bob)).expect(204);
+        await request(platform.url).patch(`/api/ingestion/knowledge-bases/${kb}`).set(as(bob)).send({ visibility: 'private' }).expect(403);
+        await request(platform.url).delete(`/api/ingestion/knowledge-bases/${kb}`).set(as(bob)).expect(403);
+        await request(platform.url).delete(`/api/ingestion/knowledge-bases/${kb}/members/${bobId}`).set(as(alice)).expect(204);
+        await request(platform.url).post(`/api/ingestion/knowledge-bases/${kb}/documents`).set(as(bob)).attach('file', Buffer.from('Not any more.'), { filename: 'late.txt' }).expect(403);
+      });
+    });
+
+    it('answers 400, never 500, for NUL bytes and malformed percent-encoding in every path parameter, through the gateway', async () => {
+      let checked = 0;
+      for (const [name, app] of Object.entries(apps())) {
+        for (const spec of (app.locals.routes as RouteSpec[]).filter((r) => r.path.includes('/:'))) {
+          for (const [raw, code] of [['%00', 'invalid_request'], ['%zz', 'malformed_path'], ['%ff%fe', 'malformed_path']]) {
+            const res = await request(platform.url)[spec.method](spec.path.replace(/:[A-Za-z]+/g, raw)).set('authorization', `Bearer ${tokens.admin}`).send({});
+            expect({ service: name, route: `${spec.method} ${spec.path}`, raw, status: res.status, code: res.body.error?.code }).toEqual({
+              service: name,
+              route: `${spec.method} ${spec.path}`,
+              raw,
+              status: 400,
+              code,
+            });
+            checked++;
+          }
+        }
+      }
+      expect(checked).toBeGreaterThanOrEqual(3 * 15);
+    });
+
     it('refuses a call that goes to a service directly instead of through the gateway', async () => {
       const ingestion = platform.services['document-ingestion'].server.url;
       const res = await request(ingestion).get('/api/ingestion/info').set('authorization', `Bearer ${tokens.admin}`).expect(401);
@@ -140,6 +262,13 @@ describe('the embedded platform', () => {
         .send({ username: 'x', password: 'y'.repeat(2 * 1024 * 1024) })
         .expect(413);
       expect(huge.body.error.code).toBe('payload_too_large');
+    });
+
+    it('answers 400 naming the field for a NUL byte in the login username or password, never 500', async () => {
+      const username = await request(platform.url).post('/api/auth/login').send({ username: 'adm\u0000in', password: 'whatever' }).expect(400);
+      expect(username.body.error).toMatchObject({ code: 'invalid_request', message: 'body.username: must not contain NUL bytes' });
+      const password = await request(platform.url).post('/api/auth/login').send({ username: 'admin', password: 'x\u0000' }).expect(400);
+      expect(password.body.error.message).toBe('body.password: must not contain NUL bytes');
     });
 
     it('serves a merged OpenAPI document of every service', async () => {

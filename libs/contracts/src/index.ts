@@ -2,3 +2,4 @@ export * from './roles';
 export * from './errors';
 export * from './health';
 export * from './users';
+export * from './access';

@@ -2,3 +2,4 @@ export * from './db';
 export * from './pg-db';
 export * from './pglite-db';
 export * from './migrate';
+export * from './access-sql';

@@ -36,6 +36,25 @@ function anApp(health = {}) {
         body: z.object({ name: z.string().min(1, 'is required'), tags: z.array(z.string()).default([]) }),
         handle: ({ body }) => ({ created: body }),
       }),
+      route({
+        method: 'get',
+        path: '/api/sample/items',
+        tag: 's',
+        summary: 'list',
+        access: 'user',
+        query: z.object({ after: z.string().optional() }),
+        handle: ({ query }) => ({ after: query.after ?? null }),
+      }),
+      route({ method: 'get', path: '/api/sample/items/:id', tag: 's', summary: 'get', access: 'user', handle: ({ params }) => ({ id: params.id }) }),
+      route({
+        method: 'post',
+        path: '/api/sample/notes',
+        tag: 's',
+        summary: 'note',
+        access: 'user',
+        body: z.object({ text: z.string(), metadata: z.record(z.string(), z.unknown()).default({}) }),
+        handle: ({ body }) => body,
+      }),
       route({ method: 'delete', path: '/api/sample/items/:id', tag: 's', summary: 'delete', access: 'admin', handle: ({ params }) => ({ deleted: params.id }) }),
       route({ method: 'get', path: '/api/sample/conflict', tag: 's', summary: 'conflict', access: 'public', handle: () => { throw new ConflictError('already there'); } }),
       route({ method: 'get', path: '/api/sample/bug', tag: 's', summary: 'bug', access: 'public', handle: () => { throw new Error('secret internals'); } }),
@@ -77,6 +96,48 @@ describe('createHttpApp', () => {
     expect(res.body.error.message).toContain('body.name: is required');
     expect(res.body.error.message).toContain('body.tags[0]');
     expect(res.body.error.details).toHaveLength(2);
+  });
+
+  describe('refuses NUL bytes, which Postgres cannot store, naming the field', () => {
+    it('in a path parameter', async () => {
+      const res = await request(anApp()).get('/api/sample/items/a%00b').set('authorization', 'Bearer user-token').expect(400);
+      expect(res.body.error).toMatchObject({ code: 'invalid_request', message: 'params.id: must not contain NUL bytes' });
+    });
+
+    it('in a query parameter such as a cursor', async () => {
+      const res = await request(anApp()).get('/api/sample/items?after=doc_1%00').set('authorization', 'Bearer user-token').expect(400);
+      expect(res.body.error.message).toBe('query.after: must not contain NUL bytes');
+    });
+
+    it('in a JSON string, however deep', async () => {
+      const res = await request(anApp())
+        .post('/api/sample/notes')
+        .set('authorization', 'Bearer user-token')
+        .send({ text: 'fine', metadata: { source: { pages: ['one', 'tw\u0000o'] } } })
+        .expect(400);
+      expect(res.body.error).toMatchObject({
+        message: 'body.metadata.source.pages[1]: must not contain NUL bytes',
+        details: [{ path: 'body.metadata.source.pages[1]', message: 'must not contain NUL bytes' }],
+      });
+    });
+
+    it('in a JSON object key', async () => {
+      const res = await request(anApp()).post('/api/sample/notes').set('authorization', 'Bearer user-token').send({ text: 'fine', metadata: { 'k\u0000': 1 } }).expect(400);
+      expect(res.body.error.message).toBe('body.metadata: keys must not contain NUL bytes');
+    });
+
+    it('before checking the schema, so a NUL in a field the schema ignores is refused too', async () => {
+      const res = await request(anApp()).post('/api/sample/notes').set('authorization', 'Bearer user-token').send({ text: 'a\u0000', extra: 'b\u0000' }).expect(400);
+      expect(res.body.error.details.map((d: { path: string }) => d.path)).toEqual(['body.text', 'body.extra']);
+    });
+  });
+
+  it.each(['%zz', '%ff%fe', '%E0%A4%A'])('answers 400 malformed_path for the undecodable path parameter %s', async (raw) => {
+    const res = await request(anApp()).get(`/api/sample/items/${raw}`).set('authorization', 'Bearer user-token').expect(400);
+    expect(res.body).toEqual({
+      error: { code: 'malformed_path', message: expect.stringContaining('is not valid percent-encoded UTF-8') },
+      requestId: expect.any(String),
+    });
   });
 
   it('runs the handler and uses the declared status', async () => {

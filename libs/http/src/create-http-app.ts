@@ -158,6 +158,14 @@ export function errorHandler(log: Logger) {
       });
       return;
     }
+    if (error instanceof URIError && (error as BodyParserError).status === 400) {
+      // The router could not percent-decode a path segment (`%zz`, `%ff%fe`): the caller's mistake, not ours.
+      res.status(400).json({
+        error: { code: 'malformed_path', message: `${error.message}: the path is not valid percent-encoded UTF-8` },
+        requestId,
+      });
+      return;
+    }
     const e = error as BodyParserError;
     if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
       const known = e.type ? BODY_ERRORS[e.type] : undefined;

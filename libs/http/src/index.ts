@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './validate';
 export * from './routes';
+export * from './access';
 export * from './health';
 export * from './metrics';
 export * from './openapi';

@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { roleSatisfies, type Identity, type Role } from '@llmp/contracts';
 import { ForbiddenError, UnauthorizedError } from './errors';
-import { parse } from './validate';
+import { parse, refuseNulBytes } from './validate';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -59,6 +59,9 @@ export function toExpressHandler(spec: RouteSpec) {
   return async (req: Request, res: Response) => {
     const identity = identityOf(req);
     authorize(spec.access, identity);
+    // Path ids and query strings reach SQL even on routes that declare no schema for them.
+    refuseNulBytes(req.params, 'params');
+    if (!spec.query) refuseNulBytes(req.query, 'query');
     const body = spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined;
     const query = spec.query ? parse(spec.query, req.query, 'query') : undefined;
     const result = await spec.handle({ body, query, params: req.params as Record<string, string>, identity, req, res });

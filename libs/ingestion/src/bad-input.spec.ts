@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import request from 'supertest';
+import type { RouteSpec } from '@llmp/http';
 import { aDocx, aDocxBomb } from './testing/docx-writer';
 import { startHarness, type Harness } from './testing/ingestion-harness';
 import { multipart, type Part } from './testing/multipart';
@@ -21,11 +22,12 @@ describe('bad input', () => {
 
   beforeAll(async () => {
     h = await startHarness({ uploads: { maxFileBytes: MAX_FILE, maxFiles: 3 } });
-    kbId = (await h.as('manager').post('/api/ingestion/knowledge-bases').send({ name: 'Bad input' }).expect(201)).body.id;
+    kbId = (await h.as('user').post('/api/ingestion/knowledge-bases').send({ name: 'Bad input' }).expect(201)).body.id;
   });
   afterAll(async () => {
-    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    // Closed first: a failed expectation must not leave the harness running and Jest hanging.
     await h.close();
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
   });
 
   async function send(parts: Part[]) {
@@ -135,6 +137,81 @@ describe('bad input', () => {
       const missing = await h.as('user').post('/api/ingestion/knowledge-bases/kb_missing/documents').set('content-type', contentType).send(body);
       statuses.push(missing.status);
       expect(missing.status).toBe(404);
+    });
+  });
+
+  describe('NUL bytes, which Postgres cannot store, refused with a 400 naming the field', () => {
+    const sendAs = async (test: request.Test) => {
+      const res = await test;
+      statuses.push(res.status);
+      return res;
+    };
+    const expectNul = (res: request.Response, field: string) => {
+      expect({ status: res.status, error: res.body.error }).toMatchObject({
+        status: 400,
+        error: { code: 'invalid_request', message: expect.stringContaining(`${field}: must not contain NUL bytes`) },
+      });
+    };
+    const routesWithParams = () => (h.ingestion.app.locals.routes as RouteSpec[]).filter((r) => r.path.includes('/:'));
+
+    it('in every path parameter of every route', async () => {
+      const routes = routesWithParams();
+      expect(routes.length).toBeGreaterThanOrEqual(11);
+      for (const spec of routes) {
+        const names = [...spec.path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]);
+        const res = await sendAs(h.as('manager')[spec.method](spec.path.replace(/:[A-Za-z]+/g, 'x%00y')).send({}));
+        for (const name of names) expectNul(res, `params.${name}`);
+      }
+    });
+
+    it('in knowledge base names and descriptions, on create and on change', async () => {
+      expectNul(await sendAs(h.as('user').post('/api/ingestion/knowledge-bases').send({ name: 'nul\u0000name' })), 'body.name');
+      expectNul(await sendAs(h.as('user').post('/api/ingestion/knowledge-bases').send({ name: 'fine', description: 'a\u0000b' })), 'body.description');
+      expectNul(await sendAs(h.as('user').patch(`/api/ingestion/knowledge-bases/${kbId}`).send({ description: '\u0000' })), 'body.description');
+      expectNul(await sendAs(h.as('user').post(`/api/ingestion/knowledge-bases/${kbId}/reindex`).send({ documentIds: ['doc_\u0000'] })), 'body.documentIds[0]');
+      expectNul(await sendAs(h.as('user').put(`/api/ingestion/knowledge-bases/${kbId}/members/usr_someone`).send({ role: 'viewer\u0000' })), 'body.role');
+    });
+
+    it('in search queries and filters', async () => {
+      const search = (body: object) => sendAs(h.as('user').post('/api/ingestion/search').send({ query: 'fine', knowledgeBaseIds: [kbId], ...body }));
+      expectNul(await search({ query: 'boiler\u0000' }), 'body.query');
+      expectNul(await search({ knowledgeBaseIds: [`${kbId}\u0000`] }), 'body.knowledgeBaseIds[0]');
+      expectNul(await search({ filters: { documentIds: ['doc\u0000'] } }), 'body.filters.documentIds[0]');
+      expectNul(await search({ filters: { metadata: { team: 'h\u0000r' } } }), 'body.filters.metadata.team');
+      const key = await search({ filters: { metadata: { 'te\u0000am': 'hr' } } });
+      expect(key.status).toBe(400);
+      expect(key.body.error.message).toBe('body.filters.metadata: keys must not contain NUL bytes');
+    });
+
+    it('in list cursors and other query parameters', async () => {
+      expectNul(await sendAs(h.as('user').get(`/api/ingestion/knowledge-bases/${kbId}/documents?after=doc_%00`)), 'query.after');
+      expectNul(await sendAs(h.as('user').get(`/api/ingestion/knowledge-bases/${kbId}/documents?status=ready%00`)), 'query.status');
+      expectNul(await sendAs(h.as('user').get('/api/ingestion/knowledge-bases?cursor=%00')), 'query.cursor');
+    });
+
+    it('in upload metadata values and keys, and in file names', async () => {
+      for (const metadata of ['{"team": "h\\u0000r"}', '{"te\\u0000am": "hr"}']) {
+        const res = await send([{ name: 'metadata', content: metadata }, { filename: 'meta.txt', content: `metadata ${metadata}` }]);
+        expect(res.status).toBe(400);
+        expect(res.body.error).toMatchObject({ code: 'invalid_metadata', message: expect.stringContaining('must not contain NUL bytes') });
+      }
+      const named = await send([{ encodedFilename: 'nul\u0000.txt', content: 'named with a NUL' }]);
+      expect(named.status).toBe(400);
+      expect(named.body.error).toMatchObject({ code: 'invalid_filename', message: expect.stringContaining('control characters') });
+    });
+  });
+
+  describe('malformed percent-encoding in a path, refused with 400 malformed_path', () => {
+    it.each(['%zz', '%ff%fe', '%e0%a4%a'])('%s in every path parameter of every route', async (raw) => {
+      for (const spec of (h.ingestion.app.locals.routes as RouteSpec[]).filter((r) => r.path.includes('/:'))) {
+        const res = await h.as('manager')[spec.method](spec.path.replace(/:[A-Za-z]+/g, raw)).send({});
+        statuses.push(res.status);
+        expect({ route: `${spec.method} ${spec.path}`, status: res.status, code: res.body.error?.code }).toEqual({
+          route: `${spec.method} ${spec.path}`,
+          status: 400,
+          code: 'malformed_path',
+        });
+      }
     });
   });
 

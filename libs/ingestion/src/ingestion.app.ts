@@ -6,6 +6,7 @@ import { loadDemoData } from './demo/demo-data';
 import { documentsRoutes } from './documents/documents.routes';
 import { createDocumentsService, type DocumentsService, type UploadLimits } from './documents/documents.service';
 import type { EmbedderCatalog } from './embedding/embedder-catalog';
+import { createKnowledgeBaseAccess } from './knowledge-bases/knowledge-base-access';
 import { knowledgeBasesRoutes } from './knowledge-bases/knowledge-bases.routes';
 import { createKnowledgeBasesService, type KnowledgeBasesService } from './knowledge-bases/knowledge-bases.service';
 import { ingestionMigrations } from './migrations';
@@ -53,9 +54,10 @@ export async function createIngestion(deps: IngestionAppDeps): Promise<Ingestion
   const jobs = createDocumentJobs(queue, jobOptions);
   await queue.ensureQueue(DOCUMENT_QUEUE, jobs.queueOptions);
 
-  const knowledgeBases = createKnowledgeBasesService({ db, blobs, vectors, embedders, jobs, log });
-  const documents = createDocumentsService({ db, blobs, vectors, jobs, log, limits: uploads });
-  const search = createSearchService({ db, vectors, embedders });
+  const access = createKnowledgeBaseAccess(db);
+  const knowledgeBases = createKnowledgeBasesService({ db, blobs, vectors, embedders, jobs, access, log });
+  const documents = createDocumentsService({ db, blobs, vectors, jobs, access, log, limits: uploads });
+  const search = createSearchService({ db, vectors, embedders, access });
 
   if (worker) {
     const { handle } = createDocumentPipeline({ db, blobs, vectors, embedders, jobs, log, embedBatchSize, parseTimeoutMs });

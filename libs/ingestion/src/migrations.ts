@@ -85,5 +85,30 @@ create index chunks_knowledge_base_idx on ingestion.chunks (knowledge_base_id);
 create index chunks_tsv_idx on ingestion.chunks using gin (tsv);
 `,
     },
+    {
+      version: 3,
+      name: 'knowledge base owners, visibility and members',
+      // Existing knowledge bases stay visible to everyone, owned by whoever created them.
+      // Names are unique per owner, so a private name never shows through another user's 409.
+      sql: `
+alter table ingestion.knowledge_bases add column owner_id text;
+alter table ingestion.knowledge_bases add column visibility text not null default 'organisation'
+  check (visibility in ('private', 'organisation'));
+update ingestion.knowledge_bases set owner_id = created_by;
+drop index ingestion.knowledge_bases_name_key;
+create unique index knowledge_bases_owner_name_key on ingestion.knowledge_bases (coalesce(owner_id, ''), lower(name));
+create index knowledge_bases_owner_idx on ingestion.knowledge_bases (owner_id);
+
+create table ingestion.knowledge_base_members (
+  knowledge_base_id text not null references ingestion.knowledge_bases (id) on delete cascade,
+  user_id text not null,
+  role text not null check (role in ('viewer', 'editor')),
+  added_by text,
+  added_at timestamptz not null default now(),
+  primary key (knowledge_base_id, user_id)
+);
+create index knowledge_base_members_user_idx on ingestion.knowledge_base_members (user_id);
+`,
+    },
   ],
 };

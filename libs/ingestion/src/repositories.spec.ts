@@ -1,3 +1,4 @@
+import type { Identity } from '@llmp/contracts';
 import { newId } from '@llmp/core';
 import { migrate } from '@llmp/db';
 import { testDatabases } from '@llmp/db/testing';
@@ -49,6 +50,8 @@ describe.each(testDatabases())('ingestion repositories on $name', (database) => 
       embedder: { name: 'hashing-ngram-v1', dimension: 16 },
       vectorCollection: `${kbId}_r1`,
       createdBy: null,
+      ownerId: null,
+      visibility: 'organisation',
     });
   });
   afterAll(() => handle.close());
@@ -113,5 +116,48 @@ describe.each(testDatabases())('ingestion repositories on $name', (database) => 
     expect((await docs.listIdle(60)).map((d) => d.id)).toContain(doc.id);
     await docs.touch(doc.id);
     expect((await docs.listIdle(60)).map((d) => d.id)).not.toContain(doc.id);
+  });
+
+  it('lists only the knowledge bases a caller may read, members included, filtering in SQL', async () => {
+    const repo = createKnowledgeBasesRepository(handle.db);
+    const person = (userId: string, role: Identity['role'] = 'user'): Identity => ({ userId, username: userId, role, via: 'token' });
+    const add = async (name: string, ownerId: string, visibility: 'private' | 'organisation') =>
+      (await repo.insert({ id: newId('kb'), name, description: '', chunking: chunkingSettings.parse({}), embedder: { name: 'hashing-ngram-v1', dimension: 16 }, vectorCollection: `v_${name}`, createdBy: ownerId, ownerId, visibility })).id;
+    const alicePrivate = await add('alice private', 'usr_alice', 'private');
+    const aliceShared = await add('alice shared', 'usr_alice', 'private');
+    const aliceOrg = await add('alice org', 'usr_alice', 'organisation');
+    await repo.setMember(aliceShared, 'usr_carol', 'viewer', 'usr_alice');
+    const names = async (caller: Identity) => (await repo.list(caller)).filter((kb) => kb.id !== kbId).map((kb) => kb.id);
+    expect(await names(person('usr_alice'))).toEqual([alicePrivate, aliceShared, aliceOrg]);
+    expect(await names(person('usr_bob'))).toEqual([aliceOrg]);
+    expect(await names(person('usr_carol'))).toEqual([aliceShared, aliceOrg]);
+    expect(await names(person('usr_mia', 'manager'))).toEqual([alicePrivate, aliceShared, aliceOrg]);
+    expect(await repo.memberRole(aliceShared, 'usr_carol')).toBe('viewer');
+    await repo.setMember(aliceShared, 'usr_carol', 'editor', 'usr_alice');
+    expect(await repo.listMembers(aliceShared)).toEqual([{ userId: 'usr_carol', role: 'editor', addedBy: 'usr_alice', addedAt: expect.any(String) }]);
+    // Names are unique per owner: Bob may reuse the name of Alice's private knowledge base without learning of it.
+    expect(await repo.findByName('ALICE PRIVATE', 'usr_bob')).toBeNull();
+    expect((await repo.findByName('ALICE PRIVATE', 'usr_alice'))?.id).toBe(alicePrivate);
+  });
+});
+
+describe.each(testDatabases())('ingestion migrations on $name', (database) => {
+  it('keeps knowledge bases made before owners existed visible to everyone and owned by their creator', async () => {
+    const handle = await database.open();
+    try {
+      await migrate(handle.db, { ...ingestionMigrations, migrations: ingestionMigrations.migrations.filter((m) => m.version <= 2) });
+      await handle.db.query(
+        `insert into ingestion.knowledge_bases (id, name, chunking, embedder, vector_collection, created_by)
+         values ('kb_old', 'Old', '{}', '{}', 'kb_old_r1', 'usr_creator'), ('kb_seeded', 'Demo', '{}', '{}', 'kb_seeded_r1', null)`,
+      );
+      await migrate(handle.db, ingestionMigrations);
+      const repo = createKnowledgeBasesRepository(handle.db);
+      expect(await repo.get('kb_old')).toMatchObject({ ownerId: 'usr_creator', visibility: 'organisation' });
+      expect(await repo.get('kb_seeded')).toMatchObject({ ownerId: null, visibility: 'organisation' });
+      const stranger: Identity = { userId: 'usr_someone', username: 'someone', role: 'user', via: 'token' };
+      expect((await repo.list(stranger)).map((kb) => kb.id)).toEqual(['kb_old', 'kb_seeded']);
+    } finally {
+      await handle.close();
+    }
   });
 });

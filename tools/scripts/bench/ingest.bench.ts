@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
 import { requestTarget, signIdentity } from '@llmp/auth';
+import { SYSTEM } from '@llmp/contracts';
 import { createLogger, sleep } from '@llmp/core';
 import { createPgliteDb, migrate, type Db } from '@llmp/db';
 import { listen } from '@llmp/http';
@@ -78,7 +79,7 @@ async function ingestionThroughput() {
   });
   const server = await listen(ingestion.app);
   try {
-    const kb = await ingestion.knowledgeBases.create({ name: 'bench', description: '' }, null);
+    const kb = await ingestion.knowledgeBases.create({ name: 'bench', description: '', visibility: 'private' }, SYSTEM);
     const files = Array.from({ length: INGEST_MB }, (_, i) => Buffer.from(textOf(MB, 1000 + i * 100)));
     const url = `/api/ingestion/knowledge-bases/${kb.id}/documents`;
     const started = performance.now();
@@ -101,7 +102,7 @@ async function ingestionThroughput() {
     const stageMs = { parsing: 0, chunking: 0, embedding: 0, indexing: 0 };
     for (const id of ids) {
       for (;;) {
-        const doc = await ingestion.documents.get(id);
+        const doc = await ingestion.documents.get(id, SYSTEM);
         if (doc.status === 'ready') {
           chunks += doc.counts.chunks ?? 0;
           tokens += doc.counts.tokens ?? 0;

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { SYSTEM } from '@llmp/contracts';
 import type { Logger } from '@llmp/core';
 import type { DocumentsService } from '../documents/documents.service';
 import type { KnowledgeBase } from '../knowledge-bases/knowledge-base';
@@ -103,11 +104,12 @@ export interface DemoDataDeps {
  * the pipeline makes them ready in the background.
  */
 export async function loadDemoData({ knowledgeBases, documents, log }: DemoDataDeps): Promise<{ knowledgeBase: KnowledgeBase; created: boolean }> {
-  const existing = (await knowledgeBases.list()).find((kb) => kb.name === DEMO_KNOWLEDGE_BASE);
+  const existing = (await knowledgeBases.list(SYSTEM)).find((kb) => kb.name === DEMO_KNOWLEDGE_BASE && kb.ownerId === null);
   if (existing) return { knowledgeBase: existing, created: false };
+  // The platform owns it and every user reads it.
   const kb = await knowledgeBases.create(
-    { name: DEMO_KNOWLEDGE_BASE, description: 'Sample documents about llmp, loaded on the first run' },
-    null,
+    { name: DEMO_KNOWLEDGE_BASE, description: 'Sample documents about llmp, loaded on the first run', visibility: 'organisation' },
+    SYSTEM,
   );
   for (const doc of demoDocuments) {
     const outcome = await documents.ingestFile(kb.id, {
@@ -115,9 +117,9 @@ export async function loadDemoData({ knowledgeBases, documents, log }: DemoDataD
       declaredType: doc.contentType,
       content: Readable.from([Buffer.from(doc.content)]),
       metadata: { demo: true },
-    });
+    }, SYSTEM);
     if (!('document' in outcome)) log.warn({ filename: doc.filename, reason: outcome.message }, 'demo document refused');
   }
   log.info({ knowledgeBaseId: kb.id, documents: demoDocuments.length }, 'demo knowledge base loaded');
-  return { knowledgeBase: await knowledgeBases.get(kb.id), created: true };
+  return { knowledgeBase: await knowledgeBases.get(kb.id, SYSTEM), created: true };
 }

@@ -56,9 +56,16 @@ export interface Document {
   updatedAt: string;
 }
 
+// Postgres cannot store a NUL byte in jsonb; multipart metadata never passes the JSON-body check that refuses it elsewhere.
+const withoutNul = (s: string) => !s.includes('\u0000');
+
 /** User metadata on a document: flat, for filtering in search. */
 export const documentMetadata = z
-  .record(z.string().min(1).max(100), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
+  .record(
+    z.string().min(1).max(100),
+    z.union([z.string().max(1000).refine(withoutNul, 'must not contain NUL bytes'), z.number(), z.boolean(), z.null()]),
+  )
+  .refine((m) => Object.keys(m).every(withoutNul), 'keys must not contain NUL bytes')
   .refine((m) => Object.keys(m).length <= 50, 'at most 50 keys');
 
 export const listDocumentsQuery = z.object({

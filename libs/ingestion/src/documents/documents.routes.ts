@@ -20,7 +20,7 @@ export function documentsRoutes(documents: DocumentsService): RouteSpec[] {
         'Each file is streamed to storage, typed by its content and queued; the same bytes twice return the existing document.',
       access: 'user',
       handle: async ({ params, req, res, identity }) => {
-        const result = await documents.upload(params.id, req, identity);
+        const result = await documents.upload(params.id, req, identity!);
         res.status(result.documents.some((d) => !d.duplicate) ? 201 : 200).json(result);
       },
     }),
@@ -31,7 +31,7 @@ export function documentsRoutes(documents: DocumentsService): RouteSpec[] {
       summary: 'List the documents of a knowledge base with their pipeline status',
       access: 'user',
       query: listDocumentsQuery,
-      handle: ({ params, query }) => documents.list(params.id, query),
+      handle: ({ params, query, identity }) => documents.list(params.id, query, identity!),
     }),
     route({
       method: 'get',
@@ -39,7 +39,7 @@ export function documentsRoutes(documents: DocumentsService): RouteSpec[] {
       tag,
       summary: 'Get a document: status, per-stage timings, counts, progress and any error',
       access: 'user',
-      handle: ({ params }) => documents.get(params.id),
+      handle: ({ params, identity }) => documents.get(params.id, identity!),
     }),
     route({
       method: 'get',
@@ -48,24 +48,24 @@ export function documentsRoutes(documents: DocumentsService): RouteSpec[] {
       summary: "A document's chunks with their heading path, pages and offsets",
       access: 'user',
       query: chunksQuery,
-      handle: ({ params, query }) => documents.chunks(params.id, query),
+      handle: ({ params, query, identity }) => documents.chunks(params.id, query, identity!),
     }),
     route({
       method: 'post',
       path: '/api/ingestion/documents/:id/cancel',
       tag,
-      summary: "Stop processing a document; its running work is aborted",
+      summary: "Stop processing a document; its running work is aborted; owner, editor or manager",
       access: 'user',
-      handle: ({ params, identity }) => documents.cancel(params.id, identity),
+      handle: ({ params, identity }) => documents.cancel(params.id, identity!),
     }),
     route({
       method: 'delete',
       path: '/api/ingestion/documents/:id',
       tag,
-      summary: 'Delete a document with its chunks, vectors and file',
-      access: 'manager',
-      handle: async ({ params, res }) => {
-        await documents.delete(params.id);
+      summary: 'Delete a document with its chunks, vectors and file; owner, editor or manager',
+      access: 'user',
+      handle: async ({ params, res, identity }) => {
+        await documents.delete(params.id, identity!);
         res.status(204).end();
       },
     }),

@@ -1,13 +1,14 @@
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { Request } from 'express';
-import type { Identity } from '@llmp/contracts';
+import type { AccessLevel, Caller, Identity } from '@llmp/contracts';
 import { newId, type Logger } from '@llmp/core';
 import type { Db } from '@llmp/db';
 import { AppError, ConflictError, InputError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError } from '@llmp/http';
 import { BlobTooLargeError, type BlobStore, type StagedBlob } from '../blob-store/blob-store';
 import type { StoredChunk } from '../chunking/chunk';
 import type { KnowledgeBase } from '../knowledge-bases/knowledge-base';
+import type { KnowledgeBaseAccess } from '../knowledge-bases/knowledge-base-access';
 import { createKnowledgeBasesRepository } from '../knowledge-bases/knowledge-bases.repository';
 import { sniffDocument } from '../parsing/sniff';
 import type { DocumentJobs } from '../pipeline/document-jobs';
@@ -31,6 +32,7 @@ export interface DocumentsServiceDeps {
   blobs: BlobStore;
   vectors: VectorStore;
   jobs: DocumentJobs;
+  access: KnowledgeBaseAccess;
   log: Logger;
   limits?: Partial<UploadLimits>;
 }
@@ -69,21 +71,19 @@ function mib(bytes: number): string {
 
 export type DocumentsService = ReturnType<typeof createDocumentsService>;
 
-export function createDocumentsService({ db, blobs, vectors, jobs, log, limits: given = {} }: DocumentsServiceDeps) {
+export function createDocumentsService({ db, blobs, vectors, jobs, access, log, limits: given = {} }: DocumentsServiceDeps) {
   const limits: UploadLimits = { ...DEFAULT_UPLOAD_LIMITS, ...given };
   const documents = createDocumentsRepository(db);
   const chunks = createChunksRepository(db);
   const knowledgeBases = createKnowledgeBasesRepository(db);
 
-  async function knowledgeBase(id: string): Promise<KnowledgeBase> {
-    const kb = await knowledgeBases.get(id);
-    if (!kb) throw new NotFoundError({ code: 'knowledge_base_not_found', message: `knowledge base ${id} does not exist` });
-    return kb;
-  }
+  const documentNotFound = (id: string) => new NotFoundError({ code: 'document_not_found', message: `document ${id} does not exist` });
 
-  async function stored(id: string): Promise<StoredDocument> {
+  /** A document is as visible as its knowledge base: one the caller may not read does not exist for them. */
+  async function stored(id: string, caller: Caller, needed: Exclude<AccessLevel, 'none'> = 'read', action = `read document ${id}`): Promise<StoredDocument> {
     const doc = await documents.get(id);
-    if (!doc) throw new NotFoundError({ code: 'document_not_found', message: `document ${id} does not exist` });
+    if (!doc) throw documentNotFound(id);
+    await access.require(doc.knowledgeBaseId, caller, needed, { action, notFound: () => documentNotFound(id) });
     return doc;
   }
 
@@ -154,8 +154,8 @@ export function createDocumentsService({ db, blobs, vectors, jobs, log, limits: 
   }
 
   /** Reads a multipart request part by part, each file streamed to the blob store. */
-  async function upload(knowledgeBaseId: string, req: Request, identity: Identity | null): Promise<UploadResult> {
-    const kb = await knowledgeBase(knowledgeBaseId);
+  async function upload(knowledgeBaseId: string, req: Request, identity: Identity): Promise<UploadResult> {
+    const kb = await access.require(knowledgeBaseId, identity, 'write', { action: `upload to knowledge base ${knowledgeBaseId}` });
     const contentType = req.headers['content-type'] ?? '';
     if (!/^multipart\/form-data/i.test(contentType)) {
       throw new UnsupportedMediaTypeError({
@@ -270,43 +270,43 @@ export function createDocumentsService({ db, blobs, vectors, jobs, log, limits: 
     ingest,
     upload,
 
-    async ingestFile(knowledgeBaseId: string, input: IngestInput): Promise<Ingested | Rejection> {
-      return ingest(await knowledgeBase(knowledgeBaseId), input);
+    async ingestFile(knowledgeBaseId: string, input: IngestInput, caller: Caller): Promise<Ingested | Rejection> {
+      return ingest(await access.require(knowledgeBaseId, caller, 'write', { action: `upload to knowledge base ${knowledgeBaseId}` }), input);
     },
 
-    async get(id: string): Promise<Document> {
-      return publicDocument(await stored(id));
+    async get(id: string, caller: Caller): Promise<Document> {
+      return publicDocument(await stored(id, caller));
     },
 
-    async list(knowledgeBaseId: string, query: ListDocumentsQuery): Promise<{ data: Document[]; next: string | null }> {
-      await knowledgeBase(knowledgeBaseId);
+    async list(knowledgeBaseId: string, query: ListDocumentsQuery, caller: Caller): Promise<{ data: Document[]; next: string | null }> {
+      await access.require(knowledgeBaseId, caller, 'read', { action: `read knowledge base ${knowledgeBaseId}` });
       const rows = await documents.list(knowledgeBaseId, query);
       return { data: rows.map(publicDocument), next: rows.length === query.limit ? rows[rows.length - 1].id : null };
     },
 
-    async chunks(id: string, { limit, offset }: { limit: number; offset: number }): Promise<{ data: StoredChunk[]; total: number }> {
-      await stored(id);
+    async chunks(id: string, { limit, offset }: { limit: number; offset: number }, caller: Caller): Promise<{ data: StoredChunk[]; total: number }> {
+      await stored(id, caller);
       return { data: await chunks.listByDocument(id, { limit, offset }), total: await chunks.countByDocument(id) };
     },
 
     /** Stops processing now: the running handler's signal fires and whatever it writes later is dropped. */
-    async cancel(id: string, identity: Identity | null): Promise<Document> {
-      const doc = await stored(id);
+    async cancel(id: string, identity: Identity): Promise<Document> {
+      const doc = await stored(id, identity, 'write', `cancel document ${id}`);
       if (isFinal(doc.status)) {
         throw new ConflictError({ code: 'document_finished', message: `document ${id} is already ${doc.status}; there is nothing to cancel` });
       }
       const cancelled = await documents.finish(id, 'cancelled', {
         code: 'cancelled',
-        message: `cancelled${identity ? ` by ${identity.username}` : ''}`,
+        message: `cancelled by ${identity.username}`,
         ...(doc.status !== 'queued' ? { stage: doc.status as 'parsing' } : {}),
       });
       if (doc.jobId) await jobs.cancel(doc.jobId);
-      return publicDocument(cancelled ?? (await stored(id)));
+      return publicDocument(cancelled ?? (await stored(id, identity)));
     },
 
     /** Removes the document, its chunks, its vectors and its file. */
-    async delete(id: string): Promise<void> {
-      const doc = await stored(id);
+    async delete(id: string, caller: Caller): Promise<void> {
+      const doc = await stored(id, caller, 'write', `delete document ${id}`);
       if (!isFinal(doc.status)) {
         await documents.finish(id, 'cancelled', { code: 'deleted', message: 'the document was deleted' });
         if (doc.jobId) await jobs.cancel(doc.jobId);

@@ -38,7 +38,8 @@ describe('documents', () => {
 
   beforeAll(async () => {
     h = await startHarness();
-    kbId = (await h.as('manager').post('/api/ingestion/knowledge-bases').send({ name: 'Handbooks' }).expect(201)).body.id;
+    // Owned by "user"; the organisation reads it, which lets a colleague try what only editors may do.
+    kbId = (await h.as('user').post('/api/ingestion/knowledge-bases').send({ name: 'Handbooks', visibility: 'organisation' }).expect(201)).body.id;
   });
   afterAll(() => h.close());
 
@@ -114,13 +115,24 @@ describe('documents', () => {
     expect(await vectorsOf()).toBeGreaterThan(0);
     expect(await readdir(path.join(h.blobDir, kbId))).toContain(id);
 
-    await h.as('user').delete(`/api/ingestion/documents/${id}`).expect(403);
+    await h.as('user', 'usr_colleague').delete(`/api/ingestion/documents/${id}`).expect(403);
     await h.as('manager').delete(`/api/ingestion/documents/${id}`).expect(204);
     await h.as('user').get(`/api/ingestion/documents/${id}`).expect(404);
     const { rows } = await h.db.query('select 1 from ingestion.chunks where document_id = $1', [id]);
     expect(rows).toEqual([]);
     expect(await vectorsOf()).toBe(0);
     expect(await readdir(path.join(h.blobDir, kbId))).not.toContain(id);
+  });
+
+  it("refuses to let a colleague who only reads the knowledge base cancel or delete someone else's document", async () => {
+    const res = await h.as('user').post(`/api/ingestion/knowledge-bases/${kbId}/documents`).attach('file', Buffer.from('Mine to cancel.\n'), { filename: 'mine.txt' }).expect(201);
+    const id = res.body.documents[0].id;
+    const colleague = h.as('user', 'usr_colleague');
+    await colleague.get(`/api/ingestion/documents/${id}`).expect(200);
+    const cancel = await colleague.post(`/api/ingestion/documents/${id}/cancel`).expect(403);
+    expect(cancel.body.error).toEqual({ code: 'access_denied', message: `only its owner, an editor or a manager may cancel document ${id}; you may only read it` });
+    await colleague.delete(`/api/ingestion/documents/${id}`).expect(403);
+    expect((await h.waitForDocument(id)).status).toBe('ready');
   });
 
   it('refuses to cancel a finished document', async () => {

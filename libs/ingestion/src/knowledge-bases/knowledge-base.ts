@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { visibilitySchema, type Visibility } from '@llmp/contracts';
 
 export const chunkingSettings = z
   .object({
@@ -31,6 +32,8 @@ export const createKnowledgeBaseBody = z.object({
   description: z.string().max(2000).default(''),
   chunking: chunkingSettings.optional(),
   embedder: embedderSpec.optional(),
+  /** `private` (the default): its owner, its members and managers; `organisation`: every user reads it. */
+  visibility: visibilitySchema.default('private'),
 });
 
 export type CreateKnowledgeBase = z.infer<typeof createKnowledgeBaseBody>;
@@ -41,8 +44,9 @@ export const updateKnowledgeBaseBody = z
     description: z.string().max(2000).optional(),
     chunking: chunkingSettings.optional(),
     embedder: embedderSpec.optional(),
+    visibility: visibilitySchema.optional(),
   })
-  .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'nothing to change: send name, description, chunking or embedder' });
+  .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'nothing to change: send name, description, chunking, embedder or visibility' });
 
 export type UpdateKnowledgeBase = z.infer<typeof updateKnowledgeBaseBody>;
 
@@ -74,6 +78,9 @@ export interface KnowledgeBase {
   /** Bumped whenever chunking or embedder change; documents indexed at an older revision are stale. */
   settingsRevision: number;
   createdBy: string | null;
+  /** Who administers it besides managers; null for the platform's own (the demo). */
+  ownerId: string | null;
+  visibility: Visibility;
   createdAt: string;
   updatedAt: string;
   documents: DocumentCounts;

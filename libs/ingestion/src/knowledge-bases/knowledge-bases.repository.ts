@@ -1,4 +1,5 @@
-import type { Db } from '@llmp/db';
+import type { Caller, Member, MemberRole, Visibility } from '@llmp/contracts';
+import { readableBy, type Db } from '@llmp/db';
 import type { ChunkingSettings, DocumentCounts, EmbedderSpec, KnowledgeBase } from './knowledge-base';
 
 interface KnowledgeBaseRow {
@@ -10,6 +11,8 @@ interface KnowledgeBaseRow {
   vector_collection: string;
   settings_revision: number;
   created_by: string | null;
+  owner_id: string | null;
+  visibility: Visibility;
   created_at: Date | string;
   updated_at: Date | string;
   total: number | null;
@@ -40,6 +43,8 @@ function toKnowledgeBase(row: KnowledgeBaseRow): KnowledgeBase {
     vectorCollection: row.vector_collection,
     settingsRevision: row.settings_revision,
     createdBy: row.created_by,
+    ownerId: row.owner_id,
+    visibility: row.visibility,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
     documents,
@@ -60,6 +65,19 @@ const SELECT = `
        where d.knowledge_base_id = kb.id
     ) c on true`;
 
+const ACCESS_TABLES = { alias: 'kb', members: 'ingestion.knowledge_base_members', resourceColumn: 'knowledge_base_id' };
+
+interface MemberRow {
+  user_id: string;
+  role: MemberRole;
+  added_by: string | null;
+  added_at: Date | string;
+}
+
+function toMember(row: MemberRow): Member {
+  return { userId: row.user_id, role: row.role, addedBy: row.added_by, addedAt: iso(row.added_at) };
+}
+
 export interface NewKnowledgeBase {
   id: string;
   name: string;
@@ -68,6 +86,8 @@ export interface NewKnowledgeBase {
   embedder: EmbedderSpec;
   vectorCollection: string;
   createdBy: string | null;
+  ownerId: string | null;
+  visibility: Visibility;
 }
 
 export interface KnowledgeBaseChanges {
@@ -76,6 +96,7 @@ export interface KnowledgeBaseChanges {
   chunking?: ChunkingSettings;
   embedder?: EmbedderSpec;
   vectorCollection?: string;
+  visibility?: Visibility;
   bumpRevision?: boolean;
 }
 
@@ -85,9 +106,9 @@ export function createKnowledgeBasesRepository(db: Db) {
   return {
     async insert(kb: NewKnowledgeBase): Promise<KnowledgeBase> {
       await db.query(
-        `insert into ingestion.knowledge_bases (id, name, description, chunking, embedder, vector_collection, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7)`,
-        [kb.id, kb.name, kb.description, JSON.stringify(kb.chunking), JSON.stringify(kb.embedder), kb.vectorCollection, kb.createdBy],
+        `insert into ingestion.knowledge_bases (id, name, description, chunking, embedder, vector_collection, created_by, owner_id, visibility)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [kb.id, kb.name, kb.description, JSON.stringify(kb.chunking), JSON.stringify(kb.embedder), kb.vectorCollection, kb.createdBy, kb.ownerId, kb.visibility],
       );
       return (await this.get(kb.id))!;
     },
@@ -103,14 +124,53 @@ export function createKnowledgeBasesRepository(db: Db) {
       return rows[0] ? this.get(id) : null;
     },
 
-    async findByName(name: string): Promise<KnowledgeBase | null> {
-      const { rows } = await db.query<KnowledgeBaseRow>(`${SELECT} where lower(kb.name) = lower($1)`, [name]);
+    /** Names are unique per owner (the platform's own knowledge bases have none). */
+    async findByName(name: string, ownerId: string | null): Promise<KnowledgeBase | null> {
+      const { rows } = await db.query<KnowledgeBaseRow>(
+        `${SELECT} where coalesce(kb.owner_id, '') = coalesce($2, '') and lower(kb.name) = lower($1)`,
+        [name, ownerId],
+      );
       return rows[0] ? toKnowledgeBase(rows[0]) : null;
     },
 
-    async list(): Promise<KnowledgeBase[]> {
-      const { rows } = await db.query<KnowledgeBaseRow>(`${SELECT} order by kb.id`);
+    /** The knowledge bases `caller` may read, filtered here rather than after fetching all of them. */
+    async list(caller: Caller): Promise<KnowledgeBase[]> {
+      const params: unknown[] = [];
+      const where = readableBy(caller, ACCESS_TABLES, params);
+      const { rows } = await db.query<KnowledgeBaseRow>(`${SELECT} where ${where} order by kb.id`, params);
       return rows.map(toKnowledgeBase);
+    },
+
+    async memberRole(id: string, userId: string): Promise<MemberRole | null> {
+      const { rows } = await db.query<{ role: MemberRole }>(
+        'select role from ingestion.knowledge_base_members where knowledge_base_id = $1 and user_id = $2',
+        [id, userId],
+      );
+      return rows[0]?.role ?? null;
+    },
+
+    async listMembers(id: string): Promise<Member[]> {
+      const { rows } = await db.query<MemberRow>(
+        'select user_id, role, added_by, added_at from ingestion.knowledge_base_members where knowledge_base_id = $1 order by added_at, user_id',
+        [id],
+      );
+      return rows.map(toMember);
+    },
+
+    /** Adds the member, or changes their role. */
+    async setMember(id: string, userId: string, role: MemberRole, addedBy: string | null): Promise<Member> {
+      const { rows } = await db.query<MemberRow>(
+        `insert into ingestion.knowledge_base_members (knowledge_base_id, user_id, role, added_by) values ($1, $2, $3, $4)
+         on conflict (knowledge_base_id, user_id) do update set role = excluded.role
+         returning user_id, role, added_by, added_at`,
+        [id, userId, role, addedBy],
+      );
+      return toMember(rows[0]);
+    },
+
+    async removeMember(id: string, userId: string): Promise<boolean> {
+      const { rowCount } = await db.query('delete from ingestion.knowledge_base_members where knowledge_base_id = $1 and user_id = $2', [id, userId]);
+      return rowCount > 0;
     },
 
     async update(id: string, changes: KnowledgeBaseChanges): Promise<KnowledgeBase | null> {
@@ -125,6 +185,7 @@ export function createKnowledgeBasesRepository(db: Db) {
       if (changes.chunking !== undefined) set('chunking', JSON.stringify(changes.chunking));
       if (changes.embedder !== undefined) set('embedder', JSON.stringify(changes.embedder));
       if (changes.vectorCollection !== undefined) set('vector_collection', changes.vectorCollection);
+      if (changes.visibility !== undefined) set('visibility', changes.visibility);
       if (changes.bumpRevision) sets.push('settings_revision = settings_revision + 1');
       const { rowCount } = await db.query(`update ingestion.knowledge_bases set ${sets.join(', ')} where id = $1`, params);
       return rowCount ? this.get(id) : null;

@@ -1,7 +1,12 @@
-import { route, type RouteSpec } from '@llmp/http';
+import { z } from 'zod';
+import { setMemberBody, userIdSchema } from '@llmp/contracts';
+import { parse, route, type RouteSpec } from '@llmp/http';
 import type { KnowledgeBase } from './knowledge-base';
 import { createKnowledgeBaseBody, reindexBody, updateKnowledgeBaseBody } from './knowledge-base';
 import type { KnowledgeBasesService } from './knowledge-bases.service';
+
+const memberParams = z.object({ userId: userIdSchema });
+const memberId = (params: Record<string, string>) => parse(memberParams, { userId: params.userId }, 'params').userId;
 
 export function knowledgeBasesRoutes(knowledgeBases: KnowledgeBasesService, loadDemo: () => Promise<{ knowledgeBase: KnowledgeBase; created: boolean }>): RouteSpec[] {
   const tag = 'ingestion';
@@ -29,19 +34,19 @@ export function knowledgeBasesRoutes(knowledgeBases: KnowledgeBasesService, load
       method: 'get',
       path: '/api/ingestion/knowledge-bases',
       tag,
-      summary: 'List knowledge bases with their document counts',
+      summary: 'List the knowledge bases you may read (managers: all) with their document counts',
       access: 'user',
-      handle: async () => ({ data: await knowledgeBases.list() }),
+      handle: async ({ identity }) => ({ data: await knowledgeBases.list(identity!) }),
     }),
     route({
       method: 'post',
       path: '/api/ingestion/knowledge-bases',
       tag,
-      summary: 'Create a knowledge base, pinning its chunking settings and embedder',
-      access: 'manager',
+      summary: 'Create a knowledge base you own (private unless "visibility" says organisation), pinning its chunking settings and embedder',
+      access: 'user',
       status: 201,
       body: createKnowledgeBaseBody,
-      handle: ({ body, identity }) => knowledgeBases.create(body, identity),
+      handle: ({ body, identity }) => knowledgeBases.create(body, identity!),
     }),
     route({
       method: 'get',
@@ -49,25 +54,25 @@ export function knowledgeBasesRoutes(knowledgeBases: KnowledgeBasesService, load
       tag,
       summary: 'Get one knowledge base',
       access: 'user',
-      handle: ({ params }) => knowledgeBases.get(params.id),
+      handle: ({ params, identity }) => knowledgeBases.get(params.id, identity!),
     }),
     route({
       method: 'patch',
       path: '/api/ingestion/knowledge-bases/:id',
       tag,
-      summary: 'Rename or re-describe a knowledge base, or change its chunking or embedder (its documents become stale)',
-      access: 'manager',
+      summary: 'Rename or re-describe a knowledge base, change its visibility, or its chunking or embedder (its documents become stale); owner or manager',
+      access: 'user',
       body: updateKnowledgeBaseBody,
-      handle: ({ params, body }) => knowledgeBases.update(params.id, body),
+      handle: ({ params, body, identity }) => knowledgeBases.update(params.id, body, identity!),
     }),
     route({
       method: 'delete',
       path: '/api/ingestion/knowledge-bases/:id',
       tag,
-      summary: 'Delete a knowledge base with its documents, chunks, vectors and files',
-      access: 'manager',
-      handle: async ({ params, res }) => {
-        await knowledgeBases.delete(params.id);
+      summary: 'Delete a knowledge base with its documents, chunks, vectors and files; owner or manager',
+      access: 'user',
+      handle: async ({ params, res, identity }) => {
+        await knowledgeBases.delete(params.id, identity!);
         res.status(204).end();
       },
     }),
@@ -75,11 +80,39 @@ export function knowledgeBasesRoutes(knowledgeBases: KnowledgeBasesService, load
       method: 'post',
       path: '/api/ingestion/knowledge-bases/:id/reindex',
       tag,
-      summary: 'Rebuild stale and failed documents (or all, or the ones named) with the current settings',
-      access: 'manager',
+      summary: 'Rebuild stale and failed documents (or all, or the ones named) with the current settings; owner, editor or manager',
+      access: 'user',
       status: 202,
       body: reindexBody,
-      handle: ({ params, body }) => knowledgeBases.reindex(params.id, body),
+      handle: ({ params, body, identity }) => knowledgeBases.reindex(params.id, body, identity!),
+    }),
+    route({
+      method: 'get',
+      path: '/api/ingestion/knowledge-bases/:id/members',
+      tag,
+      summary: 'Who besides its owner may read (viewer) or also change (editor) a knowledge base',
+      access: 'user',
+      handle: ({ params, identity }) => knowledgeBases.members(params.id, identity!),
+    }),
+    route({
+      method: 'put',
+      path: '/api/ingestion/knowledge-bases/:id/members/:userId',
+      tag,
+      summary: 'Add a member to a knowledge base or change their role (viewer, editor); owner or manager',
+      access: 'user',
+      body: setMemberBody,
+      handle: ({ params, body, identity }) => knowledgeBases.setMember(params.id, memberId(params), body.role, identity!),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/ingestion/knowledge-bases/:id/members/:userId',
+      tag,
+      summary: 'Remove a member from a knowledge base; owner or manager',
+      access: 'user',
+      handle: async ({ params, res, identity }) => {
+        await knowledgeBases.removeMember(params.id, memberId(params), identity!);
+        res.status(204).end();
+      },
     }),
   ];
 }

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Identity } from '@llmp/contracts';
+import { SYSTEM, type Caller, type Member, type MemberRole } from '@llmp/contracts';
 import { newId, type Logger } from '@llmp/core';
 import type { Db } from '@llmp/db';
 import { ConflictError, InputError, NotFoundError } from '@llmp/http';
@@ -17,6 +17,7 @@ import {
   type ReindexRequest,
   type UpdateKnowledgeBase,
 } from './knowledge-base';
+import type { KnowledgeBaseAccess } from './knowledge-base-access';
 import { createKnowledgeBasesRepository } from './knowledge-bases.repository';
 
 export interface KnowledgeBasesServiceDeps {
@@ -25,6 +26,7 @@ export interface KnowledgeBasesServiceDeps {
   vectors: VectorStore;
   embedders: EmbedderCatalog;
   jobs: DocumentJobs;
+  access: KnowledgeBaseAccess;
   log: Logger;
 }
 
@@ -45,7 +47,7 @@ function collectionName(id: string, revision: number): string {
 
 export type KnowledgeBasesService = ReturnType<typeof createKnowledgeBasesService>;
 
-export function createKnowledgeBasesService({ db, blobs, vectors, embedders, jobs, log }: KnowledgeBasesServiceDeps) {
+export function createKnowledgeBasesService({ db, blobs, vectors, embedders, jobs, access, log }: KnowledgeBasesServiceDeps) {
   const repo = createKnowledgeBasesRepository(db);
   const documents = createDocumentsRepository(db);
 
@@ -54,24 +56,23 @@ export function createKnowledgeBasesService({ db, blobs, vectors, embedders, job
     if (problem) throw new InputError({ code: 'unknown_embedder', message: `body.embedder: ${problem}` });
   }
 
-  async function get(id: string): Promise<KnowledgeBase> {
-    const kb = await repo.get(id);
-    if (!kb) throw new NotFoundError({ code: 'knowledge_base_not_found', message: `knowledge base ${id} does not exist` });
-    return kb;
-  }
+  const get = (id: string, caller: Caller): Promise<KnowledgeBase> => access.require(id, caller, 'read', { action: `read knowledge base ${id}` });
 
   const nameTaken = (name: string) =>
     new ConflictError({ code: 'knowledge_base_exists', message: `a knowledge base named "${name}" already exists` });
 
   return {
     get,
-    list: () => repo.list(),
+    /** Only the knowledge bases `caller` may read. */
+    list: (caller: Caller) => repo.list(caller),
     embedders: () => ({ data: embedders.list(), default: embedders.defaultSpec }),
 
-    async create(body: CreateKnowledgeBase, identity: Identity | null): Promise<KnowledgeBase> {
+    /** The caller owns what they create; what the platform creates for itself has no owner. */
+    async create(body: CreateKnowledgeBase, caller: Caller): Promise<KnowledgeBase> {
       const embedder = body.embedder ?? embedders.defaultSpec;
       checkEmbedder(embedder);
-      if (await repo.findByName(body.name)) throw nameTaken(body.name);
+      const ownerId = caller === SYSTEM ? null : caller.userId;
+      if (await repo.findByName(body.name, ownerId)) throw nameTaken(body.name);
       const id = newId('kb');
       const vectorCollection = collectionName(id, 1);
       await vectors.ensureCollection(vectorCollection, { dimension: embedder.dimension });
@@ -83,7 +84,9 @@ export function createKnowledgeBasesService({ db, blobs, vectors, embedders, job
           chunking: body.chunking ?? chunkingSettings.parse({}),
           embedder,
           vectorCollection,
-          createdBy: identity?.userId ?? null,
+          createdBy: ownerId,
+          ownerId,
+          visibility: body.visibility,
         });
       } catch (error) {
         await vectors.dropCollection(vectorCollection).catch(() => undefined);
@@ -97,7 +100,8 @@ export function createKnowledgeBasesService({ db, blobs, vectors, embedders, job
      * document indexed before stale; a new embedder also gets a fresh vector
      * collection (the old vectors mean nothing to it) and the old one is dropped.
      */
-    async update(id: string, body: UpdateKnowledgeBase): Promise<KnowledgeBase> {
+    async update(id: string, body: UpdateKnowledgeBase, caller: Caller): Promise<KnowledgeBase> {
+      await access.require(id, caller, 'administer', { action: `change knowledge base ${id}` });
       if (body.embedder) checkEmbedder(body.embedder);
       let dropped: string | null = null;
       let created: { name: string; dimension: number } | null = null;
@@ -109,7 +113,7 @@ export function createKnowledgeBasesService({ db, blobs, vectors, embedders, job
           const chunkingChanged = body.chunking !== undefined && !isDeepStrictEqual(body.chunking, kb.chunking);
           const embedderChanged = body.embedder !== undefined && !isDeepStrictEqual(body.embedder, kb.embedder);
           if (body.name && body.name.toLowerCase() !== kb.name.toLowerCase()) {
-            const other = await txRepo.findByName(body.name);
+            const other = await txRepo.findByName(body.name, kb.ownerId);
             if (other && other.id !== id) throw nameTaken(body.name);
           }
           let vectorCollection: string | undefined;
@@ -124,6 +128,7 @@ export function createKnowledgeBasesService({ db, blobs, vectors, embedders, job
             chunking: chunkingChanged ? body.chunking : undefined,
             embedder: embedderChanged ? body.embedder : undefined,
             vectorCollection,
+            visibility: body.visibility,
             bumpRevision: chunkingChanged || embedderChanged,
           });
         });
@@ -140,8 +145,8 @@ export function createKnowledgeBasesService({ db, blobs, vectors, embedders, job
     },
 
     /** Cancels its work, then removes its documents, chunks, vectors and files. */
-    async delete(id: string): Promise<void> {
-      const kb = await get(id);
+    async delete(id: string, caller: Caller): Promise<void> {
+      const kb = await access.require(id, caller, 'administer', { action: `delete knowledge base ${id}` });
       for (const doc of await documents.listAll(id)) {
         if (isFinal(doc.status)) continue;
         await documents.finish(doc.id, 'cancelled', { code: 'deleted', message: 'the knowledge base was deleted' });
@@ -153,8 +158,8 @@ export function createKnowledgeBasesService({ db, blobs, vectors, embedders, job
     },
 
     /** Queues the stale and failed documents again (or every one, or those named). */
-    async reindex(id: string, body: ReindexRequest): Promise<ReindexResult> {
-      await get(id);
+    async reindex(id: string, body: ReindexRequest, caller: Caller): Promise<ReindexResult> {
+      await access.require(id, caller, 'write', { action: `reindex knowledge base ${id}` });
       const result: ReindexResult = { queued: [], skipped: [] };
       const candidates = await documents.listToReindex(id, { all: body.all, documentIds: body.documentIds });
       if (body.documentIds) {
@@ -173,6 +178,27 @@ export function createKnowledgeBasesService({ db, blobs, vectors, embedders, job
         result.queued.push(doc.id);
       }
       return result;
+    },
+
+    async members(id: string, caller: Caller): Promise<{ data: Member[] }> {
+      await get(id, caller);
+      return { data: await repo.listMembers(id) };
+    },
+
+    /** Adds a member or changes their role; the owner needs no membership. */
+    async setMember(id: string, userId: string, role: MemberRole, caller: Caller): Promise<Member> {
+      const kb = await access.require(id, caller, 'administer', { action: `change the members of knowledge base ${id}` });
+      if (userId === kb.ownerId) {
+        throw new InputError({ code: 'owner_is_not_a_member', message: `params.userId: ${userId} owns knowledge base ${id} already` });
+      }
+      return repo.setMember(id, userId, role, caller === SYSTEM ? null : caller.userId);
+    },
+
+    async removeMember(id: string, userId: string, caller: Caller): Promise<void> {
+      await access.require(id, caller, 'administer', { action: `change the members of knowledge base ${id}` });
+      if (!(await repo.removeMember(id, userId))) {
+        throw new NotFoundError({ code: 'member_not_found', message: `${userId} is not a member of knowledge base ${id}` });
+      }
     },
   };
 }

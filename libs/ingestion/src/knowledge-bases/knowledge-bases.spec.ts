@@ -10,9 +10,9 @@ describe('knowledge bases', () => {
   });
   afterAll(() => h.close());
 
-  const create = (body: object) => h.as('manager').post('/api/ingestion/knowledge-bases').send(body);
+  const create = (body: object) => h.as('user').post('/api/ingestion/knowledge-bases').send(body);
 
-  it('creates one with default chunking and the default embedder, and lists it with document counts', async () => {
+  it('creates one owned by its creator, private, with default chunking and the default embedder, and lists it with document counts', async () => {
     const res = await create({ name: 'Manuals', description: 'Field manuals' }).expect(201);
     expect(res.body).toMatchObject({
       id: expect.stringMatching(/^kb_[0-9a-z]{26}$/),
@@ -20,7 +20,9 @@ describe('knowledge bases', () => {
       chunking: { mode: 'recursive', maxTokens: 512, overlapTokens: 64 },
       embedder: { name: 'hashing-ngram-v1', dimension: 128 },
       settingsRevision: 1,
-      createdBy: 'usr_manager',
+      createdBy: 'usr_user',
+      ownerId: 'usr_user',
+      visibility: 'private',
       documents: { total: 0, ready: 0, processing: 0, failed: 0, cancelled: 0, stale: 0 },
     });
     const list = await h.as('user').get('/api/ingestion/knowledge-bases').expect(200);
@@ -28,8 +30,90 @@ describe('knowledge bases', () => {
     await h.as('user').get(`/api/ingestion/knowledge-bases/${res.body.id}`).expect(200);
   });
 
-  it('lets only managers change knowledge bases', async () => {
-    await h.as('user').post('/api/ingestion/knowledge-bases').send({ name: 'Nope' }).expect(403);
+  describe('access', () => {
+    const alice = () => h.as('user', 'usr_alice');
+    const bob = () => h.as('user', 'usr_bob');
+    const names = async (as: ReturnType<typeof alice>) =>
+      ((await as.get('/api/ingestion/knowledge-bases').expect(200)).body.data as Array<{ name: string }>).map((kb) => kb.name);
+
+    it("hides a user's private knowledge base and its documents from another user, behind 404s, and shows managers everything", async () => {
+      const kb = (await alice().post('/api/ingestion/knowledge-bases').send({ name: 'Alice diary' }).expect(201)).body;
+      const doc = (await alice().post(`/api/ingestion/knowledge-bases/${kb.id}/documents`).attach('file', Buffer.from('Dear diary, the boiler hums.'), { filename: 'd.txt' }).expect(201)).body.documents[0];
+      expect(await names(alice())).toContain('Alice diary');
+      expect(await names(bob())).not.toContain('Alice diary');
+      expect(await names(h.as('manager'))).toContain('Alice diary');
+      const missing = await bob().get(`/api/ingestion/knowledge-bases/${kb.id}`).expect(404);
+      expect(missing.body.error).toEqual({ code: 'knowledge_base_not_found', message: `knowledge base ${kb.id} does not exist` });
+      const missingDoc = await bob().get(`/api/ingestion/documents/${doc.id}`).expect(404);
+      expect(missingDoc.body.error).toEqual({ code: 'document_not_found', message: `document ${doc.id} does not exist` });
+      await bob().post(`/api/ingestion/knowledge-bases/${kb.id}/documents`).attach('file', Buffer.from('graffiti'), { filename: 'g.txt' }).expect(404);
+      const search = await bob().post('/api/ingestion/search').send({ query: 'boiler', knowledgeBaseIds: [kb.id] }).expect(404);
+      expect(search.body.error.code).toBe('knowledge_base_not_found');
+      await h.as('manager').get(`/api/ingestion/documents/${doc.id}`).expect(200);
+      // A name is unique per owner, so Bob learns nothing by choosing the same one.
+      await bob().post('/api/ingestion/knowledge-bases').send({ name: 'Alice diary' }).expect(201);
+    });
+
+    it('lets every user read an organisation knowledge base but change it only as owner, editor or manager', async () => {
+      const kb = (await alice().post('/api/ingestion/knowledge-bases').send({ name: 'Team wiki', visibility: 'organisation' }).expect(201)).body;
+      expect(await names(bob())).toContain('Team wiki');
+      await bob().get(`/api/ingestion/knowledge-bases/${kb.id}`).expect(200);
+      await bob().get(`/api/ingestion/knowledge-bases/${kb.id}/documents`).expect(200);
+      const refused = await bob().post(`/api/ingestion/knowledge-bases/${kb.id}/documents`).attach('file', Buffer.from('edit'), { filename: 'e.txt' }).expect(403);
+      expect(refused.body.error).toEqual({
+        code: 'access_denied',
+        message: `only its owner, an editor or a manager may upload to knowledge base ${kb.id}; you may only read it`,
+      });
+      await bob().patch(`/api/ingestion/knowledge-bases/${kb.id}`).send({ name: 'Bob wiki' }).expect(403);
+      await bob().delete(`/api/ingestion/knowledge-bases/${kb.id}`).expect(403);
+      await bob().put(`/api/ingestion/knowledge-bases/${kb.id}/members/usr_bob`).send({ role: 'editor' }).expect(403);
+
+      await alice().put(`/api/ingestion/knowledge-bases/${kb.id}/members/usr_bob`).send({ role: 'editor' }).expect(200);
+      const up = await bob().post(`/api/ingestion/knowledge-bases/${kb.id}/documents`).attach('file', Buffer.from('Edited by Bob.'), { filename: 'bob.txt' }).expect(201);
+      const docId = up.body.documents[0].id;
+      await h.waitForDocument(docId);
+      await bob().post(`/api/ingestion/knowledge-bases/${kb.id}/reindex`).send({ all: true }).expect(202);
+      // An editor changes the contents, not the knowledge base itself.
+      const notAdmin = await bob().patch(`/api/ingestion/knowledge-bases/${kb.id}`).send({ visibility: 'private' }).expect(403);
+      expect(notAdmin.body.error.message).toBe(`only its owner or a manager may change knowledge base ${kb.id}; you may edit its contents`);
+      await bob().delete(`/api/ingestion/documents/${docId}`).expect(204);
+      await h.as('manager').delete(`/api/ingestion/knowledge-bases/${kb.id}`).expect(204);
+    });
+
+    it('manages members: a viewer reads a private knowledge base, removing them hides it again', async () => {
+      const kb = (await alice().post('/api/ingestion/knowledge-bases').send({ name: 'Shared notes' }).expect(201)).body;
+      await bob().get(`/api/ingestion/knowledge-bases/${kb.id}`).expect(404);
+      const added = await alice().put(`/api/ingestion/knowledge-bases/${kb.id}/members/usr_bob`).send({ role: 'viewer' }).expect(200);
+      expect(added.body).toEqual({ userId: 'usr_bob', role: 'viewer', addedBy: 'usr_alice', addedAt: expect.any(String) });
+      await bob().get(`/api/ingestion/knowledge-bases/${kb.id}`).expect(200);
+      expect((await bob().get(`/api/ingestion/knowledge-bases/${kb.id}/members`).expect(200)).body.data).toEqual([added.body]);
+      await bob().post(`/api/ingestion/knowledge-bases/${kb.id}/documents`).attach('file', Buffer.from('no'), { filename: 'n.txt' }).expect(403);
+
+      const bad = await alice().put(`/api/ingestion/knowledge-bases/${kb.id}/members/bob`).send({ role: 'owner' }).expect(400);
+      expect(bad.body.error.message).toMatch(/body\.role: Invalid option/);
+      const badId = await alice().put(`/api/ingestion/knowledge-bases/${kb.id}/members/bob`).send({ role: 'viewer' }).expect(400);
+      expect(badId.body.error.message).toBe('params.userId: must be a user id such as "usr_01j…"');
+      const self = await alice().put(`/api/ingestion/knowledge-bases/${kb.id}/members/usr_alice`).send({ role: 'viewer' }).expect(400);
+      expect(self.body.error.code).toBe('owner_is_not_a_member');
+
+      await alice().delete(`/api/ingestion/knowledge-bases/${kb.id}/members/usr_bob`).expect(204);
+      await alice().delete(`/api/ingestion/knowledge-bases/${kb.id}/members/usr_bob`).expect(404);
+      await bob().get(`/api/ingestion/knowledge-bases/${kb.id}`).expect(404);
+      // A manager may change who has access to anyone's knowledge base.
+      await h.as('manager').put(`/api/ingestion/knowledge-bases/${kb.id}/members/usr_bob`).send({ role: 'editor' }).expect(200);
+      await bob().get(`/api/ingestion/knowledge-bases/${kb.id}`).expect(200);
+    });
+
+    it('opens a private knowledge base to the organisation when its owner changes the visibility, and closes it again', async () => {
+      const kb = (await alice().post('/api/ingestion/knowledge-bases').send({ name: 'Drafts' }).expect(201)).body;
+      await bob().get(`/api/ingestion/knowledge-bases/${kb.id}`).expect(404);
+      expect((await alice().patch(`/api/ingestion/knowledge-bases/${kb.id}`).send({ visibility: 'organisation' }).expect(200)).body.visibility).toBe('organisation');
+      await bob().get(`/api/ingestion/knowledge-bases/${kb.id}`).expect(200);
+      await alice().patch(`/api/ingestion/knowledge-bases/${kb.id}`).send({ visibility: 'private' }).expect(200);
+      await bob().get(`/api/ingestion/knowledge-bases/${kb.id}`).expect(404);
+      await bob().patch(`/api/ingestion/knowledge-bases/${kb.id}`).send({ visibility: 'organisation' }).expect(404);
+      await alice().delete(`/api/ingestion/knowledge-bases/${kb.id}`).expect(204);
+    });
   });
 
   it('refuses a duplicate name, an unknown embedder and bad chunking, saying which', async () => {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SYSTEM } from '@llmp/contracts';
 import { sleep } from '@llmp/core';
 import { createEmbedderCatalog, type EmbedderCatalog } from '../embedding/embedder-catalog';
 import { FAST_PIPELINE, startHarness, type Harness } from '../testing/ingestion-harness';
@@ -37,7 +38,7 @@ async function uploadText(h: Harness, kbId: string, text = TEXT, filename = 'doc
 }
 
 async function aKnowledgeBase(h: Harness, body: object = {}): Promise<string> {
-  return (await h.as('manager').post('/api/ingestion/knowledge-bases').send({ name: `kb ${Math.random()}`, ...body }).expect(201)).body.id;
+  return (await h.as('user').post('/api/ingestion/knowledge-bases').send({ name: `kb ${Math.random()}`, ...body }).expect(201)).body.id;
 }
 
 async function chunkCount(h: Harness, id: string): Promise<number> {
@@ -67,7 +68,7 @@ describe('document pipeline', () => {
       });
       const id = await uploadText(h, kbId);
       await stalled.promise;
-      expect((await h.ingestion.documents.get(id)).status).toBe('embedding');
+      expect((await h.ingestion.documents.get(id, SYSTEM)).status).toBe('embedding');
       await dying.kill();
 
       const rescuer = await h.anotherProcess();
@@ -79,7 +80,7 @@ describe('document pipeline', () => {
       // The frozen worker wakes up: it no longer owns the document.
       wake.resolve();
       await sleep(300);
-      expect(await h.ingestion.documents.get(id)).toMatchObject({ status: 'ready', attempts: 2 });
+      expect(await h.ingestion.documents.get(id, SYSTEM)).toMatchObject({ status: 'ready', attempts: 2 });
       expect(await chunkCount(h, id)).toBe(chunks);
       await rescuer.stop();
     });
@@ -185,7 +186,7 @@ describe('document pipeline', () => {
       expect(res.body).toMatchObject({ status: 'cancelled', error: { code: 'cancelled', message: 'cancelled by user', stage: 'embedding' } });
       expect(await aborted.promise).toMatchObject({ reason: 'cancelled' });
       await sleep(300);
-      expect(await h.ingestion.documents.get(id)).toMatchObject({ status: 'cancelled' });
+      expect(await h.ingestion.documents.get(id, SYSTEM)).toMatchObject({ status: 'cancelled' });
       expect(await chunkCount(h, id)).toBe(0);
 
       beforeBatch = async () => undefined;
@@ -206,7 +207,7 @@ describe('document pipeline', () => {
       await h.as('manager').delete(`/api/ingestion/documents/${id}`).expect(204);
       await sleep(500);
       expect(await chunkCount(h, id)).toBe(0);
-      const kb = await h.ingestion.knowledgeBases.get(kbId);
+      const kb = await h.ingestion.knowledgeBases.get(kbId, SYSTEM);
       expect(await h.vectors.count(kb.vectorCollection)).toBe(0);
       await h.as('user').get(`/api/ingestion/documents/${id}`).expect(404);
     });

@@ -11,7 +11,7 @@ export function searchRoutes(search: SearchService): RouteSpec[] {
       summary: 'Search knowledge bases: hybrid (vector + full text, reciprocal rank fusion), or either half alone; hits carry citations',
       access: 'user',
       body: searchBody,
-      handle: ({ body }) => search.search(body),
+      handle: ({ body, identity }) => search.search(body, identity!),
     }),
   ];
 }

@@ -1,8 +1,8 @@
+import type { Caller } from '@llmp/contracts';
 import type { Db } from '@llmp/db';
-import { NotFoundError } from '@llmp/http';
 import type { EmbedderCatalog } from '../embedding/embedder-catalog';
 import type { KnowledgeBase } from '../knowledge-bases/knowledge-base';
-import { createKnowledgeBasesRepository } from '../knowledge-bases/knowledge-bases.repository';
+import type { KnowledgeBaseAccess } from '../knowledge-bases/knowledge-base-access';
 import type { VectorMatch, VectorStore } from '../vector-store/vector-store';
 import { reciprocalRankFusion, type SearchHit, type SearchRequest, type SearchResponse } from './search';
 import { createSearchRepository, hasFilters } from './search.repository';
@@ -11,6 +11,7 @@ export interface SearchServiceDeps {
   db: Db;
   vectors: VectorStore;
   embedders: EmbedderCatalog;
+  access: KnowledgeBaseAccess;
 }
 
 /** Filters naming more documents than this are applied after the vector search instead of inside it. */
@@ -24,8 +25,7 @@ export type SearchService = ReturnType<typeof createSearchService>;
  * Each half can run alone. Hits are checked against the chunks table, so
  * vectors of deleted or half-written documents never surface.
  */
-export function createSearchService({ db, vectors, embedders }: SearchServiceDeps) {
-  const knowledgeBases = createKnowledgeBasesRepository(db);
+export function createSearchService({ db, vectors, embedders, access }: SearchServiceDeps) {
   const repo = createSearchRepository(db);
 
   async function vectorHalf(kbs: KnowledgeBase[], request: SearchRequest, allowed: Map<string, string[]> | null, limit: number): Promise<VectorMatch[]> {
@@ -45,13 +45,12 @@ export function createSearchService({ db, vectors, embedders }: SearchServiceDep
   }
 
   return {
-    async search(request: SearchRequest): Promise<SearchResponse> {
+    /** Searches only knowledge bases the caller may read; one they may not is, to them, one that does not exist. */
+    async search(request: SearchRequest, caller: Caller): Promise<SearchResponse> {
       const started = performance.now();
       const kbs: KnowledgeBase[] = [];
       for (const id of [...new Set(request.knowledgeBaseIds)]) {
-        const kb = await knowledgeBases.get(id);
-        if (!kb) throw new NotFoundError({ code: 'knowledge_base_not_found', message: `knowledge base ${id} does not exist` });
-        kbs.push(kb);
+        kbs.push(await access.require(id, caller, 'read', { action: `search knowledge base ${id}` }));
       }
       const kbIds = kbs.map((kb) => kb.id);
       const { topK, mode, filters } = request;

@@ -39,8 +39,8 @@ describe('search', () => {
 
   beforeAll(async () => {
     h = await startHarness();
-    kbId = (await h.as('manager').post('/api/ingestion/knowledge-bases').send({ name: 'Company' }).expect(201)).body.id;
-    otherKbId = (await h.as('manager').post('/api/ingestion/knowledge-bases').send({ name: 'Other' }).expect(201)).body.id;
+    kbId = (await h.as('user').post('/api/ingestion/knowledge-bases').send({ name: 'Company' }).expect(201)).body.id;
+    otherKbId = (await h.as('user').post('/api/ingestion/knowledge-bases').send({ name: 'Other' }).expect(201)).body.id;
     ids.pdf = await upload(
       kbId,
       'pump.pdf',
@@ -136,6 +136,18 @@ describe('search', () => {
     expect(bad.body.error.message).toMatch(/body\.mode/);
     const missing = await search({ query: 'x', knowledgeBaseIds: ['kb_nope'] }).expect(404);
     expect(missing.body.error).toMatchObject({ code: 'knowledge_base_not_found', message: 'knowledge base kb_nope does not exist' });
+  });
+
+  it("answers 404 for another user's private knowledge base exactly as for one that does not exist, and searches it for a manager", async () => {
+    const stranger = (body: object) => h.as('user', 'usr_stranger').post('/api/ingestion/search').send(body);
+    const hidden = await stranger({ query: 'backups kept days', knowledgeBaseIds: [otherKbId] }).expect(404);
+    expect(hidden.body.error).toEqual({ code: 'knowledge_base_not_found', message: `knowledge base ${otherKbId} does not exist` });
+    // Naming a readable one beside it does not let the hidden one through.
+    const own = (await h.as('user', 'usr_stranger').post('/api/ingestion/knowledge-bases').send({ name: 'Stranger' }).expect(201)).body.id;
+    await stranger({ query: 'backups', knowledgeBaseIds: [own, otherKbId] }).expect(404);
+    expect((await stranger({ query: 'backups', knowledgeBaseIds: [own] }).expect(200)).body.results).toEqual([]);
+    const managed = (await h.as('manager').post('/api/ingestion/search').send({ query: 'backups kept days', knowledgeBaseIds: [otherKbId] }).expect(200)).body.results;
+    expect(managed.map((r: Hit) => r.citation.documentId)).toEqual([ids.other]);
   });
 
   it('still answers with the vector half when the query has only stop words', async () => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { startSigningForwarder, TEST_IDENTITY_HEADER } from '@llmp/auth/testing';
-import type { Role } from '@llmp/contracts';
+import { SYSTEM, type Role } from '@llmp/contracts';
 import { createLogger, sleep } from '@llmp/core';
 import { createPgliteDb, migrate, type Db } from '@llmp/db';
 import { listen, type RunningServer } from '@llmp/http';
@@ -35,10 +35,14 @@ export interface Harness {
   queue: JobQueue;
   ingestion: Ingestion;
   server: RunningServer;
-  /** A request as a user with this role, signed as the gateway would. */
-  as(role: Role): {
+  /**
+   * A request as a user with this role, signed as the gateway would; the
+   * user is `usr_<role>` unless `userId` names another (a second user).
+   */
+  as(role: Role, userId?: string): {
     get(path: string): request.Test;
     post(path: string): request.Test;
+    put(path: string): request.Test;
     patch(path: string): request.Test;
     delete(path: string): request.Test;
   };
@@ -76,11 +80,12 @@ export async function startHarness({ embedders = createEmbedderCatalog({ default
 
   // Requests reach the service through a hop that signs them as the gateway does.
   const forwarder = await startSigningForwarder({ target: server.url, secret: SECRET });
-  const as = (role: Role) => {
-    const identity = JSON.stringify({ userId: `usr_${role}`, username: role, role, via: 'token' });
+  const as = (role: Role, userId = `usr_${role}`) => {
+    const identity = JSON.stringify({ userId, username: userId.replace(/^usr_/, ''), role, via: 'token' });
     return {
       get: (url: string) => request(forwarder.url).get(url).set(TEST_IDENTITY_HEADER, identity),
       post: (url: string) => request(forwarder.url).post(url).set(TEST_IDENTITY_HEADER, identity),
+      put: (url: string) => request(forwarder.url).put(url).set(TEST_IDENTITY_HEADER, identity),
       patch: (url: string) => request(forwarder.url).patch(url).set(TEST_IDENTITY_HEADER, identity),
       delete: (url: string) => request(forwarder.url).delete(url).set(TEST_IDENTITY_HEADER, identity),
     };
@@ -128,7 +133,7 @@ export async function startHarness({ embedders = createEmbedderCatalog({ default
       const deadline = Date.now() + timeoutMs;
       let last: Document | undefined;
       while (Date.now() < deadline) {
-        last = await ingestion.documents.get(id);
+        last = await ingestion.documents.get(id, SYSTEM);
         if (done(last)) return last;
         await sleep(100);
       }
