@@ -8,5 +8,6 @@ module.exports = {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  testTimeout: 30000,
+  // PGlite takes seconds to start, many times that on a loaded 2-core machine.
+  testTimeout: 120000,
 };

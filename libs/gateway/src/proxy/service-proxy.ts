@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { NextFunction, Request, Response } from 'express';
-import { Agent, errors as undiciErrors, request as undiciRequest } from 'undici';
+import { Agent, errors as undiciErrors } from 'undici';
 import { IDENTITY_HEADER, requestTarget, signIdentity } from '@llmp/auth';
 import type { Logger } from '@llmp/core';
 import { BadGatewayError, GatewayTimeoutError, identityOf, requestIdOf } from '@llmp/http';
@@ -105,11 +105,12 @@ export function createServiceProxy({
     try {
       // The origin is fixed per route and the path is the normalised target the
       // route matched (see requestTargetGuard); nothing the caller sends can change the host.
-      const upstreamRes = await undiciRequest({ origin, path: req.originalUrl }, {
+      const upstreamRes = await dispatcher.request({
+        origin,
+        path: req.originalUrl,
         method: req.method as 'GET',
         headers,
         body: hasBody ? req : undefined,
-        dispatcher,
         headersTimeout: headersTimeoutMs,
         bodyTimeout: bodyTimeoutMs,
         signal: abort.signal,
