@@ -34,11 +34,14 @@ import { parseDocument } from '../../../libs/ingestion/src/parsing/parse-documen
 import { createPgvectorStore } from '../../../libs/ingestion/src/vector-store/pgvector-store';
 
 const CORPUS = path.join(__dirname, 'retrieval-corpus');
+const DOCUMENTS = path.join(CORPUS, 'documents');
 const TOP_K = Number(process.env['BENCH_TOP_K'] ?? 10);
 const REPEAT = Number(process.env['BENCH_REPEAT'] ?? 1);
 const READY_TIMEOUT_MS = 5 * 60_000;
 const MODES = ['hybrid', 'vector', 'fulltext'] as const;
 type Mode = (typeof MODES)[number];
+/** Hybrid again with these vector weights (fusion override), to show what the embedder's default weight buys. */
+const VECTOR_WEIGHTS = (process.env['BENCH_VECTOR_WEIGHTS'] ?? '0,0.5,1').split(',').filter(Boolean).map(Number);
 
 interface Question {
   question: string;
@@ -68,8 +71,8 @@ const MEDIA: Record<string, { type: DocumentType; mime: string }> = {
 };
 
 async function corpusFiles(): Promise<Array<{ name: string; bytes: Buffer; type: DocumentType; mime: string }>> {
-  const names = (await readdir(CORPUS)).filter((name) => MEDIA[path.extname(name)]).sort();
-  return Promise.all(names.map(async (name) => ({ name, bytes: await readFile(path.join(CORPUS, name)), ...MEDIA[path.extname(name)] })));
+  const names = (await readdir(DOCUMENTS)).filter((name) => MEDIA[path.extname(name)]).sort();
+  return Promise.all(names.map(async (name) => ({ name, bytes: await readFile(path.join(DOCUMENTS, name)), ...MEDIA[path.extname(name)] })));
 }
 
 /** The rank (1-based) of the first result that is from the question's document and contains its answer, or null. */
@@ -92,7 +95,7 @@ function score(system: string, ranks: Array<number | null>, latencies: number[])
   };
 }
 
-async function llmp(files: Awaited<ReturnType<typeof corpusFiles>>, questions: Question[]): Promise<{ scores: Scores[]; misses: Map<Mode, Question[]> }> {
+async function llmp(files: Awaited<ReturnType<typeof corpusFiles>>, questions: Question[]): Promise<{ scores: Scores[]; misses: Map<string, Question[]> }> {
   const db = await createPgliteDb();
   await migrate(db, ingestionMigrations);
   const blobDir = await mkdtemp(path.join(os.tmpdir(), 'llmp-bench-retrieval-'));
@@ -114,7 +117,7 @@ async function llmp(files: Awaited<ReturnType<typeof corpusFiles>>, questions: Q
   const call = async <T>(method: 'GET' | 'POST', url: string, body?: unknown): Promise<T> => {
     const identity = signIdentity({ userId: 'usr_bench', username: 'bench', role: 'admin', via: 'token' }, `${method} ${url}`, secret);
     const headers: Record<string, string> = { 'x-llmp-identity': identity };
-    let payload: BodyInit | undefined;
+    let payload: FormData | string | undefined;
     if (body instanceof FormData) payload = body;
     else if (body !== undefined) {
       payload = JSON.stringify(body);
@@ -166,11 +169,15 @@ async function llmp(files: Awaited<ReturnType<typeof corpusFiles>>, questions: Q
     }
 
     const scores: Scores[] = [];
-    const misses = new Map<Mode, Question[]>();
-    for (const mode of MODES) {
-      progress(`llmp: ${questions.length * REPEAT} questions, ${mode}`);
+    const misses = new Map<string, Question[]>();
+    const runs: Array<{ name: string; mode: Mode; fusion?: { vectorWeight: number } }> = [
+      ...MODES.map((mode) => ({ name: `llmp ${mode}`, mode })),
+      ...VECTOR_WEIGHTS.map((vectorWeight) => ({ name: `llmp hybrid, vector weight ${vectorWeight}`, mode: 'hybrid' as const, fusion: { vectorWeight } })),
+    ];
+    for (const { name, mode, fusion } of runs) {
+      progress(`${name}: ${questions.length * REPEAT} questions`);
       // Warm-up: the first queries pay for plan caches and the embedder's first call.
-      for (const q of questions.slice(0, 5)) await call('POST', '/api/ingestion/search', { query: q.question, knowledgeBaseIds: [kb.id], topK: TOP_K, mode });
+      for (const q of questions.slice(0, 5)) await call('POST', '/api/ingestion/search', { query: q.question, knowledgeBaseIds: [kb.id], topK: TOP_K, mode, fusion });
       const ranks: Array<number | null> = [];
       const latencies: number[] = [];
       for (let round = 0; round < REPEAT; round++) {
@@ -181,16 +188,14 @@ async function llmp(files: Awaited<ReturnType<typeof corpusFiles>>, questions: Q
             knowledgeBaseIds: [kb.id],
             topK: TOP_K,
             mode,
+            fusion,
           });
           latencies.push(performance.now() - start);
           if (round === 0) ranks.push(firstHit(response.results.map((r) => ({ document: r.citation.filename, text: r.text })), q));
         }
       }
-      misses.set(
-        mode,
-        questions.filter((_, i) => ranks[i] === null || ranks[i]! > 5),
-      );
-      scores.push(score(`llmp ${mode}`, ranks, latencies));
+      if (!fusion) misses.set(mode, questions.filter((_, i) => ranks[i] === null || ranks[i]! > 5));
+      scores.push(score(name, ranks, latencies));
     }
     return { scores, misses };
   } finally {
@@ -241,7 +246,8 @@ async function main() {
   console.log(`\nRetrieval on ${files.length} real documents (${formats}), ${questions.length} questions; llmp through POST /api/ingestion/search (embedded PGlite, default knowledge base settings and embedder)`);
   console.table([...scores, peer]);
   const hybrid = scores.find((s) => s.system === 'llmp hybrid')!;
-  const best = (metric: 'hit@5' | 'MRR') => Math.max(...scores.filter((s) => s !== hybrid).map((s) => s[metric]));
+  const halves = scores.filter((s) => s.system === 'llmp vector' || s.system === 'llmp fulltext');
+  const best = (metric: 'hit@5' | 'MRR') => Math.max(...halves.map((s) => s[metric]));
   console.log(`hybrid MRR − baseline MRR: ${round(hybrid.MRR - peer.MRR)}; hybrid hit@5 − baseline hit@5: ${round(hybrid['hit@5'] - peer['hit@5'])}`);
   console.log(`hybrid MRR − best single half: ${round(hybrid.MRR - best('MRR'))}; hybrid hit@5 − best single half: ${round(hybrid['hit@5'] - best('hit@5'))}`);
   for (const [mode, missed] of misses) {
