@@ -13,7 +13,8 @@
  * are judged on the same text), split by LangChain's RecursiveCharacterTextSplitter (1000/200)
  * and searched with MiniSearch's BM25 defaults.
  *
- * BENCH_TOP_K (10) changes the depth; BENCH_REPEAT (1) runs the questions several times for steadier latency.
+ * BENCH_TOP_K (10) changes the depth; BENCH_CHUNKING=maxTokens/overlapTokens (the platform's default) the knowledge base's chunking;
+ * BENCH_VECTOR_WEIGHTS (0,0.5,1) the extra hybrid runs with the vector weight overridden; BENCH_REPEAT (1) runs the questions several times for steadier latency.
  */
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -41,6 +42,8 @@ const READY_TIMEOUT_MS = 5 * 60_000;
 const MODES = ['hybrid', 'vector', 'fulltext'] as const;
 type Mode = (typeof MODES)[number];
 /** Hybrid again with these vector weights (fusion override), to show what the embedder's default weight buys. */
+/** `maxTokens/overlapTokens` for the knowledge base; unset, the platform's defaults. */
+const CHUNKING = process.env['BENCH_CHUNKING']?.split('/').map(Number);
 const VECTOR_WEIGHTS = (process.env['BENCH_VECTOR_WEIGHTS'] ?? '0,0.5,1').split(',').filter(Boolean).map(Number);
 
 interface Question {
@@ -129,7 +132,11 @@ async function llmp(files: Awaited<ReturnType<typeof corpusFiles>>, questions: Q
   };
 
   try {
-    const kb = await call<{ id: string }>('POST', '/api/ingestion/knowledge-bases', { name: 'Retrieval benchmark' });
+    const kb = await call<{ id: string; chunking: { maxTokens: number; overlapTokens: number } }>('POST', '/api/ingestion/knowledge-bases', {
+      name: 'Retrieval benchmark',
+      ...(CHUNKING ? { chunking: { maxTokens: CHUNKING[0], overlapTokens: CHUNKING[1] } } : {}),
+    });
+    progress(`llmp: chunks of at most ${kb.chunking.maxTokens} tokens with ${kb.chunking.overlapTokens} of overlap`);
     progress(`llmp: uploading ${files.length} documents over HTTP`);
     const documentIds = new Map<string, string>();
     for (const file of files) {

@@ -91,7 +91,7 @@ export interface FusionWeights {
  * lexical half. Measured on `npm run bench:retrieval`; a request can set both (`fusion`).
  */
 export const EMBEDDER_FUSION_WEIGHTS: Record<string, FusionWeights> = {
-  [HASHING_EMBEDDER]: { vector: 0.3, fulltext: 1 },
+  [HASHING_EMBEDDER]: { vector: 0.2, fulltext: 1 },
 };
 export const SEMANTIC_FUSION_WEIGHTS: FusionWeights = { vector: 1, fulltext: 1 };
 export const RRF_K = 60;
@@ -132,7 +132,7 @@ export interface Bm25Options {
   titleWeight: number;
 }
 
-export const BM25_DEFAULTS: Bm25Options = { k1: 1.2, b: 0.75, headingWeight: 1, titleWeight: 1 };
+export const BM25_DEFAULTS: Bm25Options = { k1: 1.2, b: 0.75, headingWeight: 2, titleWeight: 2 };
 
 /** BM25F: term frequencies from the body, heading and title fields, weighted, then saturated once per term. */
 export function bm25(matches: TermMatch[], stats: TermStatistics, options: Bm25Options = BM25_DEFAULTS): Array<{ id: string; score: number }> {
