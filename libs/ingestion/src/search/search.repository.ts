@@ -1,5 +1,5 @@
 import type { Db } from '@llmp/db';
-import type { SearchFilters } from './search';
+import type { SearchFilters, TermMatch, TermStatistics } from './search';
 
 export interface HydratedChunk {
   id: string;
@@ -33,6 +33,9 @@ function filterSql(filters: SearchFilters, params: unknown[]): string {
   return where.length ? ` and ${where.join(' and ')}` : '';
 }
 
+/** A lexeme as a tsquery operand: quoted, so punctuation in it is taken literally. */
+const quoteLexeme = (lexeme: string) => `'${lexeme.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+
 export const hasFilters = (filters: SearchFilters) =>
   !!(filters.documentIds || filters.types || (filters.metadata && Object.keys(filters.metadata).length));
 
@@ -52,28 +55,81 @@ export function createSearchRepository(db: Db) {
       return byKb;
     },
 
-    /** The query's stemmed terms, OR-ed: a chunk need not contain every word of a question. */
-    async tsquery(query: string): Promise<string | null> {
+    /** The query's distinct stemmed terms (English stemming and stop words, as the index uses). */
+    async queryTerms(query: string): Promise<string[]> {
       const { rows } = await db.query<{ lexemes: string[] }>(`select tsvector_to_array(to_tsvector('english', $1)) as lexemes`, [query]);
-      const lexemes = rows[0]?.lexemes ?? [];
-      if (!lexemes.length) return null;
-      return lexemes.map((l) => `'${l.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`).join(' | ');
+      return rows[0]?.lexemes ?? [];
     },
 
-    /** Chunks ranked by `ts_rank` against an OR of the query's terms. */
-    async fulltext(tsquery: string, knowledgeBaseIds: string[], filters: SearchFilters, limit: number): Promise<Array<{ id: string; rank: number }>> {
-      const params: unknown[] = [tsquery, knowledgeBaseIds, limit];
-      const { rows } = await db.query<{ id: string; rank: number }>(
-        `select c.id, ts_rank(c.tsv, q.query) as rank
+    /**
+     * What BM25 needs from the searched knowledge bases: how many chunks there are, their mean
+     * length, and for each term how many chunks contain it. Counted at query time through the GIN
+     * index, so it is the same on Postgres and PGlite and never stale.
+     */
+    async termStatistics(terms: string[], knowledgeBaseIds: string[]): Promise<TermStatistics> {
+      const { rows } = await db.query<{ chunks: number; mean_length: number; frequencies: number[] }>(
+        `select count(*)::int as chunks, coalesce(avg(c.token_count), 0)::float8 as mean_length,
+                array(select (select count(*)::int from ingestion.chunks x
+                               where x.knowledge_base_id = any($2::text[]) and x.tsv @@ t.query::tsquery)
+                        from unnest($1::text[]) with ordinality as t(query, n) order by t.n) as frequencies
            from ingestion.chunks c
-           join ingestion.documents d on d.id = c.document_id,
-                to_tsquery('simple', $1) as q(query)
-          where c.knowledge_base_id = any($2::text[]) and c.tsv @@ q.query${filterSql(filters, params)}
-          order by rank desc, c.id
-          limit $3`,
+          where c.knowledge_base_id = any($2::text[])`,
+        [terms.map(quoteLexeme), knowledgeBaseIds],
+      );
+      const row = rows[0];
+      return {
+        chunks: Number(row?.chunks ?? 0),
+        meanLength: Number(row?.mean_length ?? 0),
+        documentFrequency: new Map(terms.map((term, i) => [term, Number(row?.frequencies[i] ?? 0)])),
+      };
+    },
+
+    /**
+     * The chunks containing at least one of the terms (the `candidates` best by `ts_rank`, which is
+     * cheap, so that counting term frequencies stays fast on large knowledge bases), with each term's frequency in its text
+     * (headings included) and which terms occur in its innermost heading and in its document's
+     * title or file name: the fields a BM25F score weighs separately.
+     */
+    async termMatches(terms: string[], knowledgeBaseIds: string[], filters: SearchFilters, candidates: number): Promise<TermMatch[]> {
+      const params: unknown[] = [terms, terms.map(quoteLexeme).join(' | '), knowledgeBaseIds, candidates];
+      // Headings and titles are shared by many chunks: each distinct one is analysed once.
+      const { rows } = await db.query<{ id: string; length: number; lexemes: string[] | null; counts: number[] | null; heading: string[]; title: string[] }>(
+        `with scope as (
+           select c.id, c.token_count, c.tsv, c.document_id, coalesce(c.heading_path->>-1, '') as heading
+             from ingestion.chunks c
+             join ingestion.documents d on d.id = c.document_id
+            where c.knowledge_base_id = any($3::text[]) and c.tsv @@ to_tsquery('simple', $2)${filterSql(filters, params)}
+            order by ts_rank(c.tsv, to_tsquery('simple', $2)) desc, c.id
+            limit $4
+         ),
+         titles as (
+           select d.id, array(select u.lexeme from unnest(to_tsvector('english', d.title || ' ' || regexp_replace(d.filename, '[^[:alnum:]]+', ' ', 'g'))) u
+                               where u.lexeme = any($1::text[])) as lexemes
+             from ingestion.documents d
+            where d.id in (select document_id from scope)
+         ),
+         headings as (
+           select h.heading, array(select u.lexeme from unnest(to_tsvector('english', h.heading)) u where u.lexeme = any($1::text[])) as lexemes
+             from (select distinct heading from scope) h
+         )
+         select s.id, s.token_count as length, t.lexemes, t.counts, h.lexemes as heading, ti.lexemes as title
+           from scope s
+           join headings h on h.heading = s.heading
+           join titles ti on ti.id = s.document_id
+           cross join lateral (
+             select array_agg(u.lexeme) as lexemes, array_agg(coalesce(array_length(u.positions, 1), 1)) as counts
+               from unnest(s.tsv) u
+              where u.lexeme = any($1::text[])
+           ) t`,
         params,
       );
-      return rows.map((r) => ({ id: r.id, rank: Number(r.rank) }));
+      return rows.map((r) => ({
+        id: r.id,
+        length: Number(r.length),
+        frequency: new Map((r.lexemes ?? []).map((lexeme, i) => [lexeme, Number(r.counts![i])])),
+        inHeading: new Set(r.heading),
+        inTitle: new Set(r.title),
+      }));
     },
 
     /** The chunks that still exist and pass the filters, with their document's title. */

@@ -4,7 +4,7 @@ import type { EmbedderCatalog } from '../embedding/embedder-catalog';
 import type { KnowledgeBase } from '../knowledge-bases/knowledge-base';
 import type { KnowledgeBaseAccess } from '../knowledge-bases/knowledge-base-access';
 import type { VectorMatch, VectorStore } from '../vector-store/vector-store';
-import { reciprocalRankFusion, type SearchHit, type SearchRequest, type SearchResponse } from './search';
+import { bm25, fusionWeights, reciprocalRankFusion, RRF_K, type SearchHit, type SearchRequest, type SearchResponse } from './search';
 import { createSearchRepository, hasFilters } from './search.repository';
 
 export interface SearchServiceDeps {
@@ -17,11 +17,17 @@ export interface SearchServiceDeps {
 /** Filters naming more documents than this are applied after the vector search instead of inside it. */
 const MAX_PREFILTER_DOCUMENTS = 2000;
 
+/** Chunks that BM25F scores, taken from the lexical matches in `ts_rank` order. */
+const BM25_CANDIDATES = 200;
+
+const roundScore = (score: number | undefined) => (score === undefined ? null : Math.round(score * 1e6) / 1e6);
+
 export type SearchService = ReturnType<typeof createSearchService>;
 
 /**
  * Hybrid retrieval: vector similarity in each knowledge base's collection
- * and Postgres full-text rank over the chunks, fused by reciprocal rank.
+ * and BM25F over Postgres full-text lexemes, fused by reciprocal rank with
+ * weights that depend on the embedder.
  * Each half can run alone. Hits are checked against the chunks table, so
  * vectors of deleted or half-written documents never surface.
  */
@@ -44,6 +50,14 @@ export function createSearchService({ db, vectors, embedders, access }: SearchSe
     return matches.sort((a, b) => b.score - a.score).slice(0, limit);
   }
 
+  /** Chunks ranked by BM25F over the query's terms; a chunk need not contain every word of a question. */
+  async function fulltextHalf(request: SearchRequest, kbIds: string[], limit: number): Promise<Array<{ id: string; score: number }>> {
+    const terms = await repo.queryTerms(request.query);
+    if (!terms.length) return [];
+    const [stats, matches] = await Promise.all([repo.termStatistics(terms, kbIds), repo.termMatches(terms, kbIds, request.filters, BM25_CANDIDATES)]);
+    return bm25(matches, stats).slice(0, limit);
+  }
+
   return {
     /** Searches only knowledge bases the caller may read; one they may not is, to them, one that does not exist. */
     async search(request: SearchRequest, caller: Caller): Promise<SearchResponse> {
@@ -59,16 +73,22 @@ export function createSearchService({ db, vectors, embedders, access }: SearchSe
       const allowed = hasFilters(filters) ? await repo.allowedDocuments(kbIds, filters, MAX_PREFILTER_DOCUMENTS) : null;
 
       const vectorHits = mode === 'fulltext' ? [] : await vectorHalf(kbs, request, allowed, limit);
-      const tsquery = mode === 'vector' ? null : await repo.tsquery(request.query);
-      const textHits = tsquery ? await repo.fulltext(tsquery, kbIds, filters, limit) : [];
+      const textHits = mode === 'vector' ? [] : await fulltextHalf(request, kbIds, limit);
 
       const vectorRank = new Map(vectorHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));
-      const textRank = new Map(textHits.map((h, i) => [h.id, { rank: i + 1, score: h.rank }]));
+      const textRank = new Map(textHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));
       let ordered: Array<[string, number]>;
+      let fusion: SearchResponse['fusion'] = null;
       if (mode === 'vector') ordered = vectorHits.map((h) => [h.id, h.score]);
-      else if (mode === 'fulltext') ordered = textHits.map((h) => [h.id, h.rank]);
+      else if (mode === 'fulltext') ordered = textHits.map((h) => [h.id, h.score]);
       else {
-        const fused = reciprocalRankFusion([vectorHits.map((h) => h.id), textHits.map((h) => h.id)]);
+        const defaults = fusionWeights(kbs.map((kb) => kb.embedder.name));
+        fusion = {
+          vectorWeight: request.fusion.vectorWeight ?? defaults.vector,
+          fulltextWeight: request.fusion.fulltextWeight ?? defaults.fulltext,
+          k: request.fusion.k ?? RRF_K,
+        };
+        const fused = reciprocalRankFusion([vectorHits.map((h) => h.id), textHits.map((h) => h.id)], fusion.k, [fusion.vectorWeight, fusion.fulltextWeight]);
         ordered = [...fused.entries()].sort((a, b) => b[1] - a[1]);
       }
 
@@ -77,7 +97,7 @@ export function createSearchService({ db, vectors, embedders, access }: SearchSe
       for (const [id, score] of ordered) {
         const chunk = chunks.get(id);
         if (!chunk) continue;
-        const rounded = Math.round(score * 1e6) / 1e6;
+        const rounded = roundScore(score)!;
         results.push({
           chunkId: id,
           text: chunk.text,
@@ -96,10 +116,11 @@ export function createSearchService({ db, vectors, embedders, access }: SearchSe
             score: rounded,
           },
           ranks: { vector: vectorRank.get(id)?.rank ?? null, fulltext: textRank.get(id)?.rank ?? null },
+          scores: { vector: roundScore(vectorRank.get(id)?.score), fulltext: roundScore(textRank.get(id)?.score) },
         });
         if (results.length === topK) break;
       }
-      return { query: request.query, mode, results, tookMs: Math.round((performance.now() - started) * 10) / 10 };
+      return { query: request.query, mode, results, fusion, tookMs: Math.round((performance.now() - started) * 10) / 10 };
     },
   };
 }

@@ -2,7 +2,8 @@ import { aDocx } from '../testing/docx-writer';
 import { startHarness, type Harness } from '../testing/ingestion-harness';
 import { aPdf } from '../testing/pdf-writer';
 import { prose } from '../testing/text-generator';
-import { reciprocalRankFusion } from './search';
+import { HASHING_EMBEDDER } from '../embedding/hashing-embedder';
+import { bm25, EMBEDDER_FUSION_WEIGHTS, fusionWeights, reciprocalRankFusion, SEMANTIC_FUSION_WEIGHTS, type TermMatch } from './search';
 
 interface Hit {
   chunkId: string;
@@ -10,6 +11,7 @@ interface Hit {
   score: number;
   citation: { documentId: string; title: string; filename: string; page: number | null; heading: string | null; headingPath: string[]; startOffset: number; endOffset: number; score: number };
   ranks: { vector: number | null; fulltext: number | null };
+  scores: { vector: number | null; fulltext: number | null };
 }
 
 describe('reciprocalRankFusion', () => {
@@ -17,6 +19,52 @@ describe('reciprocalRankFusion', () => {
     const fused = reciprocalRankFusion([['a', 'b', 'c'], ['b', 'd']]);
     expect([...fused.entries()].sort((x, y) => y[1] - x[1]).map(([id]) => id)).toEqual(['b', 'a', 'd', 'c']);
     expect(fused.get('b')).toBeCloseTo(1 / 62 + 1 / 61);
+  });
+
+  it('scales each ranking by its weight', () => {
+    const fused = reciprocalRankFusion([['a', 'b'], ['b', 'a']], 60, [0.2, 1]);
+    expect(fused.get('b')).toBeCloseTo(0.2 / 62 + 1 / 61);
+    expect(fused.get('b')!).toBeGreaterThan(fused.get('a')!);
+  });
+});
+
+describe('fusionWeights', () => {
+  it('lets the hashing embedder count for less than the lexical half, and a semantic model as much', () => {
+    expect(fusionWeights([HASHING_EMBEDDER])).toEqual(EMBEDDER_FUSION_WEIGHTS[HASHING_EMBEDDER]);
+    expect(fusionWeights([HASHING_EMBEDDER]).vector).toBeLessThan(fusionWeights([HASHING_EMBEDDER]).fulltext);
+    expect(fusionWeights(['text-embedding-3-small'])).toEqual(SEMANTIC_FUSION_WEIGHTS);
+    expect(fusionWeights(['text-embedding-3-small', HASHING_EMBEDDER]).vector).toBe(EMBEDDER_FUSION_WEIGHTS[HASHING_EMBEDDER].vector);
+  });
+});
+
+describe('bm25', () => {
+  const aMatch = (id: string, frequency: Record<string, number>, { length = 100, heading = [] as string[], title = [] as string[] } = {}): TermMatch => ({
+    id,
+    length,
+    frequency: new Map(Object.entries(frequency)),
+    inHeading: new Set(heading),
+    inTitle: new Set(title),
+  });
+  const stats = (documentFrequency: Record<string, number>, chunks = 100) => ({ chunks, meanLength: 100, documentFrequency: new Map(Object.entries(documentFrequency)) });
+
+  it('ranks a rare term above a common one, which ts_rank cannot', () => {
+    const ranked = bm25([aMatch('common', { file: 3 }), aMatch('rare', { zpipe: 1 })], stats({ file: 80, zpipe: 2 }));
+    expect(ranked.map((r) => r.id)).toEqual(['rare', 'common']);
+  });
+
+  it('saturates repeated terms and prefers the shorter of two equal matches', () => {
+    const [once, many] = bm25([aMatch('once', { seal: 1 }), aMatch('many', { seal: 20 })], stats({ seal: 10 })).sort((a, b) => (a.id < b.id ? 1 : -1));
+    expect(many.score / once.score).toBeLessThan(2.2);
+    const ranked = bm25([aMatch('long', { seal: 1 }, { length: 400 }), aMatch('short', { seal: 1 }, { length: 50 })], stats({ seal: 10 }));
+    expect(ranked.map((r) => r.id)).toEqual(['short', 'long']);
+  });
+
+  it('credits terms in the heading and in the title or file name', () => {
+    const ranked = bm25(
+      [aMatch('body', { backup: 1, kept: 1 }), aMatch('heading', { backup: 1, kept: 1 }, { heading: ['backup'] }), aMatch('title', { backup: 1, kept: 1 }, { heading: ['backup'], title: ['kept'] })],
+      stats({ backup: 10, kept: 10 }),
+    );
+    expect(ranked.map((r) => r.id)).toEqual(['title', 'heading', 'body']);
   });
 });
 
@@ -98,7 +146,24 @@ describe('search', () => {
     expect(hybrid.results[0].citation.documentId).toBe(ids.pdf);
     expect(hybrid.results[0].ranks.vector).not.toBeNull();
     expect(hybrid.results[0].ranks.fulltext).not.toBeNull();
-    expect(hybrid.results[0].score).toBeCloseTo(1 / (60 + hybrid.results[0].ranks.vector) + 1 / (60 + hybrid.results[0].ranks.fulltext), 5);
+    const { vectorWeight, fulltextWeight, k } = hybrid.fusion;
+    expect(hybrid.fusion).toEqual({ ...hybrid.fusion, vectorWeight: EMBEDDER_FUSION_WEIGHTS[HASHING_EMBEDDER].vector, k: 60 });
+    expect(hybrid.results[0].score).toBeCloseTo(vectorWeight / (k + hybrid.results[0].ranks.vector) + fulltextWeight / (k + hybrid.results[0].ranks.fulltext), 5);
+    expect(hybrid.results[0].scores.vector).toBeCloseTo(vector.results.find((r: Hit) => r.chunkId === hybrid.results[0].chunkId).score, 5);
+    expect(hybrid.results[0].scores.fulltext).toBeGreaterThan(0);
+    expect(fulltext.results[0].scores).toEqual({ vector: null, fulltext: fulltext.results[0].score });
+    expect(vector.fusion).toBeNull();
+  });
+
+  it('takes fusion weights from the request', async () => {
+    const body = { query: 'impeller seals replacement hours', knowledgeBaseIds: [kbId], topK: 3 };
+    const lexical = (await search({ ...body, fusion: { vectorWeight: 0, fulltextWeight: 1, k: 10 } }).expect(200)).body;
+    const fulltext = (await search({ ...body, mode: 'fulltext' }).expect(200)).body;
+    expect(lexical.fusion).toEqual({ vectorWeight: 0, fulltextWeight: 1, k: 10 });
+    expect(lexical.results.map((r: Hit) => r.chunkId)).toEqual(fulltext.results.map((r: Hit) => r.chunkId));
+    expect(lexical.results[0].score).toBeCloseTo(1 / 11, 5);
+    const bad = await search({ ...body, fusion: { vectorWeight: -1 } }).expect(400);
+    expect(bad.body.error.message).toMatch(/body\.fusion\.vectorWeight/);
   });
 
   it('searches only the knowledge bases named, and several at once', async () => {
