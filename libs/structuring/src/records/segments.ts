@@ -44,7 +44,7 @@ function joined(pieces: Buffer[], size: number): Buffer {
   return bytes.length && bytes[bytes.length - 1] === CARRIAGE_RETURN ? bytes.subarray(0, bytes.length - 1) : bytes;
 }
 
-export interface SplitOptions {
+export interface SplitLinesOptions {
   /** Largest piece kept, in bytes. */
   maxBytes: number;
   /** CSV: a newline inside a quoted field does not end the record. */
@@ -56,7 +56,7 @@ export interface SplitOptions {
  * stay in the record. Lines end with LF or CRLF; blank lines are skipped but
  * still counted, so line numbers match what an editor shows.
  */
-export async function* splitLines(source: ByteSource, { maxBytes, quoted = false }: SplitOptions): AsyncGenerator<Segment> {
+export async function* splitLines(source: ByteSource, { maxBytes, quoted = false }: SplitLinesOptions): AsyncGenerator<Segment> {
   let pieces: Buffer[] = [];
   let size = 0;
   let line = 1;

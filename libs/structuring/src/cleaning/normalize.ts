@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import { isChatRecord, type DatasetRecord } from '../records/record';
+
+// eslint-disable-next-line no-control-regex -- the test is for plain ASCII, control characters included
+const ASCII = /^[\x00-\x7f]*$/;
+const WHITESPACE = /\s+/g;
+
+/**
+ * The form two texts are compared in: NFKC (so full-width and compatibility
+ * characters meet their plain forms), lower case, runs of whitespace as one
+ * space, trimmed.
+ */
+export function normalizeText(text: string): string {
+  const composed = ASCII.test(text) ? text : text.normalize('NFKC');
+  return composed.toLowerCase().replace(WHITESPACE, ' ').trim();
+}
+
+/** A record's normalized content; roles are kept, so a question and an identical answer do not match. */
+export function normalizedContent(record: DatasetRecord): string {
+  if (!isChatRecord(record)) return normalizeText(record.text);
+  let out = '';
+  for (const message of record.messages) out += `\u0001${message.role}\u0002${normalizeText(message.content)}`;
+  return out;
+}
+
+/**
+ * A stable 96-bit hash of a record's normalized content (base64url, 16
+ * characters): equal for records that differ only in case, spacing or Unicode
+ * form, so it serves both exact deduplication and content-derived record ids.
+ */
+export function contentHash(record: DatasetRecord): string {
+  return createHash('sha1').update(normalizedContent(record)).digest().subarray(0, 12).toString('base64url');
+}
