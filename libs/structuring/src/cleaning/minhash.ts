@@ -129,13 +129,23 @@ export function createMinHasher(options: MinHashOptions = {}): MinHasher {
       if (!text) return null;
       const sig = new Uint32Array(k).fill(EMPTY);
       filled.fill(0);
-      forEachShingle(text, shingleSize, seed, (h) => {
-        const bin = (h * toBin) | 0;
+      // The shingle loop of forEachShingle, inlined: this is the hot path of near-duplicate detection.
+      const n = text.length;
+      const width = Math.min(shingleSize, n);
+      let power = 1;
+      for (let i = 1; i < width; i++) power = Math.imul(power, BASE);
+      let h = 0;
+      for (let i = 0; i < width - 1; i++) h = (Math.imul(h, BASE) + text.charCodeAt(i)) | 0;
+      for (let i = width - 1; i < n; i++) {
+        if (i >= width) h = (h - Math.imul(text.charCodeAt(i - width), power)) | 0;
+        h = (Math.imul(h, BASE) + text.charCodeAt(i)) | 0;
+        const shingle = fmix32(h ^ seed);
+        const bin = (shingle * toBin) | 0;
         // Within a bin the high bits are shared: rank by a second mix so the minimum is a fresh random choice.
-        const v = fmix32(h ^ 0x27d4eb2f);
+        const v = fmix32(shingle ^ 0x27d4eb2f);
         if (v < sig[bin] || !filled[bin]) sig[bin] = v;
         filled[bin] = 1;
-      });
+      }
       for (let bin = 0; bin < k; bin++) {
         if (filled[bin]) continue;
         for (let attempt = 1; ; attempt++) {

@@ -137,20 +137,26 @@ const DETECTORS: Detector[] = [
 
 /** Every finding in the text, non-overlapping, in order; `kinds` limits what is looked for. */
 export function findPii(text: string, kinds: ReadonlySet<PiiKind> = new Set(PII_KINDS)): PiiMatch[] {
-  const found: PiiMatch[] = [];
+  let found: PiiMatch[] = [];
   for (const { kind, pattern, accept, when } of DETECTORS) {
     if (!kinds.has(kind) || (when && !when(text))) continue;
+    // Matches come in order and `found` is sorted and disjoint: one walk over both merges them in linear time.
+    const merged: PiiMatch[] = [];
+    let next = 0;
     pattern.lastIndex = 0;
     for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
       const value = accept ? accept(m[0]) : m[0];
       if (!value) continue;
       const start = m.index;
       const end = start + value.length;
-      if (found.some((f) => start < f.end && f.start < end)) continue;
-      found.push({ kind, start, end, value });
+      while (next < found.length && found[next].end <= start) merged.push(found[next++]);
+      if (next < found.length && found[next].start < end) continue;
+      merged.push({ kind, start, end, value });
     }
+    while (next < found.length) merged.push(found[next++]);
+    found = merged;
   }
-  return found.sort((a, b) => a.start - b.start);
+  return found;
 }
 
 export const PII_MODES = ['mask', 'remove', 'hash'] as const;

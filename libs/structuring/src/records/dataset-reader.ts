@@ -93,6 +93,8 @@ export async function* readDataset(input: ByteSource, options: ReadDatasetOption
     try {
       value = JSON.parse(text);
     } catch (error) {
+      // A line of spaces is a blank line, not a broken record.
+      if (!text.trim()) continue;
       yield { line: segment.line, errors: [{ path: '', message: `is not valid JSON: ${(error as Error).message}` }] };
       continue;
     }

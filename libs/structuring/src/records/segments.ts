@@ -63,8 +63,12 @@ export async function* splitLines(source: ByteSource, { maxBytes, quoted = false
   let newlinesInside = 0;
   let inQuotes = false;
   const emit = (): Segment | null => {
-    const segment: Segment | null =
-      size > maxBytes ? { line, oversize: size } : size > 0 ? { line, bytes: joined(pieces, size) } : null;
+    let segment: Segment | null = null;
+    if (size > maxBytes) segment = { line, oversize: size };
+    else if (size > 0) {
+      const bytes = joined(pieces, size);
+      if (bytes.length) segment = { line, bytes };
+    }
     line += newlinesInside + 1;
     pieces = [];
     size = 0;
