@@ -57,7 +57,7 @@ export function forEachShingle(text: string, size: number, seed: number, visit: 
 }
 
 /** The distinct shingle hashes of a text, sorted: what exact Jaccard is computed on. */
-export function shingleSet(text: string, size = MINHASH_DEFAULTS.shingleSize, seed: number = MINHASH_DEFAULTS.seed): Uint32Array {
+export function shingleSet(text: string, size: number = MINHASH_DEFAULTS.shingleSize, seed: number = MINHASH_DEFAULTS.seed): Uint32Array {
   const hashes: number[] = [];
   forEachShingle(text, size, seed, (h) => hashes.push(h));
   const sorted = Uint32Array.from(hashes).sort();

@@ -1,7 +1,6 @@
-import { recordText } from '../records/record';
 import { countingPass, type CleaningPass } from './cleaning-pass';
 import { candidateProbability, chooseBands, createLshIndex, createMinHasher, MINHASH_DEFAULTS, type MinHashOptions } from './minhash';
-import { normalizeText } from './normalize';
+import { normalizedText } from './normalize';
 
 export interface NearDedupOptions extends MinHashOptions {
   /** Estimated Jaccard similarity at or above which a record duplicates an earlier one. */
@@ -44,7 +43,7 @@ export function createNearDedupPass(options: NearDedupOptions = {}): CleaningPas
   const hasher = createMinHasher(params);
   const index = createLshIndex(params);
   return countingPass('near-dedup', params, (record) => {
-    const signature = hasher.signature(normalizeText(recordText(record)));
+    const signature = hasher.signature(normalizedText(record));
     if (!signature) return record;
     for (const id of index.candidates(signature)) if (index.similarity(signature, id) >= params.threshold) return null;
     index.add(signature);

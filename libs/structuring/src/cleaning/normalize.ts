@@ -15,12 +15,30 @@ export function normalizeText(text: string): string {
   return composed.toLowerCase().replace(WHITESPACE, ' ').trim();
 }
 
+// Exact and near-duplicate passes both look at a record's normalized text: compute it once per record object.
+const normalizedParts = new WeakMap<DatasetRecord, string[]>();
+
+function partsOf(record: DatasetRecord): string[] {
+  let parts = normalizedParts.get(record);
+  if (!parts) {
+    parts = isChatRecord(record) ? record.messages.map((m) => normalizeText(m.content)) : [normalizeText(record.text)];
+    normalizedParts.set(record, parts);
+  }
+  return parts;
+}
+
 /** A record's normalized content; roles are kept, so a question and an identical answer do not match. */
 export function normalizedContent(record: DatasetRecord): string {
-  if (!isChatRecord(record)) return normalizeText(record.text);
+  const parts = partsOf(record);
+  if (!isChatRecord(record)) return parts[0];
   let out = '';
-  for (const message of record.messages) out += `\u0001${message.role}\u0002${normalizeText(message.content)}`;
+  for (let i = 0; i < parts.length; i++) out += `\u0001${record.messages[i].role}\u0002${parts[i]}`;
   return out;
+}
+
+/** A record's normalized text, messages separated by newlines: what near-duplicate detection shingles. */
+export function normalizedText(record: DatasetRecord): string {
+  return partsOf(record).join('\n');
 }
 
 /**

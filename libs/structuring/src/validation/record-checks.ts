@@ -35,7 +35,7 @@ function messagePath(format: RecordFormat, messages: ReadonlyArray<{ role: strin
     case 'sharegpt':
       return (i, field) => (i < 0 ? 'conversations' : `conversations[${i}]${field === 'content' ? '.value' : field ? `.${field}` : ''}`);
     case 'alpaca':
-      return (i, field) => {
+      return (i) => {
         if (i < 0) return 'output';
         if (i === count - 1) return 'output';
         if (i === count - 2) return 'instruction';

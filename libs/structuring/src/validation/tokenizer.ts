@@ -40,6 +40,9 @@ export const DEFAULT_CONTEXT_LENGTH = 16_384;
 // User text may contain strings like "<|endoftext|>": count them as text, never throw.
 const AS_TEXT = { disallowedSpecial: new Set<string>() };
 
+const MEMO_ENTRIES = 4096;
+const MEMO_MAX_CHARS = 256;
+
 /** Per message, OpenAI's chat format adds about 3 tokens of framing, and 3 more prime the reply. */
 const TOKENS_PER_MESSAGE = 3;
 const TOKENS_PER_REPLY = 3;
@@ -57,7 +60,19 @@ export function createTokenCounter({ model, encoding, contextLength }: TokenCoun
   const family = name === undefined ? undefined : FAMILIES.find((f) => name.startsWith(f.prefix));
   const chosen: Encoding = encoding ?? family?.encoding ?? 'o200k_base';
   const count = chosen === 'cl100k_base' ? countCl100k : countO200k;
-  const countText = (text: string) => (text ? count(text, AS_TEXT) : 0);
+  // Datasets repeat short texts (system prompts above all): remember their counts, up to a bounded number.
+  const recent = new Map<string, number>();
+  const countText = (text: string) => {
+    if (!text) return 0;
+    if (text.length > MEMO_MAX_CHARS) return count(text, AS_TEXT);
+    let tokens = recent.get(text);
+    if (tokens === undefined) {
+      if (recent.size >= MEMO_ENTRIES) recent.clear();
+      tokens = count(text, AS_TEXT);
+      recent.set(text, tokens);
+    }
+    return tokens;
+  };
   return {
     encoding: chosen,
     estimated: encoding === undefined && (family?.estimated ?? name !== undefined),
