@@ -2,7 +2,7 @@ import { TextDecoder } from 'node:util';
 import { parse as parseCsvText } from 'csv-parse/sync';
 import { parseRecord } from './formats';
 import type { DatasetRecord, RecordFormat, RecordIssue } from './record';
-import { splitJsonArray, splitLines, type ByteSource, type Segment } from './segments';
+import { splitJsonArray, splitLineBatches, splitLines, type ByteSource, type Segment } from './segments';
 
 export const FILE_TYPES = ['jsonl', 'json', 'csv'] as const;
 export type FileType = (typeof FILE_TYPES)[number];
@@ -72,35 +72,49 @@ export async function detectFileType(source: ByteSource): Promise<{ fileType: Fi
  * on their line and reading goes on.
  */
 export async function* readDataset(input: ByteSource, options: ReadDatasetOptions = {}): AsyncGenerator<ReadResult> {
+  for await (const batch of readDatasetBatches(input, options)) yield* batch;
+}
+
+/** `readDataset`, handing over the results of each input chunk together: for consumers that go through millions of lines. */
+export async function* readDatasetBatches(input: ByteSource, options: ReadDatasetOptions = {}): AsyncGenerator<ReadResult[]> {
   const maxBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const format = options.format ?? 'auto';
   let fileType = options.fileType ?? 'auto';
   let source: ByteSource = input;
   if (fileType === 'auto') ({ fileType, source } = await detectFileType(input));
   if (fileType === 'csv') {
-    yield* readCsv(splitLines(source, { maxBytes, quoted: true }), maxBytes, format);
+    for await (const result of readCsv(splitLines(source, { maxBytes, quoted: true }), maxBytes, format)) yield [result];
     return;
   }
-  const segments = fileType === 'json' ? splitJsonArray(source, { maxBytes }) : splitLines(source, { maxBytes });
+  const batches = fileType === 'json' ? oneByOne(splitJsonArray(source, { maxBytes })) : splitLineBatches(source, { maxBytes });
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  for await (const segment of segments) {
-    const text = decodeSegment(segment, decoder, maxBytes);
-    if (typeof text !== 'string') {
-      yield text;
-      continue;
+  for await (const segments of batches) {
+    const results: ReadResult[] = [];
+    for (const segment of segments) {
+      const result = readJson(segment, decoder, maxBytes, format);
+      if (result) results.push(result);
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      // A line of spaces is a blank line, not a broken record.
-      if (!text.trim()) continue;
-      yield { line: segment.line, errors: [{ path: '', message: `is not valid JSON: ${(error as Error).message}` }] };
-      continue;
-    }
-    const parsed = parseRecord(value, format);
-    yield 'errors' in parsed ? { line: segment.line, errors: parsed.errors } : { line: segment.line, record: parsed.record, format: parsed.format };
+    if (results.length) yield results;
   }
+}
+
+async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const item of items) yield [item];
+}
+
+function readJson(segment: Segment, decoder: TextDecoder, maxBytes: number, format: RecordFormat | 'auto'): ReadResult | null {
+  const text = decodeSegment(segment, decoder, maxBytes);
+  if (typeof text !== 'string') return text;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    // A line of spaces is a blank line, not a broken record.
+    if (!text.trim()) return null;
+    return { line: segment.line, errors: [{ path: '', message: `is not valid JSON: ${(error as Error).message}` }] };
+  }
+  const parsed = parseRecord(value, format);
+  return 'errors' in parsed ? { line: segment.line, errors: parsed.errors } : { line: segment.line, record: parsed.record, format: parsed.format };
 }
 
 function decodeSegment(segment: Segment, decoder: TextDecoder, maxBytes: number): string | ReadResult {

@@ -56,7 +56,12 @@ export interface SplitLinesOptions {
  * stay in the record. Lines end with LF or CRLF; blank lines are skipped but
  * still counted, so line numbers match what an editor shows.
  */
-export async function* splitLines(source: ByteSource, { maxBytes, quoted = false }: SplitLinesOptions): AsyncGenerator<Segment> {
+export async function* splitLines(source: ByteSource, options: SplitLinesOptions): AsyncGenerator<Segment> {
+  for await (const batch of splitLineBatches(source, options)) yield* batch;
+}
+
+/** `splitLines`, with the segments of each input chunk handed over together: one await per chunk rather than per line. */
+export async function* splitLineBatches(source: ByteSource, { maxBytes, quoted = false }: SplitLinesOptions): AsyncGenerator<Segment[]> {
   let pieces: Buffer[] = [];
   let size = 0;
   let line = 1;
@@ -76,6 +81,7 @@ export async function* splitLines(source: ByteSource, { maxBytes, quoted = false
     return segment;
   };
   for await (const chunk of withoutBom(source)) {
+    const batch: Segment[] = [];
     let start = 0;
     while (start <= chunk.length) {
       let newline = chunk.indexOf(NEWLINE, start);
@@ -106,12 +112,13 @@ export async function* splitLines(source: ByteSource, { maxBytes, quoted = false
       }
       if (newline === -1) break;
       const segment = emit();
-      if (segment) yield segment;
+      if (segment) batch.push(segment);
       start = newline + 1;
     }
+    if (batch.length) yield batch;
   }
   const last = emit();
-  if (last) yield last;
+  if (last) yield [last];
 }
 
 const OPEN_BRACE = 0x7b;
