@@ -54,7 +54,8 @@ describe('findPii', () => {
   ])('finishes quickly on hostile input: %s', (_name, text) => {
     const started = performance.now();
     findPii(text);
-    expect(performance.now() - started).toBeLessThan(500);
+    // Linear scans take well under 200 ms here; a quadratic one on 100 KB takes minutes. The margin absorbs a busy machine.
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 });
 
