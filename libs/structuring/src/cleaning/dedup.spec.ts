@@ -148,3 +148,13 @@ describe('length filter and the cleaning pipeline', () => {
     expect(() => createLengthFilterPass({ maxTokens: 10 })).toThrow('token counter');
   });
 });
+
+describe('normalized content of a record changed in place', () => {
+  it('follows the change rather than a remembered earlier form', () => {
+    const record = { text: 'First  Version' };
+    const before = contentHash(record);
+    record.text = 'second version';
+    expect(contentHash(record)).not.toBe(before);
+    expect(contentHash(record)).toBe(contentHash({ text: 'Second Version' }));
+  });
+});

@@ -15,16 +15,25 @@ export function normalizeText(text: string): string {
   return composed.toLowerCase().replace(WHITESPACE, ' ').trim();
 }
 
-// Exact and near-duplicate passes both look at a record's normalized text: compute it once per record object.
-const normalizedParts = new WeakMap<DatasetRecord, string[]>();
+// Exact and near-duplicate passes run one after the other on the same record object: remembering the last
+// record's normalized parts saves the second normalization, without a per-record cache for the collector to trace.
+// The raw texts are kept too and compared (by reference, in practice), so a record changed in place is normalized afresh.
+let lastRecord: DatasetRecord | null = null;
+let lastTexts: string[] = [];
+let lastParts: string[] = [];
+
+function textsOf(record: DatasetRecord): string[] {
+  return isChatRecord(record) ? record.messages.map((m) => m.content) : [record.text];
+}
 
 function partsOf(record: DatasetRecord): string[] {
-  let parts = normalizedParts.get(record);
-  if (!parts) {
-    parts = isChatRecord(record) ? record.messages.map((m) => normalizeText(m.content)) : [normalizeText(record.text)];
-    normalizedParts.set(record, parts);
+  const texts = textsOf(record);
+  if (record !== lastRecord || texts.length !== lastTexts.length || texts.some((t, i) => t !== lastTexts[i])) {
+    lastParts = texts.map(normalizeText);
+    lastTexts = texts;
+    lastRecord = record;
   }
-  return parts;
+  return lastParts;
 }
 
 /** A record's normalized content; roles are kept, so a question and an identical answer do not match. */
