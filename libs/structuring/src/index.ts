@@ -1,2 +1,5 @@
 export * from './structuring.app';
 export * from './migrations';
+export * from './records';
+export * from './validation';
+export * from './cleaning';

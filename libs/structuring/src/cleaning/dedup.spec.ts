@@ -1,0 +1,160 @@
+import { createCleaningPipeline } from './cleaning-pass';
+import { createExactDedupPass } from './exact-dedup';
+import { createLengthFilterPass } from './length-filter';
+import {
+  candidateProbability,
+  chooseBands,
+  createLshIndex,
+  createMinHasher,
+  estimateJaccard,
+  jaccard,
+  shingleSet,
+} from './minhash';
+import { createNearDedupPass, nearDedupParams } from './near-dedup';
+import { contentHash, normalizeText } from './normalize';
+
+/** A deterministic pseudo-random generator, so failures reproduce. */
+function random(seed: number) {
+  let state = seed;
+  return () => (state = (state * 16807) % 2147483647) / 2147483647;
+}
+
+const WORDS = 'pump valve seal bearing motor impeller flow pressure gauge filter housing shaft coupling torque install replace inspect clean drain prime check tighten loosen measure record report'.split(' ');
+
+function sentence(next: () => number, words: number): string {
+  return Array.from({ length: words }, () => WORDS[Math.floor(next() * WORDS.length)]).join(' ');
+}
+
+/** Changes `edits` random words of a text. */
+function edit(text: string, edits: number, next: () => number): string {
+  const words = text.split(' ');
+  for (let i = 0; i < edits; i++) words[Math.floor(next() * words.length)] = `${WORDS[Math.floor(next() * WORDS.length)]}x`;
+  return words.join(' ');
+}
+
+describe('normalization and exact deduplication', () => {
+  it('normalizes Unicode form, case and whitespace', () => {
+    expect(normalizeText('  Ｆｕｌｌ\u00a0WIDTH\n\ttext  ')).toBe('full width text');
+  });
+
+  it('drops records equal after normalization, keeping roles apart', () => {
+    const pass = createExactDedupPass();
+    const kept = [
+      { text: 'Hello  World' },
+      { text: 'hello world' },
+      { text: 'HELLO WORLD!' },
+      { messages: [{ role: 'user' as const, content: 'hi' }, { role: 'assistant' as const, content: 'ok' }] },
+      { messages: [{ role: 'user' as const, content: 'Hi ' }, { role: 'assistant' as const, content: 'OK' }] },
+      { messages: [{ role: 'assistant' as const, content: 'hi' }, { role: 'user' as const, content: 'ok' }] },
+    ].filter((r) => pass.apply(r));
+    expect(kept).toHaveLength(4);
+    expect(pass.step()).toMatchObject({ pass: 'exact-dedup', before: 6, after: 4 });
+    expect(contentHash({ text: 'A  b' })).toBe(contentHash({ text: 'a b' }));
+  });
+});
+
+describe('MinHash', () => {
+  const next = random(7);
+  const pairs = Array.from({ length: 60 }, (_, i) => {
+    const a = sentence(next, 60);
+    return [a, edit(a, i % 12, next)] as const;
+  });
+
+  it.each(['one-permutation', 'classic'] as const)('estimates the exact Jaccard of character shingles closely (%s)', (method) => {
+    const hasher = createMinHasher({ method });
+    const errors = pairs.map(([a, b]) => Math.abs(estimateJaccard(hasher.signature(a)!, hasher.signature(b)!) - jaccard(shingleSet(a), shingleSet(b))));
+    // With 128 slots the standard error is at most 0.044; the mean error is about 0.03.
+    expect(errors.reduce((s, e) => s + e, 0) / errors.length).toBeLessThan(0.05);
+    expect(Math.max(...errors)).toBeLessThan(0.16);
+  });
+
+  it('gives identical texts identical signatures and has none for an empty text', () => {
+    const hasher = createMinHasher();
+    expect(hasher.signature('short')).toEqual(hasher.signature('short'));
+    expect(estimateJaccard(hasher.signature('abc')!, hasher.signature('abc')!)).toBe(1);
+    expect(hasher.signature('')).toBeNull();
+  });
+
+  it('chooses 16 bands of 8 rows for 128 permutations at 0.8, making pairs at the threshold candidates 95% of the time', () => {
+    expect(chooseBands(128, 0.8)).toEqual({ bands: 16, rows: 8 });
+    expect(candidateProbability(0.8, 16, 8)).toBeCloseTo(0.947, 3);
+    expect(candidateProbability(0.5, 16, 8)).toBeLessThan(0.07);
+    expect(nearDedupParams()).toMatchObject({ shingles: 'characters', shingleSize: 5, permutations: 128, bands: 16, rows: 8, threshold: 0.8, sCurveMidpoint: 0.707 });
+  });
+
+  it('finds the stored signatures that share a band, and not unrelated ones', () => {
+    const hasher = createMinHasher();
+    const index = createLshIndex({ permutations: 128, bands: 16, rows: 8 });
+    const next = random(3);
+    const texts = Array.from({ length: 3000 }, () => sentence(next, 50));
+    texts.forEach((t) => index.add(hasher.signature(t)!));
+    expect(index.size).toBe(3000);
+    const near = hasher.signature(edit(texts[1234], 1, next))!;
+    expect(index.candidates(near)).toContain(1234);
+    expect(index.similarity(near, 1234)).toBeGreaterThan(0.8);
+    expect(index.candidates(hasher.signature(sentence(next, 50))!).length).toBeLessThan(30);
+  });
+
+  it('refuses bands and rows that need more permutations than there are', () => {
+    expect(() => createLshIndex({ permutations: 128, bands: 20, rows: 8 })).toThrow('exceeds');
+    expect(() => createMinHasher({ permutations: 0 })).toThrow('permutations');
+  });
+});
+
+describe('near-duplicate deduplication', () => {
+  it('drops records that nearly repeat an earlier one and keeps different ones', () => {
+    const next = random(11);
+    const originals = Array.from({ length: 200 }, () => sentence(next, 40));
+    const copies = originals.slice(0, 50).map((t) => edit(t, 1, next));
+    const pass = createNearDedupPass();
+    const kept = [...originals, ...copies].map((text) => pass.apply({ text })).filter(Boolean);
+    expect(kept.length).toBeGreaterThanOrEqual(200);
+    expect(kept.length).toBeLessThanOrEqual(203);
+    expect(pass.step()).toMatchObject({ pass: 'near-dedup', before: 250, after: kept.length, params: { threshold: 0.8, bands: 16, rows: 8 } });
+  });
+
+  it('keeps a moderately edited copy at a high threshold and drops it at a low one', () => {
+    const next = random(5);
+    const a = sentence(next, 40);
+    const b = edit(a, 6, next);
+    const exact = jaccard(shingleSet(a), shingleSet(b));
+    expect(exact).toBeGreaterThan(0.45);
+    expect(exact).toBeLessThan(0.8);
+    const keptAt = (threshold: number) => {
+      const pass = createNearDedupPass({ threshold });
+      return [a, b].map((text) => pass.apply({ text })).filter(Boolean).length;
+    };
+    expect(keptAt(0.95)).toBe(2);
+    expect(keptAt(0.3)).toBe(1);
+  });
+});
+
+describe('length filter and the cleaning pipeline', () => {
+  it('chains passes so each step starts with what the previous one kept', async () => {
+    const pipeline = createCleaningPipeline([
+      createExactDedupPass(),
+      createLengthFilterPass({ minChars: 3, maxTokens: 5, countTokens: (r) => ('text' in r ? r.text.split(' ').length : 0) }),
+    ]);
+    const kept = [];
+    for await (const record of pipeline.run([{ text: 'one two' }, { text: 'One  two' }, { text: 'x' }, { text: 'a b c d e f' }, { text: 'fine text' }])) kept.push(record);
+    expect(kept).toEqual([{ text: 'one two' }, { text: 'fine text' }]);
+    expect(pipeline.recipe()).toEqual([
+      { pass: 'exact-dedup', params: expect.any(Object), before: 5, after: 4 },
+      { pass: 'length-filter', params: { minChars: 3, maxTokens: 5 }, before: 4, after: 2 },
+    ]);
+  });
+
+  it('refuses token bounds without a token counter', () => {
+    expect(() => createLengthFilterPass({ maxTokens: 10 })).toThrow('token counter');
+  });
+});
+
+describe('normalized content of a record changed in place', () => {
+  it('follows the change rather than a remembered earlier form', () => {
+    const record = { text: 'First  Version' };
+    const before = contentHash(record);
+    record.text = 'second version';
+    expect(contentHash(record)).not.toBe(before);
+    expect(contentHash(record)).toBe(contentHash({ text: 'Second Version' }));
+  });
+});

@@ -1,0 +1,5 @@
+export * from './record';
+export * from './formats';
+export * from './segments';
+export * from './dataset-reader';
+export * from './dataset-writers';

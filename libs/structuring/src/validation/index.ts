@@ -1,0 +1,3 @@
+export * from './tokenizer';
+export * from './record-checks';
+export * from './dataset-validator';

@@ -1,0 +1,88 @@
+import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
+import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
+import { isChatRecord, type DatasetRecord } from '../records/record';
+
+export type Encoding = 'o200k_base' | 'cl100k_base';
+
+/** Counts tokens the way a model family's tokenizer does, or estimates with o200k_base where its vocabulary is not shipped. */
+export interface TokenCounter {
+  encoding: Encoding;
+  /** True when the model family has its own tokenizer and these counts are an estimate. */
+  estimated: boolean;
+  /** Context window assumed for the family, in tokens. */
+  contextLength: number;
+  countText(text: string): number;
+  countRecord(record: DatasetRecord): number;
+}
+
+/**
+ * Model families by name prefix, most specific first. OpenAI's families use
+ * their own encodings; open-weight families (Llama, Mistral, Qwen, …) have
+ * vocabularies that are not shipped here, so o200k_base stands in for them.
+ */
+const FAMILIES: Array<{ prefix: string; encoding: Encoding; contextLength: number; estimated: boolean }> = [
+  { prefix: 'gpt-4o', encoding: 'o200k_base', contextLength: 65_536, estimated: false },
+  { prefix: 'gpt-4.1', encoding: 'o200k_base', contextLength: 65_536, estimated: false },
+  { prefix: 'gpt-5', encoding: 'o200k_base', contextLength: 65_536, estimated: false },
+  { prefix: 'o1', encoding: 'o200k_base', contextLength: 65_536, estimated: false },
+  { prefix: 'o3', encoding: 'o200k_base', contextLength: 65_536, estimated: false },
+  { prefix: 'o4', encoding: 'o200k_base', contextLength: 65_536, estimated: false },
+  { prefix: 'gpt-oss', encoding: 'o200k_base', contextLength: 131_072, estimated: false },
+  { prefix: 'gpt-4', encoding: 'cl100k_base', contextLength: 8_192, estimated: false },
+  { prefix: 'gpt-3.5', encoding: 'cl100k_base', contextLength: 16_385, estimated: false },
+  { prefix: 'llama', encoding: 'o200k_base', contextLength: 8_192, estimated: true },
+  { prefix: 'mistral', encoding: 'o200k_base', contextLength: 32_768, estimated: true },
+  { prefix: 'qwen', encoding: 'o200k_base', contextLength: 32_768, estimated: true },
+];
+
+export const DEFAULT_CONTEXT_LENGTH = 16_384;
+
+// User text may contain strings like "<|endoftext|>": count them as text, never throw.
+const AS_TEXT = { disallowedSpecial: new Set<string>() };
+
+const MEMO_ENTRIES = 4096;
+const MEMO_MAX_CHARS = 256;
+
+/** Per message, OpenAI's chat format adds about 3 tokens of framing, and 3 more prime the reply. */
+const TOKENS_PER_MESSAGE = 3;
+const TOKENS_PER_REPLY = 3;
+
+export interface TokenCounterOptions {
+  /** Target model name, e.g. `gpt-4o-mini-2024-07-18` or `llama-3.1-8b`; its family picks the encoding. */
+  model?: string;
+  /** Forces an encoding regardless of the model. */
+  encoding?: Encoding;
+  contextLength?: number;
+}
+
+export function createTokenCounter({ model, encoding, contextLength }: TokenCounterOptions = {}): TokenCounter {
+  const name = model?.toLowerCase();
+  const family = name === undefined ? undefined : FAMILIES.find((f) => name.startsWith(f.prefix));
+  const chosen: Encoding = encoding ?? family?.encoding ?? 'o200k_base';
+  const count = chosen === 'cl100k_base' ? countCl100k : countO200k;
+  // Datasets repeat short texts (system prompts above all): remember their counts, up to a bounded number.
+  const recent = new Map<string, number>();
+  const countText = (text: string) => {
+    if (!text) return 0;
+    if (text.length > MEMO_MAX_CHARS) return count(text, AS_TEXT);
+    let tokens = recent.get(text);
+    if (tokens === undefined) {
+      if (recent.size >= MEMO_ENTRIES) recent.clear();
+      tokens = count(text, AS_TEXT);
+      recent.set(text, tokens);
+    }
+    return tokens;
+  };
+  return {
+    encoding: chosen,
+    estimated: encoding === undefined && (family?.estimated ?? name !== undefined),
+    contextLength: contextLength ?? family?.contextLength ?? DEFAULT_CONTEXT_LENGTH,
+    countText,
+    countRecord(record) {
+      if (!isChatRecord(record)) return countText(record.text);
+      let tokens = TOKENS_PER_REPLY;
+      for (const message of record.messages) tokens += TOKENS_PER_MESSAGE + countText(message.content);
+      return tokens;
+    },
+  };
+}
