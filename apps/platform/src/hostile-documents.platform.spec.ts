@@ -1,4 +1,3 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import request from 'supertest';
 import { createLogger, sleep } from '@llmp/core';
 import { TEST_PASSWORD_COST } from '@llmp/auth/testing';
@@ -24,17 +23,13 @@ function sampleHealth(url: string, { everyMs = 50, maxSamples = 600 } = {}) {
       await sleep(everyMs);
     }
   })();
-  // The platform shares this process: a stalled event loop shows here as it does in /healthz.
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
   return {
     async stop() {
       stopped = true;
       await done;
-      loop.disable();
       const sorted = [...latencies].sort((a, b) => a - b);
       const p99 = sorted[Math.ceil(sorted.length * 0.99) - 1];
-      return { samples: sorted.length, p99, max: sorted[sorted.length - 1], loopDelayMaxMs: loop.max / 1e6, failures };
+      return { samples: sorted.length, p99, failures };
     },
   };
 }
@@ -74,11 +69,6 @@ describe('the embedded platform under hostile documents', () => {
     expect(comments.length).toBeLessThanOrEqual(220);
     const heading = Buffer.from(`#${' '.repeat(3000)}\u2028\n\nThe body under a heading that never closes.`);
 
-    // The same monitor with nothing to parse: what this machine manages when idle.
-    const idle = sampleHealth(platform.url, { maxSamples: 60 });
-    await sleep(3000);
-    const baseline = await idle.stop();
-
     const health = sampleHealth(platform.url);
     const [docxId, commentsId, headingId] = await Promise.all([
       upload(kb.id, docx, 'contract.docx'),
@@ -86,8 +76,7 @@ describe('the embedded platform under hostile documents', () => {
       upload(kb.id, heading, 'heading.md'),
     ]);
     const [docxDoc, commentsDoc, headingDoc] = await Promise.all([settled(docxId), settled(commentsId), settled(headingId)]);
-    const { samples, p99, max, loopDelayMaxMs, failures } = await health.stop();
-    console.log(JSON.stringify({ healthzWhileIdle: baseline, healthzWhileHostile: { samples, p99, max, loopDelayMaxMs, failures: failures.length } }));
+    const { samples, p99, failures } = await health.stop();
 
     expect(docxDoc).toMatchObject({
       status: 'failed',
