@@ -1,11 +1,21 @@
 import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
+import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/coverage/**', '.llmp/**', 'tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    plugins: { regexp },
+    // Patterns run on uploaded documents and request input: one that backtracks
+    // super-linearly lets a small file freeze the process.
+    rules: {
+      'regexp/no-super-linear-backtracking': 'error',
+      'regexp/no-super-linear-move': ['error', { ignoreSticky: false, ignorePartial: false }],
+    },
+  },
   {
     files: ['**/*.ts', '**/*.js', '**/*.mjs', '**/*.cjs'],
     plugins: { '@nx': nx },

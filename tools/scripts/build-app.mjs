@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Bundles one app into dist/apps/<app>/main.cjs: workspace libraries (TypeScript
 // sources) are compiled in, npm packages stay external and come from node_modules.
+// `--entry src.ts:name` bundles another entry beside it as <name>.cjs: a file the
+// app starts as its own process (the document parser) and finds next to main.cjs.
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,11 +10,14 @@ import { build } from 'esbuild';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { assets: { type: 'string', multiple: true, default: [] } },
+  options: {
+    assets: { type: 'string', multiple: true, default: [] },
+    entry: { type: 'string', multiple: true, default: [] },
+  },
 });
 const [app] = positionals;
 if (!app) {
-  console.error('usage: build-app.mjs <app> [--assets from:to]');
+  console.error('usage: build-app.mjs <app> [--assets from:to] [--entry src.ts:name]');
   process.exit(2);
 }
 const root = path.resolve(import.meta.dirname, '../..');
@@ -31,9 +36,15 @@ const externalNpm = {
 };
 
 const started = performance.now();
+const entryPoints = { main: path.join(root, 'apps', app, 'src/main.ts') };
+for (const spec of values.entry) {
+  const [from, name] = spec.split(':');
+  entryPoints[name] = path.join(root, from);
+}
 const result = await build({
-  entryPoints: [path.join(root, 'apps', app, 'src/main.ts')],
-  outfile: path.join(outdir, 'main.cjs'),
+  entryPoints,
+  outdir,
+  outExtension: { '.js': '.cjs' },
   bundle: true,
   platform: 'node',
   target: 'node20',

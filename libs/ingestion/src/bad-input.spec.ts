@@ -82,7 +82,7 @@ describe('bad input', () => {
         { filename: 'huge.txt', content: 'y'.repeat(MAX_FILE + 10) },
         { filename: 'pic.md', content: PNG },
       ]);
-      expect(res.status).toBe(201);
+      expect(res.status).toBe(207);
       expect(res.body.documents).toHaveLength(1);
       expect(res.body.rejected.map((r: { filename: string; code: string }) => [r.filename, r.code])).toEqual([
         ['huge.txt', 'file_too_large'],
@@ -90,9 +90,35 @@ describe('bad input', () => {
       ]);
     });
 
+    it('accepts text files of one, two and three bytes in one request and reports each', async () => {
+      const res = await send([
+        { filename: 'one.txt', content: 'a' },
+        { filename: 'two.txt', content: 'ok' },
+        { filename: 'three.txt', content: 'yes' },
+      ]);
+      expect(res.status).toBe(201);
+      expect(res.body.rejected).toEqual([]);
+      expect(res.body.documents.map((d: { filename: string; type: string }) => [d.filename, d.type])).toEqual([
+        ['one.txt', 'text'],
+        ['two.txt', 'text'],
+        ['three.txt', 'text'],
+      ]);
+      for (const doc of res.body.documents) expect(await h.waitForDocument(doc.id)).toMatchObject({ status: 'ready' });
+    });
+
+    it('reports a refused tiny file beside the stored one, with 207 and the stored id', async () => {
+      const res = await send([
+        { filename: 'tiny.md', content: ' \n ' },
+        { filename: 'notes.txt', content: 'Notes that are stored.' },
+      ]);
+      expect(res.status).toBe(207);
+      expect(res.body.documents).toEqual([expect.objectContaining({ id: expect.stringMatching(/^doc_/), filename: 'notes.txt' })]);
+      expect(res.body.rejected).toEqual([expect.objectContaining({ filename: 'tiny.md', status: 400, code: 'empty_file' })]);
+    });
+
     it('refuses more files than allowed per request', async () => {
       const res = await send(['a', 'b', 'c', 'd'].map((n) => ({ filename: `${n}.txt`, content: `file ${n} of four` })));
-      expect(res.status).toBe(201);
+      expect(res.status).toBe(207);
       expect(res.body.documents).toHaveLength(3);
       expect(res.body.rejected).toEqual([expect.objectContaining({ filename: null, code: 'too_many_files', message: 'at most 3 files per request; the rest were ignored' })]);
     });

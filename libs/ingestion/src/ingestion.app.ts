@@ -11,6 +11,7 @@ import { knowledgeBasesRoutes } from './knowledge-bases/knowledge-bases.routes';
 import { createKnowledgeBasesService, type KnowledgeBasesService } from './knowledge-bases/knowledge-bases.service';
 import { ingestionMigrations } from './migrations';
 import { createDocumentJobs, DOCUMENT_QUEUE, type DocumentJobs, type DocumentJobsOptions } from './pipeline/document-jobs';
+import { createParsePool } from './parsing/parse-pool';
 import { createDocumentPipeline } from './pipeline/document-pipeline';
 import { startReconciler, type Reconciler } from './pipeline/reconciler';
 import { searchRoutes } from './search/search.routes';
@@ -23,7 +24,14 @@ export interface PipelineOptions extends DocumentJobsOptions {
   /** How often stuck documents are looked for (default 30 000). */
   reconcileIntervalMs?: number;
   embedBatchSize?: number;
+  /** Parser threads of this process (default: 2, or 1 on a single core). */
+  parseWorkers?: number;
+  /** Heap of each parser thread in MB (default 512). */
+  parseMemoryMb?: number;
+  /** Longest one document may parse before its thread is stopped (default 120 000). */
   parseTimeoutMs?: number;
+  /** Attempts of a document whose parser crashes or times out before it fails for good (default 2). */
+  maxParseAttempts?: number;
 }
 
 export interface IngestionAppDeps extends ServiceAppDeps {
@@ -50,7 +58,7 @@ export interface Ingestion {
 /** The document-ingestion service: its HTTP app, its services, and its pipeline workers on the job queue. */
 export async function createIngestion(deps: IngestionAppDeps): Promise<Ingestion> {
   const { db, log, queue, blobs, vectors, embedders, uploads, pipeline = {}, worker = true } = deps;
-  const { concurrency = 2, reconcileIntervalMs, embedBatchSize, parseTimeoutMs, ...jobOptions } = pipeline;
+  const { concurrency = 2, reconcileIntervalMs, embedBatchSize, parseWorkers, parseMemoryMb, parseTimeoutMs, maxParseAttempts, ...jobOptions } = pipeline;
   const jobs = createDocumentJobs(queue, jobOptions);
   await queue.ensureQueue(DOCUMENT_QUEUE, jobs.queueOptions);
 
@@ -59,8 +67,10 @@ export async function createIngestion(deps: IngestionAppDeps): Promise<Ingestion
   const documents = createDocumentsService({ db, blobs, vectors, jobs, access, log, limits: uploads });
   const search = createSearchService({ db, vectors, embedders, access });
 
-  if (worker) {
-    const { handle } = createDocumentPipeline({ db, blobs, vectors, embedders, jobs, log, embedBatchSize, parseTimeoutMs });
+  // The serving thread never parses: hostile files can exhaust a parser thread's heap or spin, never the process.
+  const parser = worker ? createParsePool({ size: parseWorkers, memoryMb: parseMemoryMb, timeoutMs: parseTimeoutMs, log: log.child({ component: 'parser' }) }) : null;
+  if (parser) {
+    const { handle } = createDocumentPipeline({ db, blobs, vectors, embedders, jobs, log, parser, embedBatchSize, maxParseAttempts });
     await queue.work(DOCUMENT_QUEUE, { concurrency }, handle);
   }
   // Any process may settle documents whose worker died; it takes no lock and changes only what is stuck.
@@ -82,6 +92,7 @@ export async function createIngestion(deps: IngestionAppDeps): Promise<Ingestion
   app.locals.close = async () => {
     await reconciler.stop();
     if (worker) await queue.offWork(DOCUMENT_QUEUE, { graceful: true, timeoutMs: 10_000 });
+    await parser?.close();
   };
   return { app, knowledgeBases, documents, search, jobs, reconciler };
 }

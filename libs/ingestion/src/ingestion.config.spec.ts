@@ -64,6 +64,28 @@ describe('ingestion configuration', () => {
     }
   });
 
+  it('sizes the parser processes from their variables', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'llmp-config-'));
+    try {
+      const defaults = await ingestionResources(loadServiceConfig(ingestionEnv, { ...base, LLMP_DATA_DIR: dir }), { db, log });
+      expect(defaults.pipeline).toMatchObject({ parseWorkers: expect.any(Number), parseMemoryMb: 512, parseTimeoutMs: 120_000, maxParseAttempts: 2 });
+      const config = loadServiceConfig(ingestionEnv, {
+        ...base,
+        LLMP_DATA_DIR: dir,
+        LLMP_INGESTION_PARSE_WORKERS: '3',
+        LLMP_INGESTION_PARSE_MEMORY_MB: '1024',
+        LLMP_INGESTION_PARSE_TIMEOUT_S: '30',
+        LLMP_INGESTION_PARSE_ATTEMPTS: '1',
+      });
+      expect((await ingestionResources(config, { db, log })).pipeline).toMatchObject({ parseWorkers: 3, parseMemoryMb: 1024, parseTimeoutMs: 30_000, maxParseAttempts: 1 });
+      expect(() => loadServiceConfig(ingestionEnv, { ...base, LLMP_INGESTION_PARSE_MEMORY_MB: '16', LLMP_INGESTION_PARSE_WORKERS: '0' })).toThrow(
+        /LLMP_INGESTION_PARSE_WORKERS: must be a positive whole number[\s\S]*LLMP_INGESTION_PARSE_MEMORY_MB: must be at least 64/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start on Milvus that cannot be reached, naming it', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'llmp-config-'));
     try {

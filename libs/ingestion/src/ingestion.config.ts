@@ -6,6 +6,7 @@ import type { BlobStore } from './blob-store/blob-store';
 import { createFsBlobStore } from './blob-store/fs-blob-store';
 import { createEmbedderCatalog, type EmbedderCatalog } from './embedding/embedder-catalog';
 import { HASHING_EMBEDDER } from './embedding/hashing-embedder';
+import { DEFAULT_PARSE_WORKERS } from './parsing/parse-pool';
 import type { UploadLimits } from './documents/documents.service';
 import type { PipelineOptions } from './ingestion.app';
 import { createMilvusStore } from './vector-store/milvus-store';
@@ -26,6 +27,13 @@ export const ingestionEnv = z
     LLMP_INGESTION_WORKERS: z.coerce.number().int().min(0, 'must be 0 or more').default(2),
     LLMP_INGESTION_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
     LLMP_INGESTION_HEARTBEAT_TIMEOUT_S: positiveInt('must be a positive number of seconds').default(120),
+    /** Parser processes beside the serving one (default: 2, or 1 on a single core). */
+    LLMP_INGESTION_PARSE_WORKERS: positiveInt('must be a positive whole number').default(DEFAULT_PARSE_WORKERS),
+    /** Heap of each parser process; DOCX parts may expand to a sixteenth of it. */
+    LLMP_INGESTION_PARSE_MEMORY_MB: z.coerce.number().int('must be a whole number of megabytes').min(64, 'must be at least 64 (megabytes)').default(512),
+    LLMP_INGESTION_PARSE_TIMEOUT_S: positiveInt('must be a positive number of seconds').default(120),
+    /** Attempts of a document whose parser crashes or times out before it fails for good. */
+    LLMP_INGESTION_PARSE_ATTEMPTS: positiveInt('must be a positive whole number').default(2),
     LLMP_VECTOR_STORE: z.enum(['pgvector', 'milvus'], { message: 'must be "pgvector" or "milvus"' }).default('pgvector'),
     LLMP_MILVUS_ADDRESS: z.string().optional(),
     MILVUS_ADDRESS: z.string().optional(),
@@ -101,6 +109,10 @@ export async function ingestionResources(config: IngestionEnv, { db, log }: { db
       concurrency: Math.max(1, config.LLMP_INGESTION_WORKERS),
       retryLimit: config.LLMP_INGESTION_RETRIES,
       expireInSeconds: config.LLMP_INGESTION_HEARTBEAT_TIMEOUT_S,
+      parseWorkers: config.LLMP_INGESTION_PARSE_WORKERS,
+      parseMemoryMb: config.LLMP_INGESTION_PARSE_MEMORY_MB,
+      parseTimeoutMs: config.LLMP_INGESTION_PARSE_TIMEOUT_S * 1000,
+      maxParseAttempts: config.LLMP_INGESTION_PARSE_ATTEMPTS,
     },
     worker: config.LLMP_INGESTION_WORKERS > 0,
   };

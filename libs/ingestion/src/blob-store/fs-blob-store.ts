@@ -1,14 +1,54 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { BlobTooLargeError, type BlobStore, type StagedBlob, type StageOptions } from './blob-store';
 
 const KEY = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
 const STAGING = '.staging';
-/** Staged files older than this were left by a crash and are removed at start. */
-const STALE_STAGING_MS = 60 * 60 * 1000;
+/**
+ * A staged file of another host (several containers may share the blob
+ * volume) untouched this long has no live upload: an upload writes as its
+ * bytes arrive and is committed or discarded within moments of the last.
+ */
+const FOREIGN_STAGING_MS = 5 * 60 * 1000;
+
+const HOST = os.hostname().replace(/[^\w-]/g, '_');
+/** Who stages a file: this host and process, so a restart can tell its own leftovers from live uploads. */
+const OWNER = `${HOST}~${process.pid}`;
+
+/**
+ * Staged files this process is writing or holding, across its stores: a
+ * second store opened on the same directory (tests, an embedded platform)
+ * must not take them for a dead run's leftovers.
+ */
+const live = new Set<string>();
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Whether a staged file is left over from a process that is gone. A file of
+ * this host names its process: ours means an earlier run under the same pid
+ * (a restarted container), which is over; another pid is over when it no
+ * longer runs. Files of other hosts, and unnamed ones, are judged by age.
+ */
+function abandoned(name: string, ageMs: number): boolean {
+  const owner = /^([\w-]+)~(\d+)\./.exec(name);
+  if (owner && owner[1] === HOST) {
+    const pid = Number(owner[2]);
+    return pid === process.pid ? !live.has(name) : !pidAlive(pid);
+  }
+  return ageMs > FOREIGN_STAGING_MS;
+}
 
 function checkKey(key: string): string {
   if (!KEY.test(key)) throw new Error(`invalid blob key "${key}": only letters, digits, "_", "-" and "/" between names`);
@@ -43,10 +83,11 @@ export async function createFsBlobStore({ root }: FsBlobStoreOptions): Promise<B
   const base = path.resolve(root);
   const staging = path.join(base, STAGING);
   await mkdir(staging, { recursive: true });
+  // At every start: what a crashed process was writing would otherwise stay forever.
   for (const name of await readdir(staging)) {
     const file = path.join(staging, name);
     const info = await stat(file).catch(() => null);
-    if (info && Date.now() - info.mtimeMs > STALE_STAGING_MS) await rm(file, { force: true });
+    if (info && abandoned(name, Date.now() - info.mtimeMs)) await rm(file, { force: true });
   }
   const fileOf = (key: string) => path.join(base, checkKey(key));
   const staged = new Map<string, string>();
@@ -54,7 +95,9 @@ export async function createFsBlobStore({ root }: FsBlobStoreOptions): Promise<B
   return {
     stage(source: Readable, { maxBytes, signal }: StageOptions): Promise<StagedBlob> {
       const id = randomUUID();
-      const file = path.join(staging, id);
+      const name = `${OWNER}.${id}`;
+      const file = path.join(staging, name);
+      live.add(name);
       const hash = createHash('sha256');
       const out = createWriteStream(file, { flags: 'wx' });
       let size = 0;
@@ -74,8 +117,8 @@ export async function createFsBlobStore({ root }: FsBlobStoreOptions): Promise<B
           source.resume();
           out.destroy();
           rm(file, { force: true }).then(
-            () => reject(error),
-            () => reject(error),
+            () => (live.delete(name), reject(error)),
+            () => (live.delete(name), reject(error)),
           );
         }
         function onAbort() {
@@ -116,12 +159,16 @@ export async function createFsBlobStore({ root }: FsBlobStoreOptions): Promise<B
       await mkdir(path.dirname(to), { recursive: true });
       await rename(from, to);
       staged.delete(blob.id);
+      live.delete(path.basename(from));
     },
 
     async discard(blob) {
       const file = staged.get(blob.id);
       staged.delete(blob.id);
-      if (file) await rm(file, { force: true });
+      if (file) {
+        await rm(file, { force: true });
+        live.delete(path.basename(file));
+      }
     },
 
     read: (key) => readFile(fileOf(key)),
@@ -142,7 +189,7 @@ export async function createFsBlobStore({ root }: FsBlobStoreOptions): Promise<B
     },
 
     async health() {
-      const probe = path.join(staging, `health-${randomUUID()}`);
+      const probe = path.join(staging, `${OWNER}.health-${randomUUID()}`);
       await writeFile(probe, 'ok');
       await rm(probe, { force: true });
     },

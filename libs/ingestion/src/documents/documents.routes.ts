@@ -17,11 +17,15 @@ export function documentsRoutes(documents: DocumentsService): RouteSpec[] {
       tag,
       summary:
         'Upload files (multipart/form-data, one part per file; an optional "metadata" JSON field before them applies to the files after it). ' +
-        'Each file is streamed to storage, typed by its content and queued; the same bytes twice return the existing document.',
+        'Each file is streamed to storage, typed by its content and queued; the same bytes twice return the existing document. ' +
+        'Answers 201 (or 200 when every file was already stored), 207 when some files were refused (listed in "rejected" with the reason), ' +
+        'and the error of the first refused file when none was accepted.',
       access: 'user',
       handle: async ({ params, req, res, identity }) => {
         const result = await documents.upload(params.id, req, identity!);
-        res.status(result.documents.some((d) => !d.duplicate) ? 201 : 200).json(result);
+        // 207 when some files were refused: the body says, file by file, which and why.
+        const status = result.rejected.length ? 207 : result.documents.some((d) => !d.duplicate) ? 201 : 200;
+        res.status(status).json(result);
       },
     }),
     route({

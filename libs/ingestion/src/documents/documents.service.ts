@@ -50,6 +50,7 @@ export interface Ingested {
   duplicate: boolean;
 }
 
+/** What happened to each file of an upload: stored (or found already stored), or refused and why. */
 export interface UploadResult {
   documents: Array<Document & { duplicate: boolean }>;
   rejected: Rejection[];
@@ -189,6 +190,7 @@ export function createDocumentsService({ db, blobs, vectors, jobs, access, log, 
     };
     req.once('close', onClose);
     const results: Array<Promise<Ingested | Rejection>> = [];
+    const filenames: string[] = [];
     let metadata: Record<string, unknown> = {};
     let metadataProblem: string | null = null;
     let tooMany = false;
@@ -223,6 +225,7 @@ export function createDocumentsService({ db, blobs, vectors, jobs, access, log, 
         // Settled later with the others; an unobserved rejection must not crash the process meanwhile.
         outcome.catch(() => undefined);
         results.push(outcome);
+        filenames.push(info.filename ?? '');
       });
       parser.on('filesLimit', () => (tooMany = true));
       parser.on('error', (error: Error) =>
@@ -233,13 +236,20 @@ export function createDocumentsService({ db, blobs, vectors, jobs, access, log, 
     });
     try {
       await done;
-      const settled = await Promise.all(results);
+      // Every file is settled before answering: one that fails must not hide what happened to the others.
+      const settled = await Promise.allSettled(results);
       if (metadataProblem) throw new InputError({ code: 'invalid_metadata', message: metadataProblem });
       const out: UploadResult = { documents: [], rejected: [] };
-      for (const item of settled) {
-        if ('document' in item) out.documents.push({ ...item.document, duplicate: item.duplicate });
-        else out.rejected.push(item);
-      }
+      const failures: unknown[] = [];
+      settled.forEach((outcome, i) => {
+        if (outcome.status === 'rejected') {
+          failures.push(outcome.reason);
+          log.error({ err: outcome.reason, filename: filenames[i] }, 'could not store an uploaded file');
+          out.rejected.push({ filename: filenames[i], status: 500, code: 'internal', message: 'the file could not be stored because of an internal error; upload it again' });
+        } else if ('document' in outcome.value) out.documents.push({ ...outcome.value.document, duplicate: outcome.value.duplicate });
+        else out.rejected.push(outcome.value);
+      });
+      if (!out.documents.length && failures.length === out.rejected.length && failures.length) throw failures[0];
       if (tooMany) {
         out.rejected.push({ filename: null, status: 400, code: 'too_many_files', message: `at most ${limits.maxFiles} files per request; the rest were ignored` });
       }

@@ -54,7 +54,9 @@ function retryAfterMs(header: string | string[] | undefined): number | null {
  */
 export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
   const { model, dimension, apiKey, batchSize = 64, timeoutMs = 30_000, maxRetries = 3, retryBaseMs = 500 } = options;
-  const url = `${options.baseUrl.replace(/\/+$/, '')}/embeddings`;
+  let base = options.baseUrl;
+  while (base.endsWith('/')) base = base.slice(0, -1);
+  const url = `${base}/embeddings`;
   const dispatcher = options.dispatcher ?? new Agent({ connect: { timeout: Math.min(timeoutMs, 10_000) }, keepAliveTimeout: 30_000 });
   const name = `openai:${model}`;
 

@@ -3,7 +3,7 @@ import mammoth from 'mammoth';
 import { htmlToDocument } from './html.parser';
 import { DocumentParseError } from './parse-error';
 import { DocumentBuilder, type ParsedDocument } from './parsed-document';
-import { assertSafeZip, bufferAccess, readZipDirectory, type ZipEntry } from './zip';
+import { assertSafeZip, bufferAccess, readZipDirectory, ZIP_LIMITS, type ZipEntry, type ZipLimits } from './zip';
 
 function entryText(archive: Buffer, entry: ZipEntry | undefined): string | null {
   if (!entry) return null;
@@ -23,9 +23,9 @@ function coreTitle(xml: string | null): string | null {
  * the archive is checked for decompression bombs first, and images are
  * never unpacked.
  */
-export async function parseDocx(bytes: Buffer): Promise<ParsedDocument> {
-  const entries = await readZipDirectory(bufferAccess(bytes));
-  assertSafeZip(bytes, entries);
+export async function parseDocx(bytes: Buffer, limits: ZipLimits = ZIP_LIMITS): Promise<ParsedDocument> {
+  const entries = await readZipDirectory(bufferAccess(bytes), limits);
+  assertSafeZip(bytes, entries, limits);
   if (!entries.some((e) => e.name === 'word/document.xml')) {
     throw new DocumentParseError('docx_corrupt', 'the DOCX has no word/document.xml: it is not a Word document');
   }

@@ -18,7 +18,7 @@ function parseJson(text: string, where: string): unknown {
     const message = (error as Error).message;
     const offset = jsonErrorOffset(text);
     const place = offset < 0 ? null : offset >= text.length ? 'the end' : position(text, offset);
-    const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/, (\.\.\.)?"[\s\S]*" is not valid JSON$/, '');
+    const reason = message.replace(/ in JSON at position \d.*$/, '').replace(/, (\.\.\.)?"[\s\S]*" is not valid JSON$/, '');
     throw new DocumentParseError('invalid_json', `${where} is not valid JSON${place ? ` at ${place}` : ''}: ${reason}`, { cause: error });
   }
 }

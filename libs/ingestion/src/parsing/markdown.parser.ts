@@ -1,10 +1,49 @@
 import { DocumentBuilder, type ParsedDocument } from './parsed-document';
 import { decodeWithWarning } from './text.parser';
 
-const ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 const SETEXT = /^ {0,3}(=+|-+)[ \t]*$/;
 const LIST_ITEM = /^ {0,3}([-*+]|\d{1,9}[.)])[ \t]+/;
+
+const isBlank = (ch: string) => ch === ' ' || ch === '\t';
+
+function trimBlanksEnd(text: string): string {
+  let end = text.length;
+  while (end > 0 && isBlank(text[end - 1])) end--;
+  return text.slice(0, end);
+}
+
+/**
+ * An ATX heading (`## Title ##`), read by scanning the line once: a single
+ * pattern for the optional text and closing run has to try every split of
+ * the blanks between them, which is cubic in the line's length.
+ */
+export function atxHeading(line: string): { level: number; text: string } | null {
+  let at = 0;
+  while (at < 3 && line[at] === ' ') at++;
+  let level = 0;
+  while (line[at + level] === '#') level++;
+  if (level < 1 || level > 6) return null;
+  at += level;
+  if (at < line.length && !isBlank(line[at])) return null;
+  let text = trimBlanksEnd(line.slice(at));
+  let hashes = text.length;
+  while (hashes > 0 && text[hashes - 1] === '#') hashes--;
+  // A closing run of #s counts only after a blank (or when it is all there is).
+  if (hashes < text.length && (hashes === 0 || isBlank(text[hashes - 1]))) text = trimBlanksEnd(text.slice(0, hashes));
+  let start = 0;
+  while (start < text.length && isBlank(text[start])) start++;
+  return { level, text: text.slice(start) };
+}
+
+/** `title: "…"` in YAML front matter, quotes and blanks around the value dropped. */
+function frontMatterTitle(line: string): string | null {
+  if (!line.startsWith('title:')) return null;
+  let value = line.slice('title:'.length).trim();
+  if (value.startsWith('"') || value.startsWith("'")) value = value.slice(1);
+  if (value.endsWith('"') || value.endsWith("'")) value = value.slice(0, -1);
+  return value;
+}
 
 /**
  * Markdown by lines: ATX and setext headings, fenced code kept whole,
@@ -21,8 +60,7 @@ export function parseMarkdown(bytes: Buffer): ParsedDocument {
     const end = lines.findIndex((line, n) => n > 0 && /^(---|\.\.\.)\s*$/.test(line));
     if (end > 0) {
       for (const line of lines.slice(1, end)) {
-        const match = /^title:\s*["']?(.*?)["']?\s*$/.exec(line);
-        if (match) title = match[1];
+        title = frontMatterTitle(line) ?? title;
       }
       i = end + 1;
     }
@@ -47,10 +85,10 @@ export function parseMarkdown(bytes: Buffer): ParsedDocument {
       builder.block('code', code.join('\n'));
       continue;
     }
-    const atx = ATX.exec(line);
+    const atx = atxHeading(line);
     if (atx) {
       flush();
-      builder.heading(atx[1].length, atx[2] ?? '');
+      builder.heading(atx.level, atx.text);
       continue;
     }
     const setext = SETEXT.exec(line);

@@ -162,6 +162,29 @@ describe('parseDocument', () => {
         ['list', 'Staging > Rollback', '- one\n- two'],
       ]);
     });
+
+    it('reads a 3 KB heading line that cannot close in linear time', async () => {
+      const started = performance.now();
+      const doc = await parseDocument(utf8(`#${' '.repeat(3000)}\u2028\n\nBody text.`), 'markdown');
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(doc.blocks.map((b) => b.kind)).toEqual(['paragraph']);
+    });
+
+    it('trims a code line of 60,000 spaces in linear time', async () => {
+      const started = performance.now();
+      const doc = await parseDocument(utf8(`\`\`\`\n${' '.repeat(60_000)}x\n\`\`\``), 'markdown');
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(doc.blocks).toMatchObject([{ kind: 'code', text: `${' '.repeat(60_000)}x` }]);
+    });
+
+    it('drops the closing run of an ATX heading and keeps #s that belong to the text', async () => {
+      const doc = await parseDocument(utf8('# C# basics #\n\n## Issue #42\n\n#hashtag'), 'markdown');
+      expect(doc.blocks.map((b) => [b.kind, b.text])).toEqual([
+        ['heading', 'C# basics'],
+        ['heading', 'Issue #42'],
+        ['paragraph', '#hashtag'],
+      ]);
+    });
   });
 
   describe('plain text', () => {

@@ -8,6 +8,7 @@ import { DocumentParseError } from './parse-error';
 import type { ParsedDocument } from './parsed-document';
 import { parsePdf } from './pdf.parser';
 import { parseText } from './text.parser';
+import type { ZipLimits } from './zip';
 
 /**
  * Turns a file's bytes into blocks of text; throws `DocumentParseError`
@@ -15,10 +16,16 @@ import { parseText } from './text.parser';
  * so anything they throw (a stack overflow on absurd nesting, a library's
  * own error) is about the file too, and is reported as such.
  */
-export async function parseDocument(bytes: Buffer, type: DocumentType, { signal }: { signal?: AbortSignal } = {}): Promise<ParsedDocument> {
+export interface ParseOptions {
+  signal?: AbortSignal;
+  /** How far a DOCX may expand; sized to the parser's memory. */
+  zipLimits?: ZipLimits;
+}
+
+export async function parseDocument(bytes: Buffer, type: DocumentType, { signal, zipLimits }: ParseOptions = {}): Promise<ParsedDocument> {
   let parsed: ParsedDocument;
   try {
-    parsed = await parseAs(bytes, type, signal);
+    parsed = await parseAs(bytes, type, signal, zipLimits);
   } catch (error) {
     if (error instanceof DocumentParseError || signal?.aborted) throw error;
     throw new DocumentParseError('unreadable', `the ${type.toUpperCase()} file could not be read: ${(error as Error)?.message ?? String(error)}`, { cause: error });
@@ -27,13 +34,13 @@ export async function parseDocument(bytes: Buffer, type: DocumentType, { signal 
   return parsed;
 }
 
-function parseAs(bytes: Buffer, type: DocumentType, signal: AbortSignal | undefined): Promise<ParsedDocument> {
+function parseAs(bytes: Buffer, type: DocumentType, signal: AbortSignal | undefined, zipLimits: ZipLimits | undefined): Promise<ParsedDocument> {
   return (async () => {
     switch (type) {
       case 'pdf':
         return parsePdf(bytes, { signal });
       case 'docx':
-        return parseDocx(bytes);
+        return parseDocx(bytes, zipLimits);
       case 'html':
         return parseHtml(bytes);
       case 'markdown':

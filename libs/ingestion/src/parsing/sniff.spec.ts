@@ -70,4 +70,22 @@ describe('sniffDocument', () => {
       type: 'text',
     });
   });
+
+  it('accepts a valid text file of one, two or three bytes as text', async () => {
+    for (const text of ['a', 'hi', 'yes']) {
+      expect(await sniff(text, `${text}.txt`)).toEqual({ ok: true, type: 'text', mediaType: 'text/plain', warnings: [] });
+    }
+    expect(await sniff('ok', 'unnamed')).toMatchObject({ ok: true, type: 'text' });
+  });
+
+  it('types a file of thirty empty HTML comments in linear time', async () => {
+    const started = performance.now();
+    expect(await sniff('<!---->'.repeat(30), 'comments.txt')).toMatchObject({ ok: true, type: 'text' });
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('still sees an HTML page behind an XML declaration and comments', async () => {
+    const page = '<?xml version="1.0"?>\n<!-- generated -->\n<!-- twice -->\n<!DOCTYPE html><p>Hello</p>';
+    expect(await sniff(page, 'page')).toMatchObject({ ok: true, type: 'html' });
+  });
 });

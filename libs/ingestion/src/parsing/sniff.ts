@@ -143,11 +143,37 @@ function isJsonLines(text: string): boolean {
   }
 }
 
+/** Index just past a run of whitespace starting at `at`. */
+function skipSpace(text: string, at: number): number {
+  while (at < text.length && /\s/.test(text[at])) at++;
+  return at;
+}
+
+function startsWithIgnoreCase(text: string, at: number, prefix: string): boolean {
+  return text.slice(at, at + prefix.length).toLowerCase() === prefix;
+}
+
+/**
+ * An HTML page may open with an XML declaration and comments before its
+ * doctype. They are skipped by scanning forward, once, never by a pattern
+ * that could retry each comment in several ways.
+ */
 function looksLikeHtml(text: string): boolean {
   const start = text.slice(0, 4096);
-  if (/^(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<!doctype html/i.test(start)) return true;
+  let at = 0;
+  if (start.startsWith('<?xml')) {
+    const end = start.indexOf('>', 5);
+    if (end < 0) return false;
+    at = skipSpace(start, end + 1);
+  }
+  while (start.startsWith('<!--', at)) {
+    const end = start.indexOf('-->', at + 4);
+    if (end < 0) break;
+    at = skipSpace(start, end + 3);
+  }
+  if (startsWithIgnoreCase(start, at, '<!doctype html')) return true;
   if (/^<html[\s>]/i.test(start)) return true;
-  return /^</.test(start) && /<(head|body|title|p|div|h[1-6]|article|main)[\s>]/i.test(start);
+  return start.startsWith('<') && /<(?:head|body|title|p|div|h[1-6]|article|main)[\s>]/i.test(start);
 }
 
 /** Same count of a delimiter (outside quotes) on at least three lines. */
@@ -200,7 +226,9 @@ export async function sniffDocument({ file, filename, declaredType }: { file: Ra
   };
 
   if (head.subarray(0, 1024).includes('%PDF-')) return accept('pdf');
-  if (head.readUInt32LE(0) === 0x04034b50 || head.readUInt32LE(0) === 0x06054b50) {
+  // A file of a few bytes is too short for any signature: read nothing past its end.
+  const magic = head.length >= 4 ? head.readUInt32LE(0) : -1;
+  if (magic === 0x04034b50 || magic === 0x06054b50) {
     let names: string[];
     try {
       names = (await readZipDirectory(file)).map((e) => e.name);

@@ -16,16 +16,35 @@ const LOCAL = 0x04034b50;
 const MAX_EOCD_SEARCH = 22 + 0xffff;
 const MAX_DIRECTORY_BYTES = 16 * 1024 * 1024;
 
-export const ZIP_LIMITS = {
-  entries: 5000,
+export interface ZipLimits {
+  entries: number;
   /** Bytes the archive may expand to, in all. */
-  totalUncompressed: 256 * 1024 * 1024,
+  totalUncompressed: number;
+  /** Bytes one XML part may expand to: the parser holds it, and a tree many times its size, in memory. */
+  xmlPartUncompressed: number;
   /** Expanded size over archive size; office files are ~3–20, bombs thousands. */
-  ratio: 100,
-};
+  ratio: number;
+}
+
+/**
+ * mammoth peaks at about 16 times the size of the XML it converts (a 16 MB
+ * word/document.xml needs ~250 MB of heap, 32 MB does not fit in 256 MB), so
+ * a part may be a sixteenth of the parser's heap.
+ */
+export function zipLimitsFor(memoryMb: number): ZipLimits {
+  return {
+    entries: 5000,
+    totalUncompressed: 256 * 1024 * 1024,
+    xmlPartUncompressed: Math.floor((memoryMb * 1024 * 1024) / 16),
+    ratio: 100,
+  };
+}
+
+/** The limits for the default 512 MB parser heap. */
+export const ZIP_LIMITS: ZipLimits = zipLimitsFor(512);
 
 /** Reads the central directory (names and sizes) without reading the entries. */
-export async function readZipDirectory(file: RandomAccess): Promise<ZipEntry[]> {
+export async function readZipDirectory(file: RandomAccess, limits: ZipLimits = ZIP_LIMITS): Promise<ZipEntry[]> {
   const tailLength = Math.min(file.size, MAX_EOCD_SEARCH);
   const tail = await file.read(file.size - tailLength, tailLength);
   let at = -1;
@@ -42,8 +61,8 @@ export async function readZipDirectory(file: RandomAccess): Promise<ZipEntry[]> 
   if (count === 0xffff || size === 0xffffffff || offset === 0xffffffff) {
     throw new DocumentParseError('zip_unsupported', 'ZIP64 archives are not supported; office documents are never that large');
   }
-  if (count > ZIP_LIMITS.entries) {
-    throw new DocumentParseError('zip_bomb', `the ZIP container holds ${count} entries, more than the ${ZIP_LIMITS.entries} allowed`);
+  if (count > limits.entries) {
+    throw new DocumentParseError('zip_bomb', `the ZIP container holds ${count} entries, more than the ${limits.entries} allowed`);
   }
   if (size > MAX_DIRECTORY_BYTES || offset + size > file.size) {
     throw new DocumentParseError('zip_corrupt', 'the ZIP container is damaged: its directory lies outside the file');
@@ -80,15 +99,27 @@ function bomb(message: string): DocumentParseError {
  * each entry inflated with a hard output cap so a lying header cannot make
  * it allocate more.
  */
-export function assertSafeZip(archive: Buffer, entries: ZipEntry[]): void {
+const isXmlPart = (name: string) => /\.(?:xml|rels)$/i.test(name);
+
+function tooLarge(entry: ZipEntry, limits: ZipLimits): DocumentParseError {
+  return new DocumentParseError(
+    'document_too_large',
+    `the document is too large to convert: its part "${entry.name}" expands to ${entry.uncompressedSize} bytes, ` +
+      `and at most ${limits.xmlPartUncompressed} bytes fit in the parser's memory; split the document into smaller files`,
+  );
+}
+
+export function assertSafeZip(archive: Buffer, entries: ZipEntry[], limits: ZipLimits = ZIP_LIMITS): void {
   const declared = entries.reduce((n, e) => n + e.uncompressedSize, 0);
-  if (declared > ZIP_LIMITS.totalUncompressed) {
-    throw bomb(`it would expand to ${declared} bytes, more than the ${ZIP_LIMITS.totalUncompressed} allowed`);
+  if (declared > limits.totalUncompressed) {
+    throw bomb(`it would expand to ${declared} bytes, more than the ${limits.totalUncompressed} allowed`);
   }
-  if (declared > 1024 * 1024 && declared / Math.max(1, archive.length) > ZIP_LIMITS.ratio) {
-    throw bomb(`it would expand ${Math.round(declared / archive.length)} times its size (at most ${ZIP_LIMITS.ratio})`);
+  if (declared > 1024 * 1024 && declared / Math.max(1, archive.length) > limits.ratio) {
+    throw bomb(`it would expand ${Math.round(declared / archive.length)} times its size (at most ${limits.ratio})`);
   }
-  let budget = ZIP_LIMITS.totalUncompressed;
+  const oversized = entries.find((e) => isXmlPart(e.name) && e.uncompressedSize > limits.xmlPartUncompressed);
+  if (oversized) throw tooLarge(oversized, limits);
+  let budget = limits.totalUncompressed;
   for (const entry of entries) {
     const at = entry.localHeaderOffset;
     if (at + 30 > archive.length || archive.readUInt32LE(at) !== LOCAL) {

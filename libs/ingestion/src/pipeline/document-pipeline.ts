@@ -10,8 +10,8 @@ import { createDocumentsRepository, type RunUpdate } from '../documents/document
 import type { EmbedderCatalog } from '../embedding/embedder-catalog';
 import { EmbedderError } from '../embedding/embedder';
 import { createKnowledgeBasesRepository } from '../knowledge-bases/knowledge-bases.repository';
-import { parseDocument } from '../parsing/parse-document';
 import { DocumentParseError } from '../parsing/parse-error';
+import { ParserCrashedError, ParserTimeoutError, type ParsePool } from '../parsing/parse-pool';
 import { VectorStoreUnavailableError, type VectorStore } from '../vector-store/vector-store';
 import type { DocumentJobData, DocumentJobs } from './document-jobs';
 
@@ -24,8 +24,13 @@ export interface DocumentPipelineDeps {
   log: Logger;
   /** Texts per embedder call; progress is written and cancels are noticed between calls (default 64). */
   embedBatchSize?: number;
-  /** Longest a parser may run before the file is declared unreadable (default 120 000). */
-  parseTimeoutMs?: number;
+  /** Runs the parsers in worker threads; the pipeline never parses on its own thread. */
+  parser: ParsePool;
+  /**
+   * Attempts of one job whose parser crashes or times out before the document
+   * fails for good (default 2): a crash may be bad luck, twice it is the file.
+   */
+  maxParseAttempts?: number;
 }
 
 /** The run no longer owns the document: it was cancelled, deleted, or another run took it over. */
@@ -51,8 +56,11 @@ interface Failure extends DocumentError {
   permanent: boolean;
 }
 
-function classify(error: unknown, stage: PipelineStage | undefined): Failure {
+function classify(error: unknown, stage: PipelineStage | undefined, { parseAttemptsLeft }: { parseAttemptsLeft: boolean }): Failure {
   const message = (error as Error)?.message ?? String(error);
+  if (error instanceof ParserCrashedError || error instanceof ParserTimeoutError) {
+    return { code: error.code, message, stage, permanent: !parseAttemptsLeft };
+  }
   if (error instanceof DocumentParseError) return { code: error.code, message, stage, permanent: true };
   if (error instanceof PermanentFailure) return { code: error.code, message, stage, permanent: true };
   if (error instanceof EmbedderError) return { code: error.permanent ? 'embedding_failed' : 'embedding_unavailable', message, stage, permanent: error.permanent };
@@ -61,12 +69,6 @@ function classify(error: unknown, stage: PipelineStage | undefined): Failure {
     return { code: 'file_missing', message: 'the uploaded file is missing from the blob store; upload it again', stage, permanent: true };
   }
   return { code: 'internal', message: `unexpected error: ${message}`, stage, permanent: false };
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(onTimeout()), ms)));
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 const PROGRESS = { parsing: 0.02, chunking: 0.1, embedding: 0.15, indexing: 0.92 } as const;
@@ -82,7 +84,7 @@ const PROGRESS_EVERY_MS = 500;
  * leaves nothing half-indexed and its retry starts clean.
  */
 export function createDocumentPipeline(deps: DocumentPipelineDeps) {
-  const { db, blobs, vectors, embedders, jobs, log, embedBatchSize = 64, parseTimeoutMs = 120_000 } = deps;
+  const { db, blobs, vectors, embedders, jobs, log, parser, embedBatchSize = 64, maxParseAttempts = 2 } = deps;
   const documents = createDocumentsRepository(db);
   const knowledgeBases = createKnowledgeBasesRepository(db);
 
@@ -118,11 +120,7 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
     try {
       await begin('parsing', { error: null });
       const bytes = await blobs.read(claimed.blobKey);
-      const parsed = await withTimeout(
-        parseDocument(bytes, claimed.type, { signal }),
-        parseTimeoutMs,
-        () => new DocumentParseError('parse_timeout', `parsing took longer than ${Math.round(parseTimeoutMs / 1000)} s; the file is probably malformed`),
-      );
+      const parsed = await parser.parse(bytes, claimed.type, { signal });
       const warnings = [...new Set([...claimed.warnings, ...parsed.warnings])];
 
       await begin('chunking', {
@@ -198,11 +196,12 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
         }
         throw reason;
       }
-      const failure = classify(error, stage);
+      const failure = classify(error, stage, { parseAttemptsLeft: attempt < maxParseAttempts });
       const { permanent, ...reason } = failure;
       const lastAttempt = attempt > jobs.retryLimit;
       if (permanent || lastAttempt) {
-        const message = permanent ? reason.message : `${reason.message} (gave up after ${attempt} attempts)`;
+        const parserLost = error instanceof ParserCrashedError || error instanceof ParserTimeoutError;
+        const message = permanent && !(parserLost && attempt > 1) ? reason.message : `${reason.message} (gave up after ${attempt} attempts)`;
         await documents.updateRun(documentId, runId, { status: 'failed', error: { ...reason, message }, release: true }).catch(() => undefined);
         runLog.warn({ code: reason.code, stage }, `document failed: ${message}`);
         throw new PermanentJobError(message, { cause: error });

@@ -115,6 +115,25 @@ describe('document pipeline', () => {
     }
   });
 
+  it('fails a document whose parser runs out of time on every attempt as parser_timeout after the allowed attempts, and parses the next one', async () => {
+    const h = await startHarness({ pipeline: { ...FAST_PIPELINE, retryLimit: 5, parseTimeoutMs: 100, maxParseAttempts: 2, parseWorkers: 1 } });
+    try {
+      const kbId = await aKnowledgeBase(h);
+      const records = JSON.stringify(Array.from({ length: 300_000 }, (_, i) => ({ id: i, name: `record ${i}` })));
+      const id = await uploadText(h, kbId, records, 'records.json');
+      const doc = await h.waitForDocument(id, undefined, 90_000);
+      expect(doc).toMatchObject({
+        status: 'failed',
+        attempts: 2,
+        error: { code: 'parser_timeout', stage: 'parsing', message: expect.stringMatching(/^parsing took longer than 100 ms and was stopped.*\(gave up after 2 attempts\)$/) },
+      });
+      const next = await uploadText(h, kbId, 'A short note that parses quickly.', 'note.txt');
+      expect(await h.waitForDocument(next, undefined, 60_000)).toMatchObject({ status: 'ready' });
+    } finally {
+      await h.close();
+    }
+  }, 300_000);
+
   describe('with a live worker', () => {
     let h: Harness;
     let server: Server;

@@ -1,4 +1,5 @@
-import { strToU8, zipSync } from 'fflate';
+import { crc32, deflateRawSync } from 'node:zlib';
+import { strToU8, unzipSync, zipSync } from 'fflate';
 
 export type DocxParagraph = string | { heading: number; text: string };
 
@@ -74,4 +75,65 @@ export function aDocxBomb({ bytes, lie = false }: { bytes: number; lie?: boolean
     }
   }
   return zip;
+}
+
+/**
+ * A real Word document whose word/document.xml expands to about `bytes`
+ * of ordinary-looking paragraphs, compressed about 70 : 1 like text-heavy
+ * office files, not thousands to one like a bomb: ~240 MB fits in ~3.4 MB.
+ * The XML is deflated by zlib (fflate's JavaScript deflate takes seconds
+ * per hundred megabytes) and zipped by hand around it.
+ */
+export function aDocxExpandingTo({ bytes }: { bytes: number }): Buffer {
+  const sentence = 'The parties agree that the schedule applies to every delivery made under this agreement. ';
+  let block = '';
+  for (let i = 0; block.length < 1024 * 1024; i++) block += `<w:p><w:r><w:t>Clause ${i}. ${sentence.repeat(2)}</w:t></w:r></w:p>`;
+  const head = Buffer.from('<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>');
+  const tail = Buffer.from('</w:body></w:document>');
+  const chunk = Buffer.from(block);
+  const xml = Buffer.concat([head, ...Array.from({ length: Math.max(1, Math.round(bytes / chunk.length)) }, () => chunk), tail]);
+  const small = aDocx({ paragraphs: ['Replaced below.'] });
+  // Every part of a minimal DOCX but its document.xml, which is replaced.
+  const parts = unzipSync(small);
+  delete parts['word/document.xml'];
+  const entries: Array<{ name: string; raw: Buffer; data: Buffer }> = [
+    ...Object.entries(parts).map(([name, raw]) => ({ name, raw: Buffer.from(raw), data: deflateRawSync(raw) })),
+    { name: 'word/document.xml', raw: xml, data: deflateRawSync(xml, { level: 1 }) },
+  ];
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const { name, raw, data } of entries) {
+    const fileName = Buffer.from(name);
+    const crc = crc32(raw);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(raw.length, 22);
+    local.writeUInt16LE(fileName.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(raw.length, 24);
+    central.writeUInt16LE(fileName.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, fileName, data);
+    centrals.push(central, fileName);
+    offset += local.length + fileName.length + data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
 }

@@ -1,2 +1,2 @@
 export { aPdf, type PdfLine, type PdfOptions } from './pdf-writer';
-export { aDocx, aDocxBomb, type DocxParagraph } from './docx-writer';
+export { aDocx, aDocxBomb, aDocxExpandingTo, type DocxParagraph } from './docx-writer';

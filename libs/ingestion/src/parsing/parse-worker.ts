@@ -1,0 +1,34 @@
+import type { DocumentType } from '../documents/document';
+import { parseDocument } from './parse-document';
+import { DocumentParseError } from './parse-error';
+import type { ZipLimits } from './zip';
+
+export interface ParseRequest {
+  id: number;
+  type: DocumentType;
+  bytes: Uint8Array;
+  zipLimits: ZipLimits;
+}
+
+export type ParseResponse =
+  | { kind: 'ready' }
+  | { kind: 'parsed'; id: number; parsed: Awaited<ReturnType<typeof parseDocument>> }
+  | { kind: 'failed'; id: number; error: { code: string | null; message: string } };
+
+const send = process.send?.bind(process);
+if (!send) throw new Error('the parse worker runs only as a child process with an IPC channel');
+
+process.on('message', async ({ id, type, bytes, zipLimits }: ParseRequest) => {
+  try {
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const parsed = await parseDocument(buffer, type, { zipLimits });
+    send({ kind: 'parsed', id, parsed } satisfies ParseResponse);
+  } catch (error) {
+    const code = error instanceof DocumentParseError ? error.code : null;
+    send({ kind: 'failed', id, error: { code, message: (error as Error)?.message ?? String(error) } } satisfies ParseResponse);
+  }
+});
+// An orphan has nobody to answer: the serving process is gone.
+process.on('disconnect', () => process.exit(0));
+// Tells the pool the parsers loaded: a worker that dies before this is broken, not its document.
+send({ kind: 'ready' } satisfies ParseResponse);
