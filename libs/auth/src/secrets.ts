@@ -43,7 +43,8 @@ const headerValue = (value: string | string[] | undefined) => (Array.isArray(val
 export function requestTarget(req: SignableRequest): string {
   return [
     `${req.method} ${req.originalUrl ?? req.url}`,
-    `content-length: ${headerValue(req.headers['content-length'])}`,
+    // No length and a length of 0 both mean no body; clients and proxies send either.
+    `content-length: ${headerValue(req.headers['content-length']) || '0'}`,
     `content-type: ${headerValue(req.headers['content-type'])}`,
   ].join('\n');
 }

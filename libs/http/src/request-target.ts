@@ -23,7 +23,7 @@ function normaliseEscapes(segment: string): string | null {
     const hex = segment.slice(i + 1, i + 3);
     if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return null;
     const decoded = String.fromCharCode(parseInt(hex, 16));
-    out += UNRESERVED.test(decoded) ? decoded : `%${hex.toUpperCase()}`;
+    out += UNRESERVED.test(decoded) ? decoded : `%${hex}`;
     i += 2;
   }
   return out;
@@ -49,11 +49,8 @@ export function checkRequestTarget(raw: string): RequestTargetVerdict {
   const segments: string[] = [];
   for (const segment of path.slice(1).split('/')) {
     const normalised = normaliseEscapes(segment);
-    if (normalised === null) return refuse('malformed_path', `the path segment "${segment.slice(0, 64)}" has a malformed percent-encoding`);
+    if (normalised === null) return refuse('malformed_path', `the path segment "${segment.slice(0, 64)}" is not valid percent-encoded UTF-8`);
     if (normalised === '.' || normalised === '..') return refuse('invalid_request_target', 'the path must not contain "." or ".." segments');
-    if (/%(?:0[0-9A-F]|1[0-9A-F]|7F)/.test(normalised)) {
-      return refuse('malformed_path', `the path segment "${segment.slice(0, 64)}" contains an encoded control character`);
-    }
     segments.push(normalised);
   }
   if (query && normaliseEscapes(query) === null) return refuse('malformed_query', 'the query string has a malformed percent-encoding');

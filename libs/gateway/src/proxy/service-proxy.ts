@@ -95,9 +95,11 @@ export function createServiceProxy({
     if (!match) return next();
     const { upstream, origin } = match;
     const headers = forwardedHeaders(req);
+    // A declared body is forwarded whatever the method, exactly as it came, so
+    // the length the identity is bound to is the length the service receives.
+    const hasBody = req.method !== 'HEAD' && ((req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined);
     const identity = identityOf(req);
     if (identity) headers[IDENTITY_HEADER] = signIdentity(identity, requestTarget(req), internalSecret);
-    const hasBody = !['GET', 'HEAD'].includes(req.method) && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined);
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
