@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { NextFunction, Request, Response } from 'express';
 import { Agent, errors as undiciErrors, request as undiciRequest } from 'undici';
-import { IDENTITY_HEADER, requestTarget, signIdentity } from '@llmp/auth';
+import { createIdentitySigner, IDENTITY_HEADER, requestTarget } from '@llmp/auth';
 import type { Logger } from '@llmp/core';
 import { BadGatewayError, GatewayTimeoutError, identityOf, requestIdOf } from '@llmp/http';
 
@@ -85,7 +85,10 @@ export function createServiceProxy({
   bodyTimeoutMs = 300_000,
   connectTimeoutMs = 5_000,
 }: ServiceProxyOptions) {
-  const dispatcher = new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 30_000, connections: 128 });
+  const signer = createIdentitySigner(internalSecret);
+  // One request per connection at a time (a slow answer must not hold up the
+  // next one behind it), connections kept open between requests.
+  const dispatcher = new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 30_000, connections: 128, pipelining: 1 });
   const ordered = upstreams
     .flatMap((u) => u.prefixes.map((prefix) => ({ prefix, upstream: u, origin: new URL(u.url).origin })))
     .sort((a, b) => b.prefix.length - a.prefix.length);
@@ -96,7 +99,7 @@ export function createServiceProxy({
     const { upstream, origin } = match;
     const headers = forwardedHeaders(req);
     const identity = identityOf(req);
-    if (identity) headers[IDENTITY_HEADER] = signIdentity(identity, requestTarget(req), internalSecret);
+    if (identity) headers[IDENTITY_HEADER] = signer.sign(identity, requestTarget(req));
     const hasBody = !['GET', 'HEAD'].includes(req.method) && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined);
     const abort = new AbortController();
     res.on('close', () => {
