@@ -131,7 +131,7 @@ async function benchDatabase(): Promise<Database> {
   await admin.exec(`create database ${name}`);
   const url = new URL(base);
   url.pathname = `/${name}`;
-  const { rows } = await admin.query<{ version: string }>('show server_version');
+  const { rows } = await admin.query<{ version: string }>("select current_setting('server_version') as version");
   return {
     url: url.toString(),
     description: `${cluster ? cluster.description : `DATABASE_URL's server (${new URL(base).host})`}, PostgreSQL ${rows[0].version}, database ${name}`,
