@@ -17,6 +17,8 @@ const gatewayEnv = z.object({
   LLMP_DASHBOARD_URL: url.default('http://127.0.0.1:3005'),
   LLMP_SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
   LLMP_PROXY_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** How long a checked session or API key is trusted without a database lookup; revocations still apply at once. 0 turns it off. */
+  LLMP_CREDENTIAL_CACHE_TTL_S: z.coerce.number().min(0).max(60).default(10),
   /** Password hashes computed at once (128 MiB and one libuv thread each) and how many may wait. */
   LLMP_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   LLMP_PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
@@ -42,12 +44,14 @@ main(() =>
         sessionTtlHours: config.LLMP_SESSION_TTL_HOURS,
         passwordHashing: { concurrency: config.LLMP_PASSWORD_HASH_CONCURRENCY, maxQueue: config.LLMP_PASSWORD_HASH_QUEUE },
         loginThrottle: { username: { maxDelayMs }, client: { maxDelayMs } },
+        credentialCache: { ttlMs: config.LLMP_CREDENTIAL_CACHE_TTL_S * 1000 },
       });
+      if (config.LLMP_CREDENTIAL_CACHE_TTL_S > 0) await auth.listenForRevocations();
       if (config.LLMP_BOOTSTRAP_ADMIN_PASSWORD) {
         const created = await auth.bootstrapAdmin('admin', config.LLMP_BOOTSTRAP_ADMIN_PASSWORD);
         if (created) log.info('created the first admin user "admin" from LLMP_BOOTSTRAP_ADMIN_PASSWORD');
       }
-      return createGatewayApp({
+      const app = createGatewayApp({
         db,
         log,
         auth,
@@ -62,6 +66,12 @@ main(() =>
           dashboard: config.LLMP_DASHBOARD_URL,
         },
       });
+      const closeApp = app.locals.close;
+      app.locals.close = async () => {
+        await closeApp?.();
+        await auth.close();
+      };
+      return app;
     },
   }),
 );

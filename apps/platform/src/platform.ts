@@ -116,6 +116,8 @@ export async function startPlatform({
     }
 
     const auth = createAuthService({ db, log: log.child({ service: 'api-gateway' }), passwordCost });
+    await auth.listenForRevocations();
+    started.push(() => auth.close());
     const firstAdmin = await auth.bootstrapAdmin();
     if (firstAdmin && demoData) {
       await loadDemoData({ knowledgeBases: ingestion.knowledgeBases, documents: ingestion.documents, log: log.child({ service: 'document-ingestion' }) });

@@ -2,10 +2,12 @@ import type { ApiKey, Identity, Role, User } from '@llmp/contracts';
 import { newId, type Logger } from '@llmp/core';
 import type { Db } from '@llmp/db';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '@llmp/http';
-import { createCredentialsRepository } from './credentials.repository';
+import { createCredentialCache, type CredentialCacheOptions } from './credential-cache';
+import { createCredentialsRepository, type OwnerLookup } from './credentials.repository';
 import { createHashPool, type HashPoolOptions } from './hash-pool';
 import { createLoginThrottle, type LoginThrottleOptions } from './login-throttle';
 import { generatePassword, hashPassword, verifyPassword } from './password';
+import { createRevocationListener, type RevocationListenerOptions } from './revocation-listener';
 import { generateSecret, hashSecret } from './secrets';
 import { createUsersRepository, publicUser } from './users.repository';
 
@@ -21,6 +23,9 @@ export interface AuthServiceDeps {
   /** How many password hashes run at once and how many may wait. */
   passwordHashing?: HashPoolOptions;
   loginThrottle?: LoginThrottleOptions;
+  /** Sessions and API keys just checked are trusted this long; only after `listenForRevocations`. */
+  credentialCache?: CredentialCacheOptions;
+  revocationListener?: RevocationListenerOptions;
 }
 
 export interface LoginResult {
@@ -30,14 +35,29 @@ export interface LoginResult {
   user: User;
 }
 
-export function createAuthService({ db, log, sessionTtlHours = 12, passwordCost, passwordHashing, loginThrottle }: AuthServiceDeps) {
+export function createAuthService({
+  db,
+  log,
+  sessionTtlHours = 12,
+  passwordCost,
+  passwordHashing,
+  loginThrottle,
+  credentialCache,
+  revocationListener,
+}: AuthServiceDeps) {
   const users = createUsersRepository(db);
   const credentials = createCredentialsRepository(db);
+  const cache = createCredentialCache(credentialCache);
+  const revocations = createRevocationListener({ db, cache, log }, revocationListener);
   const hashing = createHashPool(passwordHashing);
   const throttle = createLoginThrottle(loginThrottle);
   const hash = (password: string) => hashing.run(() => hashPassword(password, passwordCost));
   const verify = (password: string, stored: string) => hashing.run(() => verifyPassword(password, stored));
   let decoyHash: Promise<string> | undefined;
+  // This replica's own notification takes a round trip; its cache need not wait for it.
+  const forgetLocally = (userId: string | null) => {
+    if (userId) cache.forgetUser(userId);
+  };
 
   async function requireUser(id: string) {
     const user = await users.findById(id);
@@ -72,25 +92,50 @@ export function createAuthService({ db, log, sessionTtlHours = 12, passwordCost,
     },
 
     async logout(token: string): Promise<void> {
-      await credentials.deleteSession(hashSecret(token));
+      await db.transaction(async (tx) => {
+        const txCredentials = createCredentialsRepository(tx);
+        const userId = await txCredentials.deleteSession(hashSecret(token));
+        if (userId) await txCredentials.announceRevocation(userId);
+        return userId;
+      }).then(forgetLocally);
     },
 
-    /** Resolves a bearer secret (session token or API key); null when none was sent. */
+    /**
+     * Resolves a bearer secret (session token or API key); null when none was
+     * sent. A credential checked within the cache's TTL is not looked up
+     * again (so an API key's `lastUsedAt` is exact to within that TTL).
+     */
     async authenticate(secret: string | undefined): Promise<Identity | null> {
       if (!secret) return null;
+      const isSession = secret.startsWith(`${SESSION_PREFIX}_`);
+      if (!isSession && !secret.startsWith(`${API_KEY_PREFIX}_`)) {
+        throw new UnauthorizedError({ code: 'invalid_token', message: `bearer credentials must start with ${SESSION_PREFIX}_ or ${API_KEY_PREFIX}_` });
+      }
       const hashed = hashSecret(secret);
-      if (secret.startsWith(`${SESSION_PREFIX}_`)) {
-        const owner = await credentials.ownerOfSession(hashed);
-        if (owner) return { ...owner, via: 'token' };
-        throw new UnauthorizedError({ code: 'invalid_token', message: 'the token is unknown, expired or its user is disabled; log in again' });
+      const cached = cache.get(hashed);
+      if (cached) return cached;
+      const stamp = cache.stamp();
+      const owner: OwnerLookup | null = isSession ? await credentials.ownerOfSession(hashed) : await credentials.ownerOfApiKey(hashed);
+      if (!owner) {
+        throw isSession
+          ? new UnauthorizedError({ code: 'invalid_token', message: 'the token is unknown, expired or its user is disabled; log in again' })
+          : new UnauthorizedError({ code: 'invalid_api_key', message: 'the API key is unknown, revoked, expired or its user is disabled' });
       }
-      if (secret.startsWith(`${API_KEY_PREFIX}_`)) {
-        const owner = await credentials.ownerOfApiKey(hashed);
-        if (owner) return { ...owner, via: 'api_key' };
-        throw new UnauthorizedError({ code: 'invalid_api_key', message: 'the API key is unknown, revoked, expired or its user is disabled' });
-      }
-      throw new UnauthorizedError({ code: 'invalid_token', message: `bearer credentials must start with ${SESSION_PREFIX}_ or ${API_KEY_PREFIX}_` });
+      const identity: Identity = { userId: owner.userId, username: owner.username, role: owner.role, via: isSession ? 'token' : 'api_key' };
+      cache.set(hashed, identity, { stamp, expiresAt: owner.expiresAt ? new Date(owner.expiresAt) : null });
+      return identity;
     },
+
+    /**
+     * Starts trusting recently checked credentials for the cache's TTL, and
+     * hearing every replica's revocations so that none outlives its commit
+     * by more than the notification's trip. Until it is listening, and
+     * whenever the connection is lost, every request asks the database.
+     */
+    listenForRevocations: () => revocations.start(),
+
+    /** Stops listening; the cache is emptied and no longer used. */
+    close: () => revocations.stop(),
 
     async createUser({ username, password, role }: { username: string; password: string; role: Role }): Promise<User> {
       const user = await users.insert({ id: newId('usr'), username, passwordHash: await hash(password), role });
@@ -118,14 +163,17 @@ export function createAuthService({ db, log, sessionTtlHours = 12, passwordCost,
       }
       const updated = await db.transaction(async (tx) => {
         const row = await createUsersRepository(tx).update(id, changes);
+        const txCredentials = createCredentialsRepository(tx);
         if (changes.disabled) {
           // Revoked, not merely suspended: enabling the user again must not revive keys issued before.
-          const txCredentials = createCredentialsRepository(tx);
           await txCredentials.deleteSessionsOf(id);
           await txCredentials.revokeApiKeysOf(id);
         }
+        // A new role or a disabled account must reach every replica's cached identities.
+        await txCredentials.announceRevocation(id);
         return row;
       });
+      forgetLocally(id);
       log.info({ userId: id, by: actor.userId, changes }, 'user updated');
       return publicUser(updated ?? target);
     },
@@ -138,8 +186,10 @@ export function createAuthService({ db, log, sessionTtlHours = 12, passwordCost,
         const txCredentials = createCredentialsRepository(tx);
         await createUsersRepository(tx).update(id, { passwordHash });
         await txCredentials.deleteSessionsOf(id);
+        await txCredentials.announceRevocation(id);
         return keepApiKeys ? 0 : txCredentials.revokeApiKeysOf(id);
       });
+      forgetLocally(id);
       log.info({ userId: id, by: actor.userId, revokedKeys }, 'password reset');
     },
 
@@ -159,9 +209,14 @@ export function createAuthService({ db, log, sessionTtlHours = 12, passwordCost,
     listApiKeys: (userId: string) => credentials.listApiKeys(userId),
 
     async revokeApiKey(userId: string, id: string): Promise<void> {
-      if (!(await credentials.revokeApiKey(userId, id))) {
-        throw new NotFoundError({ code: 'api_key_not_found', message: `API key ${id} does not exist or is already revoked` });
-      }
+      const revoked = await db.transaction(async (tx) => {
+        const txCredentials = createCredentialsRepository(tx);
+        if (!(await txCredentials.revokeApiKey(userId, id))) return false;
+        await txCredentials.announceRevocation(userId);
+        return true;
+      });
+      if (revoked) forgetLocally(userId);
+      if (!revoked) throw new NotFoundError({ code: 'api_key_not_found', message: `API key ${id} does not exist or is already revoked` });
     },
 
     /**

@@ -29,6 +29,14 @@ export interface CredentialOwner {
   role: Role;
 }
 
+export interface OwnerLookup extends CredentialOwner {
+  /** When the credential itself stops being valid; null for an API key without expiry. */
+  expiresAt: Date | null;
+}
+
+/** Every gateway replica listens here and forgets what it cached for the user named in the payload. */
+export const REVOCATION_CHANNEL = 'llmp_credentials_revoked';
+
 /** Sessions and API keys: both stored only as hashes; disabling a user deletes the one and revokes the other for good. */
 export function createCredentialsRepository(db: Db) {
   return {
@@ -40,17 +48,19 @@ export function createCredentialsRepository(db: Db) {
         s.expiresAt,
       ]);
     },
-    async ownerOfSession(tokenHash: string): Promise<CredentialOwner | null> {
-      const { rows } = await db.query<CredentialOwner>(
-        `select u.id as "userId", u.username, u.role from gateway.sessions s
+    async ownerOfSession(tokenHash: string): Promise<OwnerLookup | null> {
+      const { rows } = await db.query<OwnerLookup>(
+        `select u.id as "userId", u.username, u.role, s.expires_at as "expiresAt" from gateway.sessions s
            join gateway.users u on u.id = s.user_id
          where s.token_hash = $1 and s.expires_at > now() and not u.disabled`,
         [tokenHash],
       );
       return rows[0] ?? null;
     },
-    async deleteSession(tokenHash: string): Promise<void> {
-      await db.query('delete from gateway.sessions where token_hash = $1', [tokenHash]);
+    /** Resolves the session's user, or null when there was no such session. */
+    async deleteSession(tokenHash: string): Promise<string | null> {
+      const { rows } = await db.query<{ user_id: string }>('delete from gateway.sessions where token_hash = $1 returning user_id', [tokenHash]);
+      return rows[0]?.user_id ?? null;
     },
     async deleteSessionsOf(userId: string): Promise<void> {
       await db.query('delete from gateway.sessions where user_id = $1', [userId]);
@@ -67,13 +77,13 @@ export function createCredentialsRepository(db: Db) {
       );
       return toApiKey(rows[0]);
     },
-    async ownerOfApiKey(keyHash: string): Promise<CredentialOwner | null> {
-      const { rows } = await db.query<CredentialOwner>(
+    async ownerOfApiKey(keyHash: string): Promise<OwnerLookup | null> {
+      const { rows } = await db.query<OwnerLookup>(
         `update gateway.api_keys k set last_used_at = now()
            from gateway.users u
          where k.key_hash = $1 and u.id = k.user_id and k.revoked_at is null
            and (k.expires_at is null or k.expires_at > now()) and not u.disabled
-         returning u.id as "userId", u.username, u.role`,
+         returning u.id as "userId", u.username, u.role, k.expires_at as "expiresAt"`,
         [keyHash],
       );
       return rows[0] ?? null;
@@ -89,6 +99,10 @@ export function createCredentialsRepository(db: Db) {
     async revokeApiKeysOf(userId: string): Promise<number> {
       const { rowCount } = await db.query('update gateway.api_keys set revoked_at = now() where user_id = $1 and revoked_at is null', [userId]);
       return rowCount;
+    },
+    /** Sent inside the revoking transaction, so replicas hear of it exactly when it commits. */
+    async announceRevocation(userId: string): Promise<void> {
+      await db.query('select pg_notify($1, $2)', [REVOCATION_CHANNEL, userId]);
     },
     async revokeApiKey(userId: string, id: string): Promise<boolean> {
       const { rowCount } = await db.query(

@@ -6,3 +6,6 @@ export * from './migrations';
 export * from './auth.service';
 export * from './hash-pool';
 export * from './login-throttle';
+export * from './credential-cache';
+export * from './revocation-listener';
+export { REVOCATION_CHANNEL } from './credentials.repository';

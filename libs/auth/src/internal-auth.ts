@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { Identity } from '@llmp/contracts';
 import { UnauthorizedError, UnavailableError } from '@llmp/http';
 import { createReplayCache, type ReplayCacheOptions } from './replay-cache';
-import { IDENTITY_HEADER, requestTarget, verifyIdentity } from './secrets';
+import { createIdentitySigner, IDENTITY_HEADER, requestTarget } from './secrets';
 
 export interface InternalAuthOptions {
   replayCache?: ReplayCacheOptions;
@@ -15,6 +15,7 @@ export interface InternalAuthOptions {
  */
 export function internalAuthenticator(secret: string, { replayCache }: InternalAuthOptions = {}) {
   const seen = createReplayCache(replayCache);
+  const signer = createIdentitySigner(secret);
   return (req: Request): Identity | null => {
     const header = req.headers[IDENTITY_HEADER];
     if (typeof header !== 'string') {
@@ -26,7 +27,7 @@ export function internalAuthenticator(secret: string, { replayCache }: InternalA
       }
       return null;
     }
-    const verdict = verifyIdentity(header, requestTarget(req), secret);
+    const verdict = signer.verify(header, requestTarget(req));
     if (!verdict.ok) throw new UnauthorizedError({ code: 'invalid_identity', message: verdict.reason });
     const replay = seen.claim(verdict.nonce, verdict.expiresAt);
     if (replay === 'replayed') throw new UnauthorizedError({ code: 'invalid_identity', message: 'identity was already used for another request' });

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { roleSchema, type Identity } from '@llmp/contracts';
 
@@ -21,8 +21,8 @@ interface SignedIdentity extends Identity {
   exp: number;
 }
 
-function mac(payload: string, secret: string): string {
-  return createHmac('sha256', secret).update(payload).digest('base64url');
+function mac(payload: string, key: KeyObject): string {
+  return createHmac('sha256', key).update(payload).digest('base64url');
 }
 
 export interface SignableRequest {
@@ -49,49 +49,72 @@ export function requestTarget(req: SignableRequest): string {
   ].join('\n');
 }
 
-/**
- * The gateway vouches for a caller with a short-lived, single-use HMAC over
- * the identity and the exact request (see `requestTarget`); services trust
- * nothing else.
- */
-export function signIdentity(identity: Identity, target: string, secret: string, ttlSeconds = 60): string {
-  const claims: SignedIdentity = {
-    ...identity,
-    target,
-    nonce: randomBytes(16).toString('base64url'),
-    exp: Math.floor(Date.now() / 1000) + ttlSeconds,
-  };
-  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
-  return `v1.${payload}.${mac(payload, secret)}`;
-}
-
 export type IdentityVerdict =
   | { ok: true; identity: Identity; nonce: string; expiresAt: number }
   | { ok: false; reason: string };
 
-/** Checks signature, expiry and target; whether the nonce was seen before is the caller's `ReplayCache`'s business. */
-export function verifyIdentity(header: string, target: string, secret: string): IdentityVerdict {
-  const [version, payload, signature] = header.split('.');
-  if (version !== 'v1' || !payload || !signature) return { ok: false, reason: 'malformed identity header' };
-  const expected = Buffer.from(mac(payload, secret));
-  const given = Buffer.from(signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-    return { ok: false, reason: 'identity signature does not match' };
-  }
-  let claims: SignedIdentity;
-  try {
-    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'malformed identity header' };
-  }
-  if (typeof claims.exp !== 'number' || claims.exp < Math.floor(Date.now() / 1000)) return { ok: false, reason: 'identity has expired' };
-  if (claims.target !== target) return { ok: false, reason: 'identity was signed for another request' };
-  if (typeof claims.nonce !== 'string' || claims.nonce.length < 16) return { ok: false, reason: 'identity carries no nonce' };
-  if (!roleSchema.safeParse(claims.role).success) return { ok: false, reason: 'identity names an unknown role' };
+
+export interface IdentitySigner {
+  /**
+   * The gateway vouches for a caller with a short-lived, single-use HMAC
+   * over the identity and the exact request (see `requestTarget`); services
+   * trust nothing else.
+   */
+  sign(identity: Identity, target: string, ttlSeconds?: number): string;
+  /** Checks signature, expiry and target; whether the nonce was seen before is the caller's `ReplayCache`'s business. */
+  verify(header: string, target: string): IdentityVerdict;
+}
+
+/**
+ * Signs and verifies with one prepared key, so each request pays for its own
+ * nonce and HMAC only, not for turning the secret into a key again.
+ */
+export function createIdentitySigner(secret: string): IdentitySigner {
+  const key = createSecretKey(Buffer.from(secret, 'utf8'));
   return {
-    ok: true,
-    identity: { userId: claims.userId, username: claims.username, role: claims.role, via: claims.via },
-    nonce: claims.nonce,
-    expiresAt: claims.exp,
+    sign(identity, target, ttlSeconds = 60) {
+      const claims: SignedIdentity = {
+        ...identity,
+        target,
+        nonce: randomBytes(16).toString('base64url'),
+        exp: Math.floor(Date.now() / 1000) + ttlSeconds,
+      };
+      const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+      return `v1.${payload}.${mac(payload, key)}`;
+    },
+    verify(header, target) {
+      const [version, payload, signature] = header.split('.');
+      if (version !== 'v1' || !payload || !signature) return { ok: false, reason: 'malformed identity header' };
+      const expected = Buffer.from(mac(payload, key));
+      const given = Buffer.from(signature);
+      if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+        return { ok: false, reason: 'identity signature does not match' };
+      }
+      let claims: SignedIdentity;
+      try {
+        claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      } catch {
+        return { ok: false, reason: 'malformed identity header' };
+      }
+      if (typeof claims.exp !== 'number' || claims.exp < Math.floor(Date.now() / 1000)) return { ok: false, reason: 'identity has expired' };
+      if (claims.target !== target) return { ok: false, reason: 'identity was signed for another request' };
+      if (typeof claims.nonce !== 'string' || claims.nonce.length < 16) return { ok: false, reason: 'identity carries no nonce' };
+      if (!roleSchema.safeParse(claims.role).success) return { ok: false, reason: 'identity names an unknown role' };
+      return {
+        ok: true,
+        identity: { userId: claims.userId, username: claims.username, role: claims.role, via: claims.via },
+        nonce: claims.nonce,
+        expiresAt: claims.exp,
+      };
+    },
   };
+}
+
+/** One-off signing (tests, tools); long-lived callers keep a `createIdentitySigner`. */
+export function signIdentity(identity: Identity, target: string, secret: string, ttlSeconds = 60): string {
+  return createIdentitySigner(secret).sign(identity, target, ttlSeconds);
+}
+
+export function verifyIdentity(header: string, target: string, secret: string): IdentityVerdict {
+  return createIdentitySigner(secret).verify(header, target);
 }

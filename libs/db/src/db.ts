@@ -1,3 +1,16 @@
+export interface NotificationHandlers {
+  onNotify(payload: string): void;
+  /**
+   * The listening connection is gone (database restart, network): messages
+   * sent from now on are missed until the caller listens again.
+   */
+  onLost?(error: Error): void;
+}
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
 export interface QueryResult<R> {
   rows: R[];
   rowCount: number;
@@ -21,6 +34,12 @@ export interface Db {
    * processes never run it at once (migrations when services start together).
    */
   withLock<T>(key: string, work: (db: Db) => Promise<T>): Promise<T>;
+  /**
+   * Receives what `select pg_notify(channel, payload)` sends, from this
+   * process and every other one on the same database, over a connection of
+   * its own. Notifications sent inside a transaction arrive only if it commits.
+   */
+  listen(channel: string, handlers: NotificationHandlers): Promise<Subscription>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

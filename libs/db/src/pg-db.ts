@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db, QueryResult } from './db';
+import type { Db, NotificationHandlers, QueryResult, Subscription } from './db';
 import { redactQueryError } from './query-error';
 
 // Bigint columns (counts, sizes) fit comfortably in a JS number for our data.
@@ -14,7 +14,9 @@ export interface PgDbOptions {
 
 type Queryable = pg.Pool | pg.PoolClient;
 
-function wrap(client: Queryable, pool: pg.Pool, inTransaction = false): Db {
+type Listen = (channel: string, handlers: NotificationHandlers) => Promise<Subscription>;
+
+function wrap(client: Queryable, pool: pg.Pool, listen: Listen, inTransaction = false): Db {
   const db: Db = {
     kind: 'postgres',
     async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
@@ -48,7 +50,7 @@ function wrap(client: Queryable, pool: pg.Pool, inTransaction = false): Db {
       const conn = dedicated ? (client as pg.PoolClient) : await pool.connect();
       try {
         await conn.query('begin');
-        const result = await work(wrap(conn, pool, true));
+        const result = await work(wrap(conn, pool, listen, true));
         await conn.query('commit');
         return result;
       } catch (error) {
@@ -63,7 +65,7 @@ function wrap(client: Queryable, pool: pg.Pool, inTransaction = false): Db {
       try {
         await conn.query('select pg_advisory_lock(hashtext($1))', [key]);
         try {
-          return await work(wrap(conn, pool));
+          return await work(wrap(conn, pool, listen));
         } finally {
           await conn.query('select pg_advisory_unlock(hashtext($1))', [key]);
         }
@@ -71,6 +73,7 @@ function wrap(client: Queryable, pool: pg.Pool, inTransaction = false): Db {
         conn.release();
       }
     },
+    listen,
     async ping() {
       await client.query('select 1');
     },
@@ -91,5 +94,37 @@ export function createPgDb({ connectionString, poolSize = 10, applicationName = 
   });
   // An idle client losing its connection (database restart) must not kill the process.
   pool.on('error', () => undefined);
-  return wrap(pool, pool);
+  return wrap(pool, pool, (channel, handlers) => listenOn({ connectionString, applicationName }, channel, handlers));
+}
+
+/** A pooled connection would be handed to other queries between messages, so listening takes a client of its own. */
+async function listenOn(options: { connectionString: string; applicationName: string }, channel: string, handlers: NotificationHandlers): Promise<Subscription> {
+  const client = new pg.Client({ connectionString: options.connectionString, application_name: `${options.applicationName}-listen`, connectionTimeoutMillis: 10_000 });
+  let closing = false;
+  let lost = false;
+  const lose = (error: Error) => {
+    if (closing || lost) return;
+    lost = true;
+    handlers.onLost?.(error);
+    client.end().catch(() => undefined);
+  };
+  client.on('error', lose);
+  client.on('end', () => lose(new Error('the listening connection ended')));
+  client.on('notification', (message) => {
+    if (message.channel === channel) handlers.onNotify(message.payload ?? '');
+  });
+  try {
+    await client.connect();
+    await client.query(`listen ${client.escapeIdentifier(channel)}`);
+  } catch (error) {
+    closing = true;
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return {
+    async close() {
+      closing = true;
+      await client.end().catch(() => undefined);
+    },
+  };
 }

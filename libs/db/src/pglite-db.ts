@@ -1,6 +1,6 @@
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite/vector';
-import type { Db, QueryResult } from './db';
+import type { Db, NotificationHandlers, QueryResult, Subscription } from './db';
 import { redactQueryError } from './query-error';
 
 export interface PgliteDbOptions {
@@ -56,6 +56,15 @@ function wrap(client: Queryable, root: PGlite): Db {
       } finally {
         release();
       }
+    },
+    async listen(channel: string, { onNotify }: NotificationHandlers): Promise<Subscription> {
+      // One backend in this process: its connection cannot be lost apart from closing the database.
+      const unsubscribe = await root.listen(channel, onNotify);
+      return {
+        async close() {
+          if (!root.closed) await unsubscribe();
+        },
+      };
     },
     async ping() {
       await client.query('select 1');

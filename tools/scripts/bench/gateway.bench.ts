@@ -1,65 +1,238 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import autocannon, { type Result } from 'autocannon';
-import { requestTarget, signIdentity } from '@llmp/auth';
+import { createIdentitySigner, requestTarget } from '@llmp/auth';
 import { createLogger } from '@llmp/core';
+import { createPgDb } from '@llmp/db';
 import { startPlatform } from '../../../apps/platform/src/platform';
 
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 5);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
-const PATH = '/api/ingestion/info';
+/** Built apps to run as separate processes (`npx nx build api-gateway data-structuring`). */
+const DIST = path.resolve(process.env['BENCH_DIST_DIR'] ?? 'dist/apps');
+/** Extra node arguments for the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+const GATEWAY_NODE_ARGS = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+const EMBEDDED_PATH = '/api/ingestion/info';
+// document-ingestion needs pgvector, which the host's Postgres lacks; data-structuring
+// answers the same service-shell route (`GET /api/<area>/info`: identity check, one query).
+const SEPARATE_PATH = '/api/datasets/info';
+const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 /** `headers` is called for every request: a signed identity is good for one request only. */
-function run(url: string, headers: () => Record<string, string>, duration = DURATION_S): Promise<Result> {
+function load(url: string, headers: () => Record<string, string>, duration = DURATION_S): Promise<Result> {
   return new Promise((resolve, reject) =>
     autocannon(
-      {
-        url: url + PATH,
-        connections: CONNECTIONS,
-        duration,
-        requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, ...headers() } }) }],
-      },
+      { url, connections: CONNECTIONS, duration, requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, ...headers() } }) }] },
       (error, result) => (error ? reject(error) : resolve(result)),
     ),
   );
 }
 
-function row(name: string, r: Result) {
-  return { name, 'req/s': Math.round(r.requests.average), 'p50 ms': r.latency.p50, 'p99 ms': r.latency.p99, errors: r.errors + r.non2xx };
+interface Pair {
+  direct: Result;
+  gateway: Result;
 }
 
-async function main() {
-  const log = createLogger({ name: 'bench', level: 'silent' });
-  const platform = await startPlatform({ log, port: 0 });
+/** Warms both sides, then measures the service directly and through the gateway. */
+async function measure(directUrl: string, gatewayUrl: string, signed: () => Record<string, string>, bearer: () => Record<string, string>): Promise<Pair> {
+  await load(gatewayUrl, bearer, 1);
+  await load(directUrl, signed, 1);
+  const direct = await load(directUrl, signed);
+  const gateway = await load(gatewayUrl, bearer);
+  return { direct, gateway };
+}
+
+async function login(gatewayUrl: string, password: string) {
+  const res = await fetch(`${gatewayUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }),
+  });
+  if (res.status !== 200) throw new Error(`login answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as { token: string; user: { id: string } };
+}
+
+function signerFor(secret: string, userId: string, urlPath: string) {
+  const signer = createIdentitySigner(secret);
+  const admin = { userId, username: 'admin', role: 'admin' as const, via: 'token' as const };
+  const target = requestTarget({ method: 'GET', originalUrl: urlPath, headers: {} });
+  // The direct run signs each request as the gateway would, so both sides pay for one HMAC.
+  return () => ({ 'x-llmp-identity': signer.sign(admin, target) });
+}
+
+/** Every service in one process over PGlite, autocannon on the same thread. */
+async function embedded(): Promise<Pair> {
+  const platform = await startPlatform({ log: createLogger({ name: 'bench', level: 'silent' }), port: 0 });
   try {
-    const login = await fetch(`${platform.url}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: platform.firstAdmin!.password }),
-    });
-    const { token, user } = (await login.json()) as { token: string; user: { id: string } };
+    const { token, user } = await login(platform.url, platform.firstAdmin!.password);
     const serviceUrl = platform.services['document-ingestion'].server.url;
-    const admin = { userId: user.id, username: 'admin', role: 'admin' as const, via: 'token' as const };
-    const target = requestTarget({ method: 'GET', originalUrl: PATH, headers: {} });
-    // The direct run signs each request as the gateway would, so both sides pay for one HMAC.
-    const viaGateway = () => ({ authorization: `Bearer ${token}` });
-    const direct = () => ({ 'x-llmp-identity': signIdentity(admin, target, platform.internalSecret) });
-
-    // One short warm-up each, so JIT and connection pools are comparable.
-    await run(platform.url, viaGateway, 1);
-    await run(serviceUrl, direct, 1);
-    const directResult = await run(serviceUrl, direct);
-    const gatewayResult = await run(platform.url, viaGateway);
-
-    console.log(`GET ${PATH}, ${CONNECTIONS} connections, ${DURATION_S} s each, embedded platform on 127.0.0.1`);
-    console.table([row('service directly', directResult), row('through gateway', gatewayResult)]);
-    const ratio = (a: number, b: number) => (b === 0 ? 'n/a' : (a / b).toFixed(2));
-    console.log(
-      `gateway/direct: throughput ${ratio(gatewayResult.requests.average, directResult.requests.average)}×, ` +
-        `p50 ${ratio(gatewayResult.latency.p50, directResult.latency.p50)}×, p99 ${ratio(gatewayResult.latency.p99, directResult.latency.p99)}×`,
-    );
-    if (gatewayResult.non2xx + directResult.non2xx > 0) process.exitCode = 1;
+    return await measure(serviceUrl + EMBEDDED_PATH, platform.url + EMBEDDED_PATH, signerFor(platform.internalSecret, user.id, EMBEDDED_PATH), () => ({
+      authorization: `Bearer ${token}`,
+    }));
   } finally {
     await platform.stop();
   }
 }
 
-void main();
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Database {
+  url: string;
+  description: string;
+  stop(): Promise<void>;
+}
+
+/** A throwaway Postgres 15 cluster of the host's own binaries on a free loopback port; Postgres refuses to run as root. */
+async function temporaryCluster(): Promise<Database> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'llmp-bench-pg-'));
+  const asPostgres = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
+  if (asPostgres.length) {
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
+    chownSync(dir, id('-u'), id('-g'));
+    chmodSync(dir, 0o700);
+  }
+  const port = await freePort();
+  const run = (command: string, args: string[]) => {
+    const [file, ...rest] = [...asPostgres, path.join(PG_BIN, command), ...args];
+    execFileSync(file, rest, { stdio: 'ignore' });
+  };
+  run('initdb', ['-D', path.join(dir, 'data'), '-A', 'trust', '-U', 'postgres']);
+  run('pg_ctl', ['-D', path.join(dir, 'data'), '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    description: `a temporary PostgreSQL 15 cluster (${PG_BIN}, fsync off) on 127.0.0.1:${port}`,
+    async stop() {
+      run('pg_ctl', ['-D', path.join(dir, 'data'), '-m', 'fast', '-w', 'stop']);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** DATABASE_URL's server when set (a database of its own, dropped after), else a temporary cluster. */
+async function benchDatabase(): Promise<Database> {
+  const server = process.env['LLMP_DATABASE_URL'] ?? process.env['DATABASE_URL'];
+  const cluster = server ? undefined : await temporaryCluster();
+  const base = server ?? cluster!.url;
+  const name = `llmp_bench_${randomBytes(4).toString('hex')}`;
+  const admin = createPgDb({ connectionString: base, poolSize: 1 });
+  await admin.exec(`create database ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const { rows } = await admin.query<{ version: string }>("select current_setting('server_version') as version");
+  return {
+    url: url.toString(),
+    description: `${cluster ? cluster.description : `DATABASE_URL's server (${new URL(base).host})`}, PostgreSQL ${rows[0].version}, database ${name}`,
+    async stop() {
+      await admin.exec(`drop database if exists ${name} with (force)`);
+      await admin.close();
+      await cluster?.stop();
+    },
+  };
+}
+
+function startApp(app: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(DIST, app, 'main.cjs')], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  child.once('exit', (code, signal) => {
+    if (code && !signal) process.stderr.write(`${app} exited with code ${code}\n`);
+  });
+  return child;
+}
+
+async function ready(url: string, child: ChildProcess): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    if (child.exitCode !== null) throw new Error(`${url}: the process exited with ${child.exitCode}`);
+    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} was not ready within 30 s`);
+}
+
+function stopApp(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** The staging layout: the service and the gateway each their own process, on one real Postgres; autocannon in this third process. */
+async function separateProcesses(): Promise<{ pair: Pair; database: string }> {
+  for (const app of ['api-gateway', 'data-structuring']) {
+    if (!existsSync(path.join(DIST, app, 'main.cjs'))) throw new Error(`${path.join(DIST, app, 'main.cjs')} is missing; run npx nx build api-gateway data-structuring`);
+  }
+  const database = await benchDatabase();
+  const children: ChildProcess[] = [];
+  try {
+    const secret = randomBytes(32).toString('hex');
+    const password = randomBytes(12).toString('base64url');
+    const [servicePort, gatewayPort] = [await freePort(), await freePort()];
+    const serviceUrl = `http://127.0.0.1:${servicePort}`;
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    // Both at warn: per-request access logs would cost each side the same and measure pino, not the gateway.
+    const common = { LLMP_DATABASE_URL: database.url, LLMP_INTERNAL_SECRET: secret, LLMP_LOG_LEVEL: 'warn', LLMP_HOST: '127.0.0.1' };
+    execFileSync(process.execPath, [path.join(DIST, 'api-gateway', 'main.cjs'), 'migrate'], { env: { ...process.env, ...common }, stdio: 'ignore' });
+    const service = startApp('data-structuring', { ...common, LLMP_PORT: String(servicePort) });
+    children.push(service);
+    const gateway = startApp(
+      'api-gateway',
+      { ...common, LLMP_PORT: String(gatewayPort), LLMP_STRUCTURING_URL: serviceUrl, LLMP_BOOTSTRAP_ADMIN_PASSWORD: password },
+      GATEWAY_NODE_ARGS,
+    );
+    children.push(gateway);
+    await Promise.all([ready(serviceUrl, service), ready(gatewayUrl, gateway)]);
+    const { token, user } = await login(gatewayUrl, password);
+    const pair = await measure(serviceUrl + SEPARATE_PATH, gatewayUrl + SEPARATE_PATH, signerFor(secret, user.id, SEPARATE_PATH), () => ({
+      authorization: `Bearer ${token}`,
+    }));
+    return { pair, database: database.description };
+  } finally {
+    await Promise.all(children.map(stopApp));
+    await database.stop();
+  }
+}
+
+function rows(layout: string, { direct, gateway }: Pair) {
+  const row = (name: string, r: Result) => ({ layout, name, 'req/s': Math.round(r.requests.average), 'p50 ms': r.latency.p50, 'p99 ms': r.latency.p99, errors: r.errors + r.non2xx });
+  return [row('service directly', direct), row('through gateway', gateway)];
+}
+
+function ratios(layout: string, { direct, gateway }: Pair): string {
+  const throughput = direct.requests.average === 0 ? 'n/a' : (gateway.requests.average / direct.requests.average).toFixed(2);
+  return `${layout}: gateway/direct throughput ${throughput}×, p50 +${(gateway.latency.p50 - direct.latency.p50).toFixed(1)} ms, p99 +${(gateway.latency.p99 - direct.latency.p99).toFixed(1)} ms`;
+}
+
+async function main() {
+  const separate = await separateProcesses();
+  const embeddedPair = await embedded();
+  console.log(`${CONNECTIONS} connections, ${DURATION_S} s each after a 1 s warm-up, on 127.0.0.1, ${os.cpus().length} CPUs`);
+  console.log(`multi-process: node ${path.relative(process.cwd(), DIST)}/{data-structuring,api-gateway}/main.cjs, GET ${SEPARATE_PATH}, autocannon in the bench process; database: ${separate.database}`);
+  console.log(`embedded: every service in one process over PGlite, GET ${EMBEDDED_PATH}, autocannon on the same thread`);
+  console.table([...rows('multi-process', separate.pair), ...rows('embedded', embeddedPair)]);
+  console.log(ratios('multi-process', separate.pair));
+  console.log(ratios('embedded', embeddedPair));
+  const failures = [separate.pair, embeddedPair].reduce((n, p) => n + p.direct.non2xx + p.gateway.non2xx + p.direct.errors + p.gateway.errors, 0);
+  if (failures > 0) process.exitCode = 1;
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`${error.stack ?? error.message}\n`);
+  process.exit(1);
+});

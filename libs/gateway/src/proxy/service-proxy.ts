@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { NextFunction, Request, Response } from 'express';
 import { Agent, errors as undiciErrors } from 'undici';
-import { IDENTITY_HEADER, requestTarget, signIdentity } from '@llmp/auth';
+import { createIdentitySigner, IDENTITY_HEADER, requestTarget } from '@llmp/auth';
 import type { Logger } from '@llmp/core';
 import { BadGatewayError, GatewayTimeoutError, identityOf, requestIdOf } from '@llmp/http';
 
@@ -85,7 +85,10 @@ export function createServiceProxy({
   bodyTimeoutMs = 300_000,
   connectTimeoutMs = 5_000,
 }: ServiceProxyOptions) {
-  const dispatcher = new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 30_000, connections: 128 });
+  const signer = createIdentitySigner(internalSecret);
+  // One request per connection at a time (a slow answer must not hold up the
+  // next one behind it), connections kept open between requests.
+  const dispatcher = new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 30_000, connections: 128, pipelining: 1 });
   const ordered = upstreams
     .flatMap((u) => u.prefixes.map((prefix) => ({ prefix, upstream: u, origin: new URL(u.url).origin })))
     .sort((a, b) => b.prefix.length - a.prefix.length);
@@ -99,7 +102,7 @@ export function createServiceProxy({
     // the length the identity is bound to is the length the service receives.
     const hasBody = req.method !== 'HEAD' && ((req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined);
     const identity = identityOf(req);
-    if (identity) headers[IDENTITY_HEADER] = signIdentity(identity, requestTarget(req), internalSecret);
+    if (identity) headers[IDENTITY_HEADER] = signer.sign(identity, requestTarget(req));
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
