@@ -1,0 +1,249 @@
+import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tf } from './backend';
+import { LlamaModel, type LlamaConfig } from './llama-model';
+import { createRandom } from './random';
+import type { WeightedTokens } from '../tokenizer/tokenizer';
+
+export interface AdamWOptions {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+  /** Gradients are scaled down so their global norm stays at or below this. */
+  clipNorm: number;
+}
+
+export const defaultAdamW: AdamWOptions = { learningRate: 3e-3, beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.01, clipNorm: 1 };
+
+export interface Batch {
+  inputs: Int32Array;
+  targets: Int32Array;
+  weights: Float32Array;
+  batchSize: number;
+  seqLen: number;
+}
+
+/**
+ * Samples training windows from a stream of weighted token sequences laid end
+ * to end. The seed fixes the sequence of batches; windows whose targets carry
+ * no weight at all are skipped.
+ */
+export function createBatcher(examples: readonly WeightedTokens[], { batchSize, seqLen, seed }: { batchSize: number; seqLen: number; seed: number }): () => Batch {
+  const ids: number[] = [];
+  const weights: number[] = [];
+  for (const e of examples) {
+    ids.push(...e.ids);
+    weights.push(...e.weights);
+  }
+  if (ids.length < seqLen + 1) throw new Error(`the data has ${ids.length} tokens, fewer than one window of ${seqLen + 1}`);
+  if (!weights.some((w) => w > 0)) throw new Error('no token of the data carries loss weight');
+  const rnd = createRandom(seed);
+  return () => {
+    const batch: Batch = {
+      inputs: new Int32Array(batchSize * seqLen),
+      targets: new Int32Array(batchSize * seqLen),
+      weights: new Float32Array(batchSize * seqLen),
+      batchSize,
+      seqLen,
+    };
+    for (let row = 0; row < batchSize; row++) {
+      let start = 0;
+      for (let tries = 0; tries < 100; tries++) {
+        start = rnd.int(ids.length - seqLen);
+        if (weights.slice(start + 1, start + seqLen + 1).some((w) => w > 0)) break;
+      }
+      for (let i = 0; i < seqLen; i++) {
+        batch.inputs[row * seqLen + i] = ids[start + i];
+        batch.targets[row * seqLen + i] = ids[start + i + 1];
+        batch.weights[row * seqLen + i] = weights[start + i + 1];
+      }
+    }
+    return batch;
+  };
+}
+
+/** Every consecutive window of the data once, for a validation loss that does not depend on sampling. */
+export function sequentialBatches(examples: readonly WeightedTokens[], { batchSize, seqLen }: { batchSize: number; seqLen: number }): Batch[] {
+  const ids = examples.flatMap((e) => e.ids);
+  const weights = examples.flatMap((e) => e.weights);
+  const starts: number[] = [];
+  for (let s = 0; s + seqLen + 1 <= ids.length; s += seqLen) starts.push(s);
+  const batches: Batch[] = [];
+  for (let i = 0; i < starts.length; i += batchSize) {
+    const rows = starts.slice(i, i + batchSize);
+    const batch: Batch = { inputs: new Int32Array(rows.length * seqLen), targets: new Int32Array(rows.length * seqLen), weights: new Float32Array(rows.length * seqLen), batchSize: rows.length, seqLen };
+    rows.forEach((start, row) => {
+      for (let j = 0; j < seqLen; j++) {
+        batch.inputs[row * seqLen + j] = ids[start + j];
+        batch.targets[row * seqLen + j] = ids[start + j + 1];
+        batch.weights[row * seqLen + j] = weights[start + j + 1];
+      }
+    });
+    batches.push(batch);
+  }
+  return batches;
+}
+
+function batchTensors(batch: Batch) {
+  const shape: [number, number] = [batch.batchSize, batch.seqLen];
+  return { inputs: tf.tensor2d(batch.inputs, shape, 'int32'), targets: tf.tensor2d(batch.targets, shape, 'int32'), weights: tf.tensor2d(batch.weights, shape, 'float32') };
+}
+
+export interface Gradients {
+  /** Per-parameter gradients of the batch's weighted mean loss, in parameter order. */
+  values: Float32Array[];
+  loss: number;
+  /** Sum of the batch's target weights, to average gradients across workers by weight. */
+  weight: number;
+}
+
+/**
+ * Owns a model and its AdamW state. `step` computes gradients and applies them;
+ * `gradients` / `apply` split the two so other threads can compute gradients
+ * on parts of a batch.
+ */
+export class Trainer {
+  step = 0;
+  private readonly names: string[];
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
+
+  constructor(
+    readonly model: LlamaModel,
+    readonly optimizer: AdamWOptions = defaultAdamW,
+  ) {
+    this.names = [...model.params.keys()];
+    this.m = this.names.map((n) => tf.variable(tf.zerosLike(model.params.get(n)!), false));
+    this.v = this.names.map((n) => tf.variable(tf.zerosLike(model.params.get(n)!), false));
+  }
+
+  trainStep(batch: Batch, { learningRate }: { learningRate?: number } = {}): number {
+    const t = batchTensors(batch);
+    const vars = this.names.map((n) => this.model.params.get(n)!);
+    const { value, grads } = tf.variableGrads(() => this.model.loss(t.inputs, t.targets, t.weights), vars);
+    const loss = value.dataSync()[0];
+    this.applyTensors(this.names.map((n) => grads[n]), learningRate);
+    tf.dispose([value, ...Object.values(grads), t.inputs, t.targets, t.weights]);
+    return loss;
+  }
+
+  gradients(batch: Batch): Gradients {
+    const t = batchTensors(batch);
+    const vars = this.names.map((n) => this.model.params.get(n)!);
+    const { value, grads } = tf.variableGrads(() => this.model.loss(t.inputs, t.targets, t.weights), vars);
+    const out = { values: this.names.map((n) => grads[n].dataSync() as Float32Array), loss: value.dataSync()[0], weight: batch.weights.reduce((a, b) => a + b, 0) };
+    tf.dispose([value, ...Object.values(grads), t.inputs, t.targets, t.weights]);
+    return out;
+  }
+
+  apply(gradients: readonly Float32Array[], { learningRate }: { learningRate?: number } = {}): void {
+    const tensors = gradients.map((g, i) => tf.tensor(g, this.model.params.get(this.names[i])!.shape));
+    this.applyTensors(tensors, learningRate);
+    tf.dispose(tensors);
+  }
+
+  evaluate(batches: readonly Batch[]): { loss: number; perplexity: number } {
+    let total = 0;
+    let weight = 0;
+    for (const batch of batches) {
+      const w = batch.weights.reduce((a, b) => a + b, 0);
+      if (w === 0) continue;
+      const t = batchTensors(batch);
+      total += tf.tidy(() => this.model.loss(t.inputs, t.targets, t.weights).dataSync()[0]) * w;
+      weight += w;
+      tf.dispose([t.inputs, t.targets, t.weights]);
+    }
+    const loss = weight > 0 ? total / weight : NaN;
+    return { loss, perplexity: Math.exp(loss) };
+  }
+
+  get parameterNames(): readonly string[] {
+    return this.names;
+  }
+
+  private applyTensors(grads: tf.Tensor[], learningRate = this.optimizer.learningRate): void {
+    const { beta1, beta2, epsilon, weightDecay, clipNorm } = this.optimizer;
+    this.step += 1;
+    const bc1 = 1 - Math.pow(beta1, this.step);
+    const bc2 = 1 - Math.pow(beta2, this.step);
+    tf.tidy(() => {
+      const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync()[0];
+      const scale = norm > clipNorm ? clipNorm / norm : 1;
+      grads.forEach((g0, i) => {
+        const p = this.model.params.get(this.names[i])!;
+        const g = tf.mul(g0, scale);
+        this.m[i].assign(tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1)));
+        this.v[i].assign(tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2)));
+        const update = tf.div(tf.div(this.m[i], bc1), tf.add(tf.sqrt(tf.div(this.v[i], bc2)), epsilon));
+        // Decoupled decay, and none on norm gains (1-D), as is usual for llama-style models.
+        const decay = p.rank > 1 ? weightDecay : 0;
+        p.assign(tf.sub(tf.mul(p, 1 - learningRate * decay), tf.mul(update, learningRate)));
+      });
+    });
+  }
+
+  /** Writes weights, AdamW moments and the step to a directory (replacing a previous checkpoint there). */
+  async saveCheckpoint(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const entries: { name: string; shape: number[]; offset: number }[] = [];
+    const chunks: Float32Array[] = [];
+    let offset = 0;
+    const add = (name: string, t: tf.Tensor) => {
+      const data = t.dataSync() as Float32Array;
+      entries.push({ name, shape: t.shape, offset });
+      chunks.push(data);
+      offset += data.length;
+    };
+    this.names.forEach((n, i) => {
+      add(`param/${n}`, this.model.params.get(n)!);
+      add(`adam_m/${n}`, this.m[i]);
+      add(`adam_v/${n}`, this.v[i]);
+    });
+    const all = new Float32Array(offset);
+    let at = 0;
+    for (const c of chunks) {
+      all.set(c, at);
+      at += c.length;
+    }
+    const manifest = { format: 'llmp-checkpoint-1', config: this.model.config, optimizer: this.optimizer, step: this.step, tensors: entries };
+    // Write to temporary names first so a crash never leaves a half-written checkpoint.
+    await writeFile(join(dir, 'tensors.bin.tmp'), Buffer.from(all.buffer, all.byteOffset, all.byteLength));
+    await writeFile(join(dir, 'checkpoint.json.tmp'), JSON.stringify(manifest, null, 2));
+    await rename(join(dir, 'tensors.bin.tmp'), join(dir, 'tensors.bin'));
+    await rename(join(dir, 'checkpoint.json.tmp'), join(dir, 'checkpoint.json'));
+  }
+
+  static async loadCheckpoint(dir: string): Promise<Trainer> {
+    const manifest = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8')) as {
+      format: string;
+      config: LlamaConfig;
+      optimizer: AdamWOptions;
+      step: number;
+      tensors: { name: string; shape: number[]; offset: number }[];
+    };
+    if (manifest.format !== 'llmp-checkpoint-1') throw new Error(`${dir} holds an unknown checkpoint format "${manifest.format}"`);
+    const buf = await readFile(join(dir, 'tensors.bin'));
+    const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    const slice = (name: string) => {
+      const e = manifest.tensors.find((t) => t.name === name);
+      if (!e) throw new Error(`checkpoint ${dir} lacks tensor ${name}`);
+      return all.subarray(e.offset, e.offset + e.shape.reduce((a, b) => a * b, 1));
+    };
+    const weights = new Map<string, Float32Array>();
+    for (const e of manifest.tensors) if (e.name.startsWith('param/')) weights.set(e.name.slice('param/'.length), slice(e.name));
+    const trainer = new Trainer(LlamaModel.fromWeights(manifest.config, weights), manifest.optimizer);
+    trainer.names.forEach((n, i) => {
+      trainer.m[i].assign(tf.tensor(slice(`adam_m/${n}`), trainer.m[i].shape));
+      trainer.v[i].assign(tf.tensor(slice(`adam_v/${n}`), trainer.v[i].shape));
+    });
+    trainer.step = manifest.step;
+    return trainer;
+  }
+
+  dispose(): void {
+    tf.dispose([...this.m, ...this.v]);
+    this.model.dispose();
+  }
+}
