@@ -81,7 +81,7 @@ export class LlamaModel {
         const std = residual ? 0.02 / Math.sqrt(2 * config.nLayers) : 0.02;
         for (let i = 0; i < size; i++) data[i] = rnd.normal() * std;
       }
-      params.set(name, tf.variable(tf.tensor(data, shape), true, name));
+      params.set(name, tf.variable(tf.tensor(data, shape), true));
     }
     return new LlamaModel(config, params);
   }
@@ -93,7 +93,7 @@ export class LlamaModel {
       const data = weights.get(name);
       const size = shape.reduce((a, b) => a * b, 1);
       if (!data || data.length !== size) throw new Error(`weight ${name} is missing or not of shape [${shape.join(', ')}]`);
-      params.set(name, tf.variable(tf.tensor(data, shape), true, name));
+      params.set(name, tf.variable(tf.tensor(data, shape), true));
     }
     return new LlamaModel(config, params);
   }

@@ -124,7 +124,7 @@ export class Trainer {
     const vars = this.names.map((n) => this.model.params.get(n)!);
     const { value, grads } = tf.variableGrads(() => this.model.loss(t.inputs, t.targets, t.weights), vars);
     const loss = value.dataSync()[0];
-    this.applyTensors(this.names.map((n) => grads[n]), learningRate);
+    this.applyTensors(vars.map((v) => grads[v.name]), learningRate);
     tf.dispose([value, ...Object.values(grads), t.inputs, t.targets, t.weights]);
     return loss;
   }
@@ -133,7 +133,7 @@ export class Trainer {
     const t = batchTensors(batch);
     const vars = this.names.map((n) => this.model.params.get(n)!);
     const { value, grads } = tf.variableGrads(() => this.model.loss(t.inputs, t.targets, t.weights), vars);
-    const out = { values: this.names.map((n) => grads[n].dataSync() as Float32Array), loss: value.dataSync()[0], weight: batch.weights.reduce((a, b) => a + b, 0) };
+    const out = { values: vars.map((v) => grads[v.name].dataSync() as Float32Array), loss: value.dataSync()[0], weight: batch.weights.reduce((a, b) => a + b, 0) };
     tf.dispose([value, ...Object.values(grads), t.inputs, t.targets, t.weights]);
     return out;
   }
@@ -235,8 +235,10 @@ export class Trainer {
     for (const e of manifest.tensors) if (e.name.startsWith('param/')) weights.set(e.name.slice('param/'.length), slice(e.name));
     const trainer = new Trainer(LlamaModel.fromWeights(manifest.config, weights), manifest.optimizer);
     trainer.names.forEach((n, i) => {
-      trainer.m[i].assign(tf.tensor(slice(`adam_m/${n}`), trainer.m[i].shape));
-      trainer.v[i].assign(tf.tensor(slice(`adam_v/${n}`), trainer.v[i].shape));
+      tf.tidy(() => {
+        trainer.m[i].assign(tf.tensor(slice(`adam_m/${n}`), trainer.m[i].shape));
+        trainer.v[i].assign(tf.tensor(slice(`adam_v/${n}`), trainer.v[i].shape));
+      });
     });
     trainer.step = manifest.step;
     return trainer;
