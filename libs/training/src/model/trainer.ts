@@ -159,6 +159,15 @@ export class Trainer {
     return { loss, perplexity: Math.exp(loss) };
   }
 
+  /** Current parameter values, in parameter order. */
+  getWeights(): Float32Array[] {
+    return this.names.map((n) => this.model.params.get(n)!.dataSync() as Float32Array);
+  }
+
+  setWeights(values: readonly Float32Array[]): void {
+    tf.tidy(() => this.names.forEach((n, i) => this.model.params.get(n)!.assign(tf.tensor(values[i], this.model.params.get(n)!.shape))));
+  }
+
   get parameterNames(): readonly string[] {
     return this.names;
   }
