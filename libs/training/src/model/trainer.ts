@@ -107,16 +107,21 @@ export interface Gradients {
 export class Trainer {
   step = 0;
   private readonly names: string[];
-  private readonly m: tf.Variable[];
-  private readonly v: tf.Variable[];
+  // Master weights and AdamW moments live in plain arrays: the update is a few
+  // multiply-adds per weight, far cheaper in one JS loop than as ~10 tfjs
+  // kernels per parameter tensor.
+  private readonly w: Float32Array[];
+  private readonly m: Float32Array[];
+  private readonly v: Float32Array[];
 
   constructor(
     readonly model: LlamaModel,
     readonly optimizer: AdamWOptions = defaultAdamW,
   ) {
     this.names = [...model.params.keys()];
-    this.m = this.names.map((n) => tf.variable(tf.zerosLike(model.params.get(n)!), false));
-    this.v = this.names.map((n) => tf.variable(tf.zerosLike(model.params.get(n)!), false));
+    this.w = this.names.map((n) => model.params.get(n)!.dataSync() as Float32Array);
+    this.m = this.w.map((w) => new Float32Array(w.length));
+    this.v = this.w.map((w) => new Float32Array(w.length));
   }
 
   trainStep(batch: Batch, { learningRate }: { learningRate?: number } = {}): number {
@@ -124,7 +129,7 @@ export class Trainer {
     const vars = this.names.map((n) => this.model.params.get(n)!);
     const { value, grads } = tf.variableGrads(() => this.model.loss(t.inputs, t.targets, t.weights), vars);
     const loss = value.dataSync()[0];
-    this.applyTensors(vars.map((v) => grads[v.name]), learningRate);
+    this.apply(vars.map((v) => grads[v.name].dataSync() as Float32Array), { learningRate });
     tf.dispose([value, ...Object.values(grads), t.inputs, t.targets, t.weights]);
     return loss;
   }
@@ -138,10 +143,29 @@ export class Trainer {
     return out;
   }
 
-  apply(gradients: readonly Float32Array[], { learningRate }: { learningRate?: number } = {}): void {
-    const tensors = gradients.map((g, i) => tf.tensor(g, this.model.params.get(this.names[i])!.shape));
-    this.applyTensors(tensors, learningRate);
-    tf.dispose(tensors);
+  apply(gradients: readonly Float32Array[], { learningRate = this.optimizer.learningRate }: { learningRate?: number } = {}): void {
+    const { beta1, beta2, epsilon, weightDecay, clipNorm } = this.optimizer;
+    this.step += 1;
+    const bc1 = 1 - Math.pow(beta1, this.step);
+    const bc2 = 1 - Math.pow(beta2, this.step);
+    let sq = 0;
+    for (const g of gradients) for (let j = 0; j < g.length; j++) sq += g[j] * g[j];
+    const norm = Math.sqrt(sq);
+    const scale = norm > clipNorm ? clipNorm / norm : 1;
+    gradients.forEach((g, i) => {
+      const w = this.w[i];
+      const m = this.m[i];
+      const v = this.v[i];
+      // Decoupled decay, and none on norm gains (1-D), as is usual for llama-style models.
+      const keep = 1 - learningRate * (this.model.params.get(this.names[i])!.rank > 1 ? weightDecay : 0);
+      for (let j = 0; j < w.length; j++) {
+        const gj = g[j] * scale;
+        m[j] = beta1 * m[j] + (1 - beta1) * gj;
+        v[j] = beta2 * v[j] + (1 - beta2) * gj * gj;
+        w[j] = w[j] * keep - (learningRate * (m[j] / bc1)) / (Math.sqrt(v[j] / bc2) + epsilon);
+      }
+    });
+    this.setWeights(this.w);
   }
 
   evaluate(batches: readonly Batch[]): { loss: number; perplexity: number } {
@@ -161,36 +185,18 @@ export class Trainer {
 
   /** Current parameter values, in parameter order. */
   getWeights(): Float32Array[] {
-    return this.names.map((n) => this.model.params.get(n)!.dataSync() as Float32Array);
+    return this.w.map((w) => w.slice());
   }
 
   setWeights(values: readonly Float32Array[]): void {
-    tf.tidy(() => this.names.forEach((n, i) => this.model.params.get(n)!.assign(tf.tensor(values[i], this.model.params.get(n)!.shape))));
+    values.forEach((v, i) => {
+      if (v !== this.w[i]) this.w[i].set(v);
+    });
+    tf.tidy(() => this.names.forEach((n, i) => this.model.params.get(n)!.assign(tf.tensor(this.w[i], this.model.params.get(n)!.shape))));
   }
 
   get parameterNames(): readonly string[] {
     return this.names;
-  }
-
-  private applyTensors(grads: tf.Tensor[], learningRate = this.optimizer.learningRate): void {
-    const { beta1, beta2, epsilon, weightDecay, clipNorm } = this.optimizer;
-    this.step += 1;
-    const bc1 = 1 - Math.pow(beta1, this.step);
-    const bc2 = 1 - Math.pow(beta2, this.step);
-    tf.tidy(() => {
-      const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync()[0];
-      const scale = norm > clipNorm ? clipNorm / norm : 1;
-      grads.forEach((g0, i) => {
-        const p = this.model.params.get(this.names[i])!;
-        const g = tf.mul(g0, scale);
-        this.m[i].assign(tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1)));
-        this.v[i].assign(tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2)));
-        const update = tf.div(tf.div(this.m[i], bc1), tf.add(tf.sqrt(tf.div(this.v[i], bc2)), epsilon));
-        // Decoupled decay, and none on norm gains (1-D), as is usual for llama-style models.
-        const decay = p.rank > 1 ? weightDecay : 0;
-        p.assign(tf.sub(tf.mul(p, 1 - learningRate * decay), tf.mul(update, learningRate)));
-      });
-    });
   }
 
   /** Writes weights, AdamW moments and the step to a directory (replacing a previous checkpoint there). */
@@ -199,14 +205,13 @@ export class Trainer {
     const entries: { name: string; shape: number[]; offset: number }[] = [];
     const chunks: Float32Array[] = [];
     let offset = 0;
-    const add = (name: string, t: tf.Tensor) => {
-      const data = t.dataSync() as Float32Array;
-      entries.push({ name, shape: t.shape, offset });
+    const add = (name: string, data: Float32Array) => {
+      entries.push({ name, shape: this.model.params.get(name.slice(name.indexOf('/') + 1))!.shape, offset });
       chunks.push(data);
       offset += data.length;
     };
     this.names.forEach((n, i) => {
-      add(`param/${n}`, this.model.params.get(n)!);
+      add(`param/${n}`, this.w[i]);
       add(`adam_m/${n}`, this.m[i]);
       add(`adam_v/${n}`, this.v[i]);
     });
@@ -244,17 +249,14 @@ export class Trainer {
     for (const e of manifest.tensors) if (e.name.startsWith('param/')) weights.set(e.name.slice('param/'.length), slice(e.name));
     const trainer = new Trainer(LlamaModel.fromWeights(manifest.config, weights), manifest.optimizer);
     trainer.names.forEach((n, i) => {
-      tf.tidy(() => {
-        trainer.m[i].assign(tf.tensor(slice(`adam_m/${n}`), trainer.m[i].shape));
-        trainer.v[i].assign(tf.tensor(slice(`adam_v/${n}`), trainer.v[i].shape));
-      });
+      trainer.m[i].set(slice(`adam_m/${n}`));
+      trainer.v[i].set(slice(`adam_v/${n}`));
     });
     trainer.step = manifest.step;
     return trainer;
   }
 
   dispose(): void {
-    tf.dispose([...this.m, ...this.v]);
     this.model.dispose();
   }
 }
