@@ -171,8 +171,17 @@ export class LlamaModel {
       };
       const heads = (x: tf.Tensor2D) => tf.reshape(tf.transpose(tf.reshape(x, [b, t, nHeads, dh]), [0, 2, 1, 3]), [b * nHeads, t, dh]) as tf.Tensor3D;
 
-      const oneHot = tf.cast(tf.oneHot(tf.reshape(ids, [b * t]), vocabSize), 'float32');
-      let x = tf.matMul(oneHot, this.p('token_embd')) as tf.Tensor2D;
+      const flatIds = tf.reshape(ids, [b * t]) as tf.Tensor1D;
+      // Lookup by gather; its gradient (missing on wasm) is one-hot(ids)ᵀ · dy. As a plain
+      // one-hot matmul, tfjs would also run the forward product and the unused gradient
+      // with respect to the one-hot matrix: two vocabulary-sized matmuls per step.
+      const embed = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+        return {
+          value: tf.gather(inputs[0] as tf.Tensor, flatIds),
+          gradFunc: (dy: tf.Tensor) => tf.matMul(tf.cast(tf.oneHot(flatIds, vocabSize), 'float32'), dy as tf.Tensor2D, true, false),
+        };
+      });
+      let x = embed(this.p('token_embd')) as tf.Tensor2D;
       for (let l = 0; l < nLayers; l++) {
         const h = rmsNorm(x, this.p(`blk.${l}.attn_norm`));
         const q = heads(rope(tf.matMul(h, this.p(`blk.${l}.attn_q`))));
