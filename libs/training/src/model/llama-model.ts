@@ -176,12 +176,18 @@ export class LlamaModel {
       // one-hot matmul, tfjs would also run the forward product and the unused gradient
       // with respect to the one-hot matrix: two vocabulary-sized matmuls per step.
       const embed = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+        const [table, idsIn, save] = inputs as [tf.Tensor, tf.Tensor1D, tf.GradSaveFunc];
+        // Saved tensors outlive this scope until the backward pass needs them.
+        save([idsIn]);
         return {
-          value: tf.gather(inputs[0] as tf.Tensor, flatIds),
-          gradFunc: (dy: tf.Tensor) => tf.matMul(tf.cast(tf.oneHot(flatIds, vocabSize), 'float32'), dy as tf.Tensor2D, true, false),
+          value: tf.gather(table, idsIn),
+          gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [
+            tf.matMul(tf.cast(tf.oneHot(saved[0] as tf.Tensor1D, vocabSize), 'float32'), dy as tf.Tensor2D, true, false),
+            tf.zeros(saved[0].shape),
+          ],
         };
       });
-      let x = embed(this.p('token_embd')) as tf.Tensor2D;
+      let x = embed(this.p('token_embd'), flatIds) as tf.Tensor2D;
       for (let l = 0; l < nLayers; l++) {
         const h = rmsNorm(x, this.p(`blk.${l}.attn_norm`));
         const q = heads(rope(tf.matMul(h, this.p(`blk.${l}.attn_q`))));
