@@ -5,5 +5,6 @@ export * from './tokenizer/bpe-trainer';
 export * from './model/backend';
 export * from './model/llama-model';
 export * from './model/trainer';
+export * from './model/data-parallel';
 export * from './gguf/gguf-writer';
 export * from './gguf/llama-gguf';
