@@ -10,7 +10,7 @@ const credentials = {
 describe('composeVars', () => {
   it('splits image references into per-service tags', () => {
     const vars = composeVars({
-      env: 'pr-1', release: 'r260101000000', expiresAt: '2026-01-04T00:00:00Z', port: 18080, nginxConfDir: '/s/nginx', credentials,
+      env: 'pr-1', release: 'r260101000000', expiresAt: '2026-01-04T00:00:00Z', port: 18080, credentials,
       images: { 'api-gateway': 'llmp/api-gateway:abc', 'document-ingestion': 'llmp/document-ingestion:abc-dirty-12345678' },
       postgresImage: 'llmp/postgres:17-pgvector', nginxImage: 'llmp/nginx:1-trixie',
     });
@@ -26,7 +26,7 @@ describe('composeVars', () => {
 
   it('refuses an image that does not follow <prefix>/<service>', () => {
     expect(() =>
-      composeVars({ env: 'x', release: 'r', expiresAt: '', port: 1, nginxConfDir: '', credentials, images: { 'api-gateway': 'other/gw:1' }, postgresImage: '', nginxImage: '' }),
+      composeVars({ env: 'x', release: 'r', expiresAt: '', port: 1, credentials, images: { 'api-gateway': 'other/gw:1' }, postgresImage: '', nginxImage: '' }),
     ).toThrow(/must be named llmp\/api-gateway/);
   });
 });
