@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { edgeFetch } from '../src/lib/http';
@@ -62,4 +62,63 @@ export function stageFiles(env: string): StageFiles {
 export async function http(port: number, path: string, { auth, token, body }: { auth?: { user: string; password: string }; token?: string; body?: unknown } = {}) {
   const res = await edgeFetch({ baseUrl: `http://127.0.0.1:${port}`, basicAuth: auth }, { path, token, body, method: body === undefined ? 'GET' : 'POST', basicAuth: Boolean(auth), timeoutMs: 15_000 });
   return { status: res.status, text: res.text, release: res.headers.get('x-llmp-release'), json: () => JSON.parse(res.text) };
+}
+
+/** `nx` without blocking the event loop, so that a probe can run beside it; bounded like `run`. */
+export function nxAsync(args: string[], { timeoutMs = 10 * 60_000, env = {} }: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(join(root, 'node_modules/.bin/nx'), [...args, '--outputStyle=stream'], {
+      cwd: root,
+      env: { ...process.env, CI: 'true', NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, output });
+    });
+  });
+}
+
+export interface ProbeAnswer {
+  at: number;
+  path: string;
+  status: number;
+  release: string | null;
+  error?: string;
+}
+
+/**
+ * Requests /healthz and one authenticated API route through nginx every `everyMs` until `until`
+ * settles (bounded by `maxMs`), as a user of the serving release would. Returns every answer.
+ */
+export async function probeWhile<T>(
+  until: Promise<T>,
+  { port, auth, token, everyMs = 200, maxMs = 12 * 60_000 }: { port: number; auth: { user: string; password: string }; token: string; everyMs?: number; maxMs?: number },
+): Promise<{ result: T; answers: ProbeAnswer[] }> {
+  let done = false;
+  const finished = until.finally(() => {
+    done = true;
+  });
+  const answers: ProbeAnswer[] = [];
+  const ask = async (path: string, withAuth: boolean) => {
+    try {
+      const res = await edgeFetch({ baseUrl: `http://127.0.0.1:${port}`, basicAuth: withAuth ? auth : undefined }, { path, token: withAuth ? token : undefined, basicAuth: withAuth, timeoutMs: 10_000 });
+      answers.push({ at: Date.now(), path, status: res.status, release: res.headers.get('x-llmp-release'), ...(res.status === 200 ? {} : { error: res.text.slice(0, 200) }) });
+    } catch (error) {
+      answers.push({ at: Date.now(), path, status: 0, release: null, error: (error as Error).message });
+    }
+  };
+  const started = Date.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; !done && Date.now() - started < maxMs && i < maxMs / everyMs; i++) {
+    inFlight.push(ask('/healthz', false), ask('/api/datasets/info', true));
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  const result = await finished;
+  await Promise.all(inFlight);
+  return { result, answers };
 }

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 // The e2e suite uploads the product's own test documents (real PDF and DOCX built in memory).
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { aDocx, aPdf } from '@llmp/ingestion/testing';
-import { docker, http, leftovers, nx, root, run, stageFiles } from './helpers';
+import { docker, http, leftovers, nx, nxAsync, probeWhile, root, run, stageFiles, type ProbeAnswer } from './helpers';
 
 /**
  * The whole staging flow against the real Docker engine: images, a staged environment reached
@@ -19,6 +19,33 @@ const SERVICES = ['api-gateway', 'document-ingestion', 'data-structuring', 'mode
 
 function expectOk(r: { status: number | null; output: string }): void {
   if (r.status !== 0) throw new Error(`exit ${r.status}:\n${r.output.slice(-6000)}`);
+}
+
+async function tokenOf(env: string, user: 'admin' | 'manager' | 'user'): Promise<string> {
+  const { state, credentials } = stageFiles(env);
+  const login = await http(state.port, '/api/auth/login', { auth: credentials.basicAuth, body: { username: user, password: credentials.users[user] } });
+  if (login.status !== 200) throw new Error(`login as ${user} answered ${login.status}: ${login.text}`);
+  return login.json().token;
+}
+
+async function knowledgeBaseNames(env: string): Promise<string[]> {
+  const { state, credentials } = stageFiles(env);
+  const res = await http(state.port, '/api/ingestion/knowledge-bases', { auth: credentials.basicAuth, token: await tokenOf(env, 'manager') });
+  expect(res.status).toBe(200);
+  return (res.json().data as Array<{ name: string }>).map((kb) => kb.name);
+}
+
+/** A faulted re-stage of ENV while a client asks the serving release twice every 200 ms; returns its run and every answer that was not a 200 from that release. */
+async function faultedRestage(step: string): Promise<{ status: number | null; output: string; serving: string; failed: ProbeAnswer[]; answers: number }> {
+  const { state, credentials } = stageFiles(ENV);
+  const serving = state.active!.id;
+  const token = await tokenOf(ENV, 'user');
+  const { result, answers } = await probeWhile(nxAsync(['run', 'deploy:stage', `--env=${ENV}`, '--build=none', `--failAt=${step}`]), { port: state.port, auth: credentials.basicAuth, token });
+  return { ...result, serving, failed: answers.filter((a) => a.status !== 200 || a.release !== serving), answers: answers.length };
+}
+
+function volumesOf(env: string): string[] {
+  return docker(['volume', 'ls', '--filter', `label=dev.llmp.env=${env}`, '--format', '{{.Name}}']).split('\n').filter(Boolean).sort();
 }
 
 beforeAll(() => {
@@ -41,6 +68,7 @@ describe('staging', () => {
       expect(labels['org.opencontainers.image.source']).toBeTruthy();
       expect(labels['org.opencontainers.image.created']).toMatch(/^\d{4}-/);
       expect(labels['org.opencontainers.image.revision']).toMatch(/^[0-9a-f]{40}$/);
+      expect(labels['org.opencontainers.image.version']).toMatch(/^\d+\.\d+\.\d+\+[0-9a-f]{12}/);
       expect(docker(['image', 'inspect', '--format', '{{.Config.User}}', `llmp/${service}:latest`])).toBe('1000:1000');
     }
   });
@@ -157,13 +185,15 @@ describe('staging', () => {
   });
 
   it.each([
-    ['migrate', /llmp_injected_failure/],
     ['health', /start release .*: failed|health: failed/],
     ['seed', /POST \/api\/auth\/login as "admin" answered 401/],
-  ])('keeps the serving release when the new one fails at %s, and logs why', async (step, cause) => {
+    ['smoke', /injected failure \(failAt=smoke\)/],
+  ])('keeps the serving release when the new one fails at %s, logs why, and no request to the serving release fails meanwhile', async (step, cause) => {
     const before = stageFiles(ENV).state;
-    const r = nx(['run', 'deploy:stage', `--env=${ENV}`, '--build=none', `--failAt=${step}`]);
+    const r = await faultedRestage(step);
     expect(r.status).not.toBe(0);
+    expect(r.answers).toBeGreaterThan(20);
+    expect(r.failed).toEqual([]);
     const { state, summary, log } = stageFiles(ENV);
     expect(summary.outcome).toBe('failed');
     expect(state.active?.id).toBe(before.active?.id);
@@ -188,11 +218,46 @@ describe('staging', () => {
     expect((await http(after.port, '/healthz')).release).toBe(first);
   });
 
+  it('re-stages an environment whose local state is gone: same URL, same credentials, data kept', async () => {
+    const before = stageFiles(ENV);
+    expect(await knowledgeBaseNames(ENV)).toContain(`e2e ${suffix}`);
+    rmSync(join(root, '.llmp/stage', ENV), { recursive: true, force: true });
+    expectOk(nx(['run', 'deploy:stage', `--env=${ENV}`, '--build=none']));
+    const after = stageFiles(ENV);
+    expect(after.summary.outcome).toBe('deployed');
+    expect(after.state.port).toBe(before.state.port);
+    expect(after.credentials).toEqual(before.credentials);
+    expect(after.state.active!.id).not.toBe(before.state.active!.id);
+    expect((await http(after.state.port, '/healthz')).release).toBe(after.state.active!.id);
+    expect(await knowledgeBaseNames(ENV)).toContain(`e2e ${suffix}`);
+  });
+
+  it('keeps the serving release and its data when a re-stage without local state fails at migrate, and no request fails meanwhile', async () => {
+    const before = stageFiles(ENV);
+    const volumes = volumesOf(ENV);
+    rmSync(join(root, '.llmp/stage', ENV), { recursive: true, force: true });
+    const r = await faultedRestage('migrate');
+    expect(r.status).not.toBe(0);
+    expect(r.output).not.toMatch(/Nothing was left running/);
+    expect(r.answers).toBeGreaterThan(10);
+    expect(r.failed).toEqual([]);
+    expect(r.serving).toBe(before.state.active!.id);
+    const after = stageFiles(ENV);
+    expect(after.log).toMatch(/llmp_injected_failure/);
+    expect(after.state.active!.id).toBe(before.state.active!.id);
+    expect(after.credentials).toEqual(before.credentials);
+    expect(volumesOf(ENV)).toEqual(volumes);
+    expect((await http(after.state.port, '/healthz')).release).toBe(before.state.active!.id);
+    expect(await knowledgeBaseNames(ENV)).toContain(`e2e ${suffix}`);
+  });
+
   it('answers 410 once expired, and reap removes expired environments only', async () => {
-    expectOk(nx(['run', 'deploy:stage', `--env=${SHORT_ENV}`, '--build=none', '--ttlHours=0.03', '--smoke=false']));
+    // The lifetime counts from the switch; it must cover what the stage may take (80 s + 60 s of health checks).
+    expectOk(nx(['run', 'deploy:stage', `--env=${SHORT_ENV}`, '--build=none', '--ttlHours=0.04', '--waitTimeoutS=80', '--seed=false', '--smoke=false']));
     const short = stageFiles(SHORT_ENV).state;
     const wait = Date.parse(short.expiresAt) - Date.now() + 2000;
-    if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 120_000)));
+    expect(wait).toBeGreaterThan(100_000);
+    if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 180_000)));
     expect((await http(short.port, '/healthz')).status).toBe(410);
 
     expectOk(nx(['run', 'deploy:reap']));
