@@ -24,6 +24,15 @@ describe('composeVars', () => {
     });
   });
 
+  it('keeps the digest of an image pulled from a registry, so that compose runs exactly that image', () => {
+    const digest = `sha256:${'d'.repeat(64)}`;
+    const vars = composeVars({
+      env: 'pr-1', release: 'r1', expiresAt: '', port: 1, credentials, imagePrefix: '127.0.0.1:5000/llmp',
+      images: { 'api-gateway': `127.0.0.1:5000/llmp/api-gateway:abc@${digest}` }, postgresImage: '', nginxImage: '',
+    });
+    expect(vars).toMatchObject({ LLMP_IMAGE_PREFIX: '127.0.0.1:5000/llmp', LLMP_API_GATEWAY_TAG: `abc@${digest}` });
+  });
+
   it('refuses an image that does not follow <prefix>/<service>', () => {
     expect(() =>
       composeVars({ env: 'x', release: 'r', expiresAt: '', port: 1, credentials, images: { 'api-gateway': 'other/gw:1' }, postgresImage: '', nginxImage: '' }),

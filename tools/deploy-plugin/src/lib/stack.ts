@@ -53,11 +53,13 @@ export function composeVars(i: ComposeVarsInput): Record<string, string> {
   for (const service of SERVICES) {
     const ref = i.images[service];
     if (!ref) continue;
-    const colon = ref.lastIndexOf(':');
-    const repo = ref.slice(0, colon);
+    // repo:tag, or repo:tag@sha256:… for an image pinned to its registry digest
+    const [name, digest] = ref.split('@');
+    const colon = name.lastIndexOf(':');
+    const repo = name.slice(0, colon);
     const expected = `${vars['LLMP_IMAGE_PREFIX']}/${service}`;
-    if (repo !== expected) throw new Error(`image ${ref} of ${service} must be named ${expected}:<tag> (imagePrefix "${vars['LLMP_IMAGE_PREFIX']}")`);
-    vars[tagVariable(service)] = ref.slice(colon + 1);
+    if (colon < 0 || repo !== expected) throw new Error(`image ${ref} of ${service} must be named ${expected}:<tag> (imagePrefix "${vars['LLMP_IMAGE_PREFIX']}")`);
+    vars[tagVariable(service)] = name.slice(colon + 1) + (digest ? `@${digest}` : '');
   }
   return vars;
 }

@@ -17,12 +17,18 @@ describe('docker-build normalizeOptions', () => {
       force: false,
       source: undefined,
       caBundle: undefined,
+      registry: undefined,
     });
   });
 
   it('takes the CA bundle for npm from NODE_EXTRA_CA_CERTS and keeps explicit options', () => {
     const o = normalizeOptions({ service: 'api-gateway', extraTags: [], force: true }, { root: '/r', projectRoot: 'apps/x', env: { NODE_EXTRA_CA_CERTS: '/ca.pem' } });
     expect(o).toMatchObject({ service: 'api-gateway', extraTags: [], force: true, caBundle: '/ca.pem' });
+  });
+
+  it('pushes to the registry of the option, else of LLMP_REGISTRY', () => {
+    expect(normalizeOptions({}, { root: '/r', projectRoot: 'apps/x', env: { LLMP_REGISTRY: '127.0.0.1:5000' } }).registry).toBe('127.0.0.1:5000');
+    expect(normalizeOptions({ registry: 'reg.internal/llmp' }, { root: '/r', projectRoot: 'apps/x', env: { LLMP_REGISTRY: '127.0.0.1:5000' } }).registry).toBe('reg.internal/llmp');
   });
 
   it('does not mutate the options it is given', () => {

@@ -5,6 +5,7 @@ import { assertDockerRunning, buildImageArgs, dockerfileName, findImageByLabel, 
 import { loggedSh, type Sh } from '../../lib/exec';
 import { readGitRevision } from '../../lib/git';
 import { BASE_IMAGES, contentHash, listFiles, manifestFiles, resolveBaseImage, withLock, writeImageRecord, type ImageRecord } from '../../lib/images';
+import { normalizeRegistry, pushImage } from '../../lib/registry';
 import { sh } from '../../lib/shell';
 import { chooseRenderer, createStepRunner, type StepContext } from '../../lib/steps';
 import type { DockerBuildExecutorSchema } from './schema';
@@ -25,6 +26,7 @@ export interface NormalizedDockerBuildOptions {
   force: boolean;
   source?: string;
   caBundle?: string;
+  registry?: string;
 }
 
 export function normalizeOptions(options: DockerBuildExecutorSchema, { root, projectRoot, env }: { root: string; projectRoot: string; env: NodeJS.ProcessEnv }): NormalizedDockerBuildOptions {
@@ -46,6 +48,7 @@ export function normalizeOptions(options: DockerBuildExecutorSchema, { root, pro
     force: options.force ?? false,
     source: options.source,
     caBundle: caBundle || undefined,
+    registry: normalizeRegistry(options.registry, env),
   };
 }
 
@@ -184,11 +187,17 @@ export default async function dockerBuildExecutor(options: DockerBuildExecutorSc
         );
       }
       for (const t of extra) await run('docker', ['tag', tag, t]);
-      const rec: ImageRecord = { service: o.service, image: tag, tags: [tag, ...extra], contentHash: hash, revision: revision.sha, dirty: revision.dirty, baseImage, outcome, at: new Date().toISOString() };
+      let pushed: string | undefined;
+      if (o.registry) {
+        ctx.progress(`pushing to ${o.registry}`);
+        pushed = await pushImage(run, o.registry, tag);
+        ctx.progress(`pushed ${pushed}`);
+      }
+      const rec: ImageRecord = { service: o.service, image: tag, tags: [tag, ...extra], contentHash: hash, revision: revision.sha, dirty: revision.dirty, baseImage, outcome, at: new Date().toISOString(), ...(pushed ? { pushed } : {}) };
       writeImageRecord(o.root, rec);
       return rec;
     });
-    logger.info(`${record.image} (${record.outcome})`);
+    logger.info(`${record.image} (${record.outcome})${record.pushed ? ` → ${record.pushed}` : ''}`);
     return { success: true, image: record.image };
   } catch (error) {
     logger.error(`docker-build ${o.service} failed: ${(error as Error).message}`);

@@ -9,6 +9,7 @@ import { normalizeEnvOptions, type NormalizedEnvOptions } from '../../lib/env-op
 import { discoverEnvironment, saveEnvironment, type EnvironmentView } from '../../lib/discovery';
 import { expiryFrom, findFreePort, names, newReleaseId, portIsFree, resolveCredentials, SERVICES, writeJson, type Credentials, type EnvState, type ReleaseRecord } from '../../lib/environment';
 import { readGitRevision } from '../../lib/git';
+import { normalizeRegistry, pullImage, remoteRef } from '../../lib/registry';
 import { retry, type EdgeTarget } from '../../lib/http';
 import { BASE_IMAGES, readImageRecord, resolveBaseImage } from '../../lib/images';
 import { checkHealth, seed, smoke, type HealthRow, type SeedResult, type SmokeCheck } from '../../lib/platform';
@@ -36,6 +37,7 @@ export interface NormalizedStageOptions extends NormalizedEnvOptions {
   keepPrevious: boolean;
   failAt?: StageStep;
   showCredentials: boolean;
+  registry?: string;
 }
 
 /** Seconds the health step may take through nginx. */
@@ -85,6 +87,7 @@ export function normalizeOptions(
     smoke,
     keepPrevious: options.keepPrevious ?? true,
     failAt: options.failAt,
+    registry: normalizeRegistry(options.registry, env),
     // Passwords go to a terminal only: never into CI logs or output redirected to a file.
     showCredentials: options.showCredentials ?? (!ci && isTTY),
   };
@@ -96,9 +99,24 @@ function projectNameOf(root: string, service: string): string {
   return pkg.nx?.name ?? pkg.name;
 }
 
-async function buildImages(s: Session, o: NormalizedStageOptions, progress: (l: string) => void): Promise<Record<string, string>> {
+/**
+ * With a registry, the images come from it, pinned to their digests: those this checkout just
+ * pushed, else those the Build job pushed for this commit (tag = git SHA).
+ */
+async function pullImages(s: Session, o: NormalizedStageOptions & { registry: string }, shortSha: string, progress: (l: string) => void): Promise<Record<string, string>> {
+  const images: Record<string, string> = {};
+  for (const service of SERVICES) {
+    const record = readImageRecord(o.root, service);
+    const remote = record?.pushed?.startsWith(`${o.registry}/`) ? record.pushed : remoteRef(o.registry, `${o.imagePrefix}/${service}:${shortSha}`);
+    images[service] = await pullImage(s.sh, remote);
+  }
+  progress(`${SERVICES.length} images from ${o.registry}, pinned to their digests`);
+  return images;
+}
+
+async function buildImages(s: Session, o: NormalizedStageOptions, progress: (l: string) => void, shortSha: string): Promise<Record<string, string>> {
   const nx = join(o.root, 'node_modules', '.bin', 'nx');
-  const nxEnv = { NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true' };
+  const nxEnv: Record<string, string> = { NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', ...(o.registry ? { LLMP_REGISTRY: o.registry } : {}) };
   const runNx = (args: string[]) =>
     s.sh(nx, [...args, '--outputStyle=stream'], {
       cwd: o.root,
@@ -108,12 +126,13 @@ async function buildImages(s: Session, o: NormalizedStageOptions, progress: (l: 
       onOutput: (chunk) =>
         stripAnsi(chunk)
           .split('\n')
-          .filter((l) => /\((built|present|retagged)\)$|docker-build .* failed|Successfully ran|Ran target/.test(l))
+          .filter((l) => /\((built|present|retagged)\)( → \S+)?$|docker-build .* failed|Successfully ran|Ran target/.test(l))
           .forEach((l) => progress(l.trim().slice(0, 200))),
       hint: 'an image did not build: the output above names the project; npx nx run <project>:docker-build reproduces it',
     });
   if (o.build === 'all') await runNx(['run-many', '--target=docker-build']);
   if (o.build === 'affected') await runNx(['affected', '--target=docker-build']);
+  if (o.registry) return pullImages(s, { ...o, registry: o.registry }, shortSha, progress);
   const images: Record<string, string> = {};
   const missing: string[] = [];
   for (const service of SERVICES) {
@@ -225,7 +244,7 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
       return c;
     });
 
-    images = await steps.run('build images', (ctx) => buildImages(session, o, ctx.progress));
+    images = await steps.run(o.registry ? `images (registry ${o.registry})` : 'build images', (ctx) => buildImages(session, o, ctx.progress, (revision ?? '').slice(0, 12)));
 
     const edge = await steps.run('edge (network, postgres, nginx)', async (ctx) => {
       if (!port) port = o.port ?? (await findFreePort());
@@ -236,7 +255,7 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
         nginx: o.nginxImage ?? (await resolveEdgeImage(BASE_IMAGES.nginx, ctx.progress)),
       };
       const state: EnvState = previousState ?? { env: o.env, port, createdAt: startedAt.toISOString(), edgeExpiresAt: candidateExpiresAt, expiresAt: candidateExpiresAt, edgeImages };
-      vars = composeVars({ env: o.env, release: 'edge', expiresAt: state.edgeExpiresAt, port, credentials: credentials!, images, postgresImage: edgeImages.postgres, nginxImage: edgeImages.nginx, logLevel: session.values['LLMP_LOG_LEVEL'], imagePrefix: o.imagePrefix });
+      vars = composeVars({ env: o.env, release: 'edge', expiresAt: state.edgeExpiresAt, port, credentials: credentials!, images, postgresImage: edgeImages.postgres, nginxImage: edgeImages.nginx, logLevel: session.values['LLMP_LOG_LEVEL'], imagePrefix: o.registry ? `${o.registry}/${o.imagePrefix}` : o.imagePrefix });
       const created = await ensureEnvResources(stack, state.edgeExpiresAt);
       if (created.length) ctx.progress(`created ${created.join(', ')}`);
       // With the environment from now on, so that any checkout on this engine can stage it again.
