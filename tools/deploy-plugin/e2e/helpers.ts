@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { edgeFetch } from '../src/lib/http';
 
@@ -121,4 +122,37 @@ export async function probeWhile<T>(
   const result = await finished;
   await Promise.all(inFlight);
   return { result, answers };
+}
+
+export interface LocalRegistry {
+  address: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Debian's docker-registry (the distribution registry) on 127.0.0.1 only, storing into a fresh
+ * temporary directory. An engine pushes to a registry on 127.0.0.1 without TLS by default.
+ */
+export async function startRegistry(port: number): Promise<LocalRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), 'llmp-e2e-registry-'));
+  const config = join(dir, 'config.yml');
+  writeFileSync(config, ['version: 0.1', 'log:', '  level: warn', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'data')}`, 'http:', `  addr: 127.0.0.1:${port}`, ''].join('\n'));
+  const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const spawnError = new Promise<Error>((resolve) => child.on('error', resolve));
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 50; i++) {
+    const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
+    if (failed) throw new Error(`docker-registry did not start (${failed.message}): apt-get install docker-registry`);
+    const res = await edgeFetch({ baseUrl: `http://127.0.0.1:${port}` }, { path: '/v2/', basicAuth: false, timeoutMs: 1000 }).catch(() => undefined);
+    if (res?.status === 200) return { address: `127.0.0.1:${port}`, stop };
+  }
+  await stop();
+  throw new Error(`docker-registry did not answer on 127.0.0.1:${port} within 10 s:\n${stderr.slice(-2000)}`);
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 // The e2e suite uploads the product's own test documents (real PDF and DOCX built in memory).
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { aDocx, aPdf } from '@llmp/ingestion/testing';
-import { docker, http, leftovers, nx, nxAsync, probeWhile, root, run, stageFiles, type ProbeAnswer } from './helpers';
+import { findFreePort } from '../src/lib/environment';
+import { docker, http, leftovers, nx, nxAsync, probeWhile, root, run, stageFiles, startRegistry, type LocalRegistry, type ProbeAnswer } from './helpers';
 
 /**
  * The whole staging flow against the real Docker engine: images, a staged environment reached
@@ -53,8 +54,11 @@ beforeAll(() => {
   if (info.status !== 0) throw new Error(`the e2e suite needs a running Docker engine (tools/scripts/setup-docker.sh):\n${info.output}`);
 });
 
-afterAll(() => {
+let registry: LocalRegistry | undefined;
+
+afterAll(async () => {
   for (const env of [ENV, SHORT_ENV, FIRST_ENV]) if (leftovers(env).length) nx(['run', 'deploy:teardown', `--env=${env}`], { timeoutMs: 120_000 });
+  await registry?.stop();
 });
 
 describe('staging', () => {
@@ -251,10 +255,34 @@ describe('staging', () => {
     expect(await knowledgeBaseNames(ENV)).toContain(`e2e ${suffix}`);
   });
 
-  it('answers 410 once expired, and reap removes expired environments only', async () => {
+  it('pushes SHA-tagged images to a registry by digest, idempotently', async () => {
+    registry = await startRegistry(await findFreePort());
+    expectOk(nx(['run-many', '-t', 'docker-build'], { env: { LLMP_REGISTRY: registry.address }, timeoutMs: 20 * 60_000 }));
+    const pushed = Object.fromEntries(SERVICES.map((service) => [service, JSON.parse(run('cat', [`dist/docker/images/${service}.json`]).output) as { image: string; pushed?: string }]));
+    for (const service of SERVICES) {
+      const { image, pushed: ref } = pushed[service];
+      const tag = image.split(':')[1];
+      expect(ref).toMatch(new RegExp(`^${registry.address.replace(/\./g, '\\.')}/llmp/${service}:${tag}@sha256:[0-9a-f]{64}$`));
+      const tags = await http(Number(registry.address.split(':')[1]), `/v2/llmp/${service}/tags/list`);
+      expect(tags.json().tags).toContain(tag);
+    }
+    expectOk(nx(['run', 'api-gateway:docker-build'], { env: { LLMP_REGISTRY: registry.address } }));
+    expect(JSON.parse(run('cat', ['dist/docker/images/api-gateway.json']).output).pushed).toBe(pushed['api-gateway'].pushed);
+    // Only the registry can supply these references now: the stage below must pull them.
+    for (const service of SERVICES) docker(['image', 'rm', pushed[service].pushed!.split('@')[0]]);
+  });
+
+  it('stages from the registry, answers 410 once expired, and reap removes expired environments only', async () => {
+    expect(registry).toBeDefined();
     // The lifetime counts from the switch; it must cover what the stage may take (80 s + 60 s of health checks).
-    expectOk(nx(['run', 'deploy:stage', `--env=${SHORT_ENV}`, '--build=none', '--ttlHours=0.04', '--waitTimeoutS=80', '--seed=false', '--smoke=false']));
-    const short = stageFiles(SHORT_ENV).state;
+    expectOk(nx(['run', 'deploy:stage', `--env=${SHORT_ENV}`, '--build=none', `--registry=${registry!.address}`, '--ttlHours=0.04', '--waitTimeoutS=80', '--seed=false', '--smoke=false']));
+    const { state: short, summary, log } = stageFiles(SHORT_ENV);
+    expect(log).toMatch(new RegExp(`docker pull --quiet ${registry!.address.replace(/\./g, '\\.')}/llmp/api-gateway:`));
+    for (const service of SERVICES) expect(summary.images[service]).toMatch(new RegExp(`^${registry!.address.replace(/\./g, '\\.')}/llmp/${service}:.+@sha256:[0-9a-f]{64}$`));
+    const running = docker(['ps', '--filter', `label=dev.llmp.env=${SHORT_ENV}`, '--filter', 'label=com.docker.compose.service=api-gateway', '--format', '{{.Image}}']);
+    expect(running).toBe(summary.images['api-gateway']);
+    expect((await http(short.port, '/healthz')).status).toBe(200);
+
     const wait = Date.parse(short.expiresAt) - Date.now() + 2000;
     expect(wait).toBeGreaterThan(100_000);
     if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 180_000)));
