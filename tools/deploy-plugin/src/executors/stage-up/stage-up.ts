@@ -187,7 +187,8 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
   const candidateExpiresAt = expiryFrom(startedAt, o.ttlHours);
   log.write(`==== stage ${o.env}: release ${release} ====`);
 
-  let view: EnvironmentView = { exists: false, source: 'none', resources: [] };
+  // Unknown until read from the engine: a failure before that must not touch anything.
+  let view: EnvironmentView | undefined;
   let credentials: Credentials | undefined;
   let images: Record<string, string> = {};
   let revision: string | undefined;
@@ -216,7 +217,7 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
       ctx.progress(`compose ${v.stdout.trim()}, git ${git.shortSha}${git.dirty ? ' (dirty)' : ''}, release ${release}`);
     });
 
-    view = await steps.run('environment', async (ctx) => {
+    const found = await steps.run('environment', async (ctx) => {
       const found = await discoverEnvironment({ sh: session.sh, env: o.env, paths: o.paths, fallbackImage: () => o.nginxImage ? Promise.resolve(o.nginxImage) : resolveEdgeImage(BASE_IMAGES.nginx) });
       ctx.progress(
         found.exists
@@ -225,17 +226,18 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
       );
       return found;
     });
-    const previousState = view.state;
+    view = found;
+    const previousState = found.state;
     const previousActive = previousState?.active;
     port = previousState?.port ?? 0;
-    log.write(`serving before: ${previousActive?.id ?? 'nothing'} (environment ${view.exists ? 'exists' : 'is new'})`);
+    log.write(`serving before: ${previousActive?.id ?? 'nothing'} (environment ${found.exists ? 'exists' : 'is new'})`);
 
     credentials = await steps.run('configuration', async (ctx) => {
       if (session.settings.file) ctx.progress(`settings from ${o.envFile}${session.settings.secretValues.length ? ' (encrypted values decrypted)' : ''}`);
       if (session.settings.undecrypted.length) {
         ctx.progress(`cannot decrypt ${session.settings.undecrypted.join(', ')} (no or wrong DOTENV_PRIVATE_KEY_* in the environment): using stored or generated values`);
       }
-      const existing = view.exists ? view.credentials : session.credentials;
+      const existing = found.exists ? found.credentials : session.credentials;
       const { credentials: c, generated } = resolveCredentials({ existing, settings: session.values, generate: () => generateSecret() });
       addSecrets(session, [c.basicAuth.password, c.users.admin, c.users.manager, c.users.user, c.postgresPassword, c.internalSecret]);
       writeJson(o.paths.credentialsFile, c, 0o600);
@@ -249,7 +251,7 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
     const edge = await steps.run('edge (network, postgres, nginx)', async (ctx) => {
       if (!port) port = o.port ?? (await findFreePort());
       else if (o.port && o.port !== port) ctx.progress(`keeping the environment's port ${port} (option port=${o.port} applies to new environments)`);
-      if (!view.exists && !(await portIsFree(port))) throw new Error(`127.0.0.1:${port} is in use → choose another port (port option) or free it`);
+      if (!found.exists && !(await portIsFree(port))) throw new Error(`127.0.0.1:${port} is in use → choose another port (port option) or free it`);
       edgeImages = previousState?.edgeImages ?? {
         postgres: o.postgresImage ?? (await resolveEdgeImage(BASE_IMAGES.postgres, ctx.progress)),
         nginx: o.nginxImage ?? (await resolveEdgeImage(BASE_IMAGES.nginx, ctx.progress)),
@@ -270,7 +272,7 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
       });
       await edgeCompose(stack, vars, o.profiles).up({ services: ['postgres', 'nginx', ...(o.profiles.includes('milvus') ? ['etcd', 'minio', 'milvus'] : [])], wait: true, waitTimeoutS: o.waitTimeoutS });
       // new basic-auth credentials from the settings, or a config written from another checkout
-      if (view.exists) await reloadNginx(stack, { port });
+      if (found.exists) await reloadNginx(stack, { port });
       ctx.progress(`http://127.0.0.1:${port} (postgres ${edgeImages.postgres}, nginx ${edgeImages.nginx})`);
       return state;
     });
@@ -367,7 +369,7 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
     if (existsSync(injectFile)) rmSync(injectFile, { force: true });
   }
 
-  const previousState = view.state;
+  const previousState = view?.state;
   const previousActive = previousState?.active;
   const finished = new Date();
   const failedStep = steps.records.find((r) => r.status === 'failed');
@@ -399,7 +401,7 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
     logger.error(
       previousActive
         ? `The previous release ${previousActive.id} keeps serving http://127.0.0.1:${port}.`
-        : view.exists
+        : view?.exists !== false
           ? `The environment ${o.env} was kept as it was (it had no serving release).`
           : 'Nothing was left running (first deploy).',
     );
@@ -416,8 +418,8 @@ interface RecoveryInput {
   release: string;
   releaseStarted: boolean;
   switched: boolean;
-  /** The environment as found before this run changed anything. */
-  view: EnvironmentView;
+  /** The environment as found before this run changed anything (undefined: it could not be read). */
+  view?: EnvironmentView;
   nginxImage?: string;
   vars: Record<string, string>;
   extraFiles: string[];
@@ -435,13 +437,15 @@ async function recoverFromFailure({ session, o, release, releaseStarted, switche
       logger.warn(`cleanup: ${what} failed: ${(error as Error).message.split('\n')[0]}`);
     }
   };
-  const state = view.state;
+  const state = view?.state;
   const servingBefore = state?.active?.id;
   let resourcesNow: LabelledResource[] = [];
-  await attempt('list the environment', async () => {
-    resourcesNow = await listResources(session.sh, o.env);
-  });
-  const plan = planRecovery({ existedBefore: view.exists, resourcesBefore: view.resources, resourcesNow, candidate: release, candidateStarted: releaseStarted && Object.keys(vars).length > 0, servingBefore, switched });
+  if (view) {
+    await attempt('list the environment', async () => {
+      resourcesNow = await listResources(session.sh, o.env);
+    });
+  }
+  const plan = planRecovery({ discovered: Boolean(view), existedBefore: view?.exists ?? true, resourcesBefore: view?.resources ?? [], resourcesNow, candidate: release, candidateStarted: releaseStarted && Object.keys(vars).length > 0, servingBefore, switched });
   log.write(`[recover] plan: ${JSON.stringify({ ...plan, removeResources: plan.removeResources.map((r) => `${r.kind} ${r.name}`) })}`);
   const rel = releaseCompose(stack, release, vars, extraFiles);
   if (plan.collectCandidateLogs) {
@@ -472,8 +476,10 @@ async function recoverFromFailure({ session, o, release, releaseStarted, switche
       log.write(`[recover] first deploy failed: removed ${plan.removeResources.length} containers/networks/volumes of ${o.env}`);
       rmSync(o.paths.stateDir, { recursive: true, force: true });
     });
-  } else if (!view.exists) {
+  } else if (view && !view.exists) {
     rmSync(o.paths.stateDir, { recursive: true, force: true });
+  } else if (!view) {
+    log.write('[recover] the environment could not be read before the failure: nothing was changed');
   } else {
     log.write(`[recover] ${servingBefore ? `release ${servingBefore} keeps serving` : 'the environment had no serving release'}; its volumes and data are kept`);
   }

@@ -1,6 +1,8 @@
 import type { LabelledResource } from '../../../lib/stack';
 
 export interface RecoveryFacts {
+  /** The environment was read from the engine before anything failed; if not, nothing is known and nothing is touched. */
+  discovered: boolean;
   /** The environment had resources on the engine when the command started (labels, not local files). */
   existedBefore: boolean;
   /** Every resource of the environment when the command started. */
@@ -34,6 +36,7 @@ const key = (r: LabelledResource) => `${r.kind}:${r.id}`;
  * that served before, never anything of an environment that existed before the command started.
  */
 export function planRecovery(f: RecoveryFacts): RecoveryPlan {
+  if (!f.discovered) return { collectCandidateLogs: false, removeCandidate: false, forgetCandidateInNginx: false, removeResources: [] };
   const before = new Set(f.resourcesBefore.map(key));
   const createdNow = f.resourcesNow.filter((r) => !before.has(key(r)) && !(f.servingBefore && r.release === f.servingBefore));
   return {
