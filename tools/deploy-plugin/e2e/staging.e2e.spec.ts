@@ -5,7 +5,7 @@ import { join } from 'node:path';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { aDocx, aPdf } from '@llmp/ingestion/testing';
 import { findFreePort } from '../src/lib/environment';
-import { docker, http, leftovers, nx, nxAsync, probeWhile, root, run, stageFiles, startRegistry, type LocalRegistry, type ProbeAnswer } from './helpers';
+import { docker, http, leftovers, nx, nxAsync, probeWhile, root, run, stageFiles, startRegistry, type LocalRegistry, type ProbeAnswer, type StageFiles } from './helpers';
 
 /**
  * The whole staging flow against the real Docker engine: images, a staged environment reached
@@ -37,10 +37,11 @@ async function knowledgeBaseNames(env: string): Promise<string[]> {
 }
 
 /** A faulted re-stage of ENV while a client asks the serving release twice every 200 ms; returns its run and every answer that was not a 200 from that release. */
-async function faultedRestage(step: string): Promise<{ status: number | null; output: string; serving: string; failed: ProbeAnswer[]; answers: number }> {
-  const { state, credentials } = stageFiles(ENV);
+async function faultedRestage(step: string, { before = stageFiles(ENV), beforeRun = () => undefined }: { before?: StageFiles; beforeRun?: () => void } = {}): Promise<{ status: number | null; output: string; serving: string; failed: ProbeAnswer[]; answers: number }> {
+  const { state, credentials } = before;
   const serving = state.active!.id;
   const token = await tokenOf(ENV, 'user');
+  beforeRun();
   const { result, answers } = await probeWhile(nxAsync(['run', 'deploy:stage', `--env=${ENV}`, '--build=none', `--failAt=${step}`]), { port: state.port, auth: credentials.basicAuth, token });
   return { ...result, serving, failed: answers.filter((a) => a.status !== 200 || a.release !== serving), answers: answers.length };
 }
@@ -209,20 +210,7 @@ describe('staging', () => {
     expect(new Set(releases)).toEqual(new Set(['edge', before.active!.id]));
   });
 
-  it('moves traffic to a new release and rolls back to the previous one on demand', async () => {
-    const first = stageFiles(ENV).state.active!.id;
-    expectOk(nx(['run', 'deploy:stage', `--env=${ENV}`, '--build=none']));
-    const second = stageFiles(ENV).state;
-    expect(second.active!.id).not.toBe(first);
-    expect((await http(second.port, '/healthz')).release).toBe(second.active!.id);
-
-    expectOk(nx(['run', 'deploy:rollback', `--env=${ENV}`]));
-    const after = stageFiles(ENV).state;
-    expect(after.active!.id).toBe(first);
-    expect((await http(after.port, '/healthz')).release).toBe(first);
-  });
-
-  it('re-stages an environment whose local state is gone: same URL, same credentials, data kept', async () => {
+  it('re-stages an environment whose local state is gone: same URL, same credentials, data kept, traffic on the new release', async () => {
     const before = stageFiles(ENV);
     expect(await knowledgeBaseNames(ENV)).toContain(`e2e ${suffix}`);
     rmSync(join(root, '.llmp/stage', ENV), { recursive: true, force: true });
@@ -232,15 +220,24 @@ describe('staging', () => {
     expect(after.state.port).toBe(before.state.port);
     expect(after.credentials).toEqual(before.credentials);
     expect(after.state.active!.id).not.toBe(before.state.active!.id);
+    expect(after.state.previous?.id).toBe(before.state.active!.id);
     expect((await http(after.state.port, '/healthz')).release).toBe(after.state.active!.id);
     expect(await knowledgeBaseNames(ENV)).toContain(`e2e ${suffix}`);
+  });
+
+  it('rolls back to the previous release on demand', async () => {
+    const { state } = stageFiles(ENV);
+    expectOk(nx(['run', 'deploy:rollback', `--env=${ENV}`]));
+    const after = stageFiles(ENV).state;
+    expect(after.active!.id).toBe(state.previous!.id);
+    expect(after.previous!.id).toBe(state.active!.id);
+    expect((await http(after.port, '/healthz')).release).toBe(state.previous!.id);
   });
 
   it('keeps the serving release and its data when a re-stage without local state fails at migrate, and no request fails meanwhile', async () => {
     const before = stageFiles(ENV);
     const volumes = volumesOf(ENV);
-    rmSync(join(root, '.llmp/stage', ENV), { recursive: true, force: true });
-    const r = await faultedRestage('migrate');
+    const r = await faultedRestage('migrate', { before, beforeRun: () => rmSync(join(root, '.llmp/stage', ENV), { recursive: true, force: true }) });
     expect(r.status).not.toBe(0);
     expect(r.output).not.toMatch(/Nothing was left running/);
     expect(r.answers).toBeGreaterThan(10);
@@ -274,8 +271,8 @@ describe('staging', () => {
 
   it('stages from the registry, answers 410 once expired, and reap removes expired environments only', async () => {
     expect(registry).toBeDefined();
-    // The lifetime counts from the switch; it must cover what the stage may take (80 s + 60 s of health checks).
-    expectOk(nx(['run', 'deploy:stage', `--env=${SHORT_ENV}`, '--build=none', `--registry=${registry!.address}`, '--ttlHours=0.04', '--waitTimeoutS=80', '--seed=false', '--smoke=false']));
+    // The lifetime counts from the switch; it must cover what the stage may take (150 s + 60 s of health checks).
+    expectOk(nx(['run', 'deploy:stage', `--env=${SHORT_ENV}`, '--build=none', `--registry=${registry!.address}`, '--ttlHours=0.06', '--waitTimeoutS=150', '--seed=false', '--smoke=false']));
     const { state: short, summary, log } = stageFiles(SHORT_ENV);
     expect(log).toMatch(new RegExp(`docker pull --quiet ${registry!.address.replace(/\./g, '\\.')}/llmp/api-gateway:`));
     for (const service of SERVICES) expect(summary.images[service]).toMatch(new RegExp(`^${registry!.address.replace(/\./g, '\\.')}/llmp/${service}:.+@sha256:[0-9a-f]{64}$`));
@@ -285,7 +282,7 @@ describe('staging', () => {
 
     const wait = Date.parse(short.expiresAt) - Date.now() + 2000;
     expect(wait).toBeGreaterThan(100_000);
-    if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 180_000)));
+    if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 240_000)));
     expect((await http(short.port, '/healthz')).status).toBe(410);
 
     expectOk(nx(['run', 'deploy:reap']));
