@@ -114,13 +114,17 @@ export async function probeWhile<T>(
     }
   };
   const started = Date.now();
-  const inFlight: Promise<void>[] = [];
-  for (let i = 0; !done && Date.now() - started < maxMs && i < maxMs / everyMs; i++) {
-    inFlight.push(ask('/healthz', false), ask('/api/datasets/info', true));
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+  // One client per route, as a user would be: a new request every `everyMs`, or as soon as a slower answer arrives.
+  const client = async (path: string, withAuth: boolean) => {
+    for (let i = 0; !done && Date.now() - started < maxMs && i < maxMs / everyMs; i++) {
+      const sent = Date.now();
+      await ask(path, withAuth);
+      await new Promise((r) => setTimeout(r, Math.max(0, everyMs - (Date.now() - sent))));
+    }
+  };
+  const clients = [client('/healthz', false), client('/api/datasets/info', true)];
   const result = await finished;
-  await Promise.all(inFlight);
+  await Promise.all(clients);
   return { result, answers };
 }
 

@@ -212,7 +212,8 @@ describe('staging', () => {
 
   it('re-stages an environment whose local state is gone: same URL, same credentials, data kept, traffic on the new release', async () => {
     const before = stageFiles(ENV);
-    expect(await knowledgeBaseNames(ENV)).toContain(`e2e ${suffix}`);
+    const knowledgeBases = await knowledgeBaseNames(ENV);
+    expect(knowledgeBases.length).toBeGreaterThan(0);
     rmSync(join(root, '.llmp/stage', ENV), { recursive: true, force: true });
     expectOk(nx(['run', 'deploy:stage', `--env=${ENV}`, '--build=none']));
     const after = stageFiles(ENV);
@@ -222,7 +223,7 @@ describe('staging', () => {
     expect(after.state.active!.id).not.toBe(before.state.active!.id);
     expect(after.state.previous?.id).toBe(before.state.active!.id);
     expect((await http(after.state.port, '/healthz')).release).toBe(after.state.active!.id);
-    expect(await knowledgeBaseNames(ENV)).toContain(`e2e ${suffix}`);
+    expect(await knowledgeBaseNames(ENV)).toEqual(knowledgeBases);
   });
 
   it('rolls back to the previous release on demand', async () => {
@@ -236,6 +237,7 @@ describe('staging', () => {
 
   it('keeps the serving release and its data when a re-stage without local state fails at migrate, and no request fails meanwhile', async () => {
     const before = stageFiles(ENV);
+    const knowledgeBases = await knowledgeBaseNames(ENV);
     const volumes = volumesOf(ENV);
     const r = await faultedRestage('migrate', { before, beforeRun: () => rmSync(join(root, '.llmp/stage', ENV), { recursive: true, force: true }) });
     expect(r.status).not.toBe(0);
@@ -249,7 +251,7 @@ describe('staging', () => {
     expect(after.credentials).toEqual(before.credentials);
     expect(volumesOf(ENV)).toEqual(volumes);
     expect((await http(after.state.port, '/healthz')).release).toBe(before.state.active!.id);
-    expect(await knowledgeBaseNames(ENV)).toContain(`e2e ${suffix}`);
+    expect(await knowledgeBaseNames(ENV)).toEqual(knowledgeBases);
   });
 
   it('pushes SHA-tagged images to a registry by digest, idempotently', async () => {
@@ -285,7 +287,8 @@ describe('staging', () => {
     if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 240_000)));
     expect((await http(short.port, '/healthz')).status).toBe(410);
 
-    expectOk(nx(['run', 'deploy:reap']));
+    // Its containers were stamped with the stage's start + lifetime + budget (210 s), so that no reap removes it mid-stage.
+    expectOk(nx(['run', 'deploy:reap', `--now=${new Date(Date.now() + 210_000).toISOString()}`]));
     expect(leftovers(SHORT_ENV)).toEqual([]);
     expect(leftovers(ENV).length).toBeGreaterThan(0);
     expect((await http(stageFiles(ENV).state.port, '/healthz')).status).toBe(200);

@@ -183,8 +183,9 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
   const { steps, log, stack } = session;
   const startedAt = new Date();
   const release = newReleaseId(startedAt);
-  // Stamped on the candidate's containers before it serves; the lifetime itself counts from the switch.
-  const candidateExpiresAt = expiryFrom(startedAt, o.ttlHours);
+  // Stamped on the candidate's containers (and a new environment's nginx) before it serves: the
+  // lifetime counts from the switch, so until then it is bounded by the stage's budget on top.
+  const candidateExpiresAt = expiryFrom(startedAt, o.ttlHours + stageBudgetS(o) / 3600);
   log.write(`==== stage ${o.env}: release ${release} ====`);
 
   // Unknown until read from the engine: a failure before that must not touch anything.
