@@ -278,8 +278,9 @@ describe('staging', () => {
     const { state: short, summary, log } = stageFiles(SHORT_ENV);
     expect(log).toMatch(new RegExp(`docker pull --quiet ${registry!.address.replace(/\./g, '\\.')}/llmp/api-gateway:`));
     for (const service of SERVICES) expect(summary.images[service]).toMatch(new RegExp(`^${registry!.address.replace(/\./g, '\\.')}/llmp/${service}:.+@sha256:[0-9a-f]{64}$`));
-    const running = docker(['ps', '--filter', `label=dev.llmp.env=${SHORT_ENV}`, '--filter', 'label=com.docker.compose.service=api-gateway', '--format', '{{.Image}}']);
-    expect(running).toBe(summary.images['api-gateway']);
+    // docker ps names the image by tag; the image it runs is the one the digest designates
+    const container = docker(['ps', '--quiet', '--filter', `label=dev.llmp.env=${SHORT_ENV}`, '--filter', 'label=com.docker.compose.service=api-gateway']);
+    expect(docker(['inspect', '--format', '{{.Image}}', container])).toBe(docker(['image', 'inspect', '--format', '{{.Id}}', summary.images['api-gateway']]));
     expect((await http(short.port, '/healthz')).status).toBe(200);
 
     const wait = Date.parse(short.expiresAt) - Date.now() + 2000;
