@@ -3,7 +3,9 @@
  *   1. warm re-stage (`nx run deploy:stage` on an environment that is already up, images built)
  *      vs a raw `docker compose up --wait` of the same stack (same compose file, same images);
  *   2. `nx affected -t docker-build` after changing one service vs a full rebuild of every image
- *      (`nx run-many -t docker-build --force`), in a throw-away git worktree of HEAD.
+ *      (`nx run-many -t docker-build --force`), in a throw-away git worktree of HEAD;
+ *   3. CPU used by the idle staged environment (one release + postgres + nginx), from the
+ *      containers' cgroups over one minute: health probes and the services' own timers.
  * Everything it creates is removed at the end (environment bench-<id>, project llmp-bench-raw-<id>, the worktree).
  */
 import { spawnSync } from 'node:child_process';
@@ -11,7 +13,10 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { measureIdleCpu } from '../deploy-plugin/src/lib/cpu-usage';
 import { htpasswdLine } from '../deploy-plugin/src/lib/credentials';
+import { writeVolumeFiles } from '../deploy-plugin/src/lib/engine-store';
+import { sh as shAsync } from '../deploy-plugin/src/lib/shell';
 import { findFreePort, SERVICES, type Credentials, type EnvState } from '../deploy-plugin/src/lib/environment';
 import { renderNginxConf } from '../deploy-plugin/src/lib/nginx';
 import { composeVars } from '../deploy-plugin/src/lib/stack';
@@ -37,25 +42,26 @@ const row = (name: string, seconds: number, note = '') => `| ${name} | ${seconds
 async function rawComposeUp(): Promise<number> {
   const state = JSON.parse(readFileSync(join(root, `.llmp/stage/${ENV}/state.json`), 'utf8')) as EnvState;
   const credentials = JSON.parse(readFileSync(join(root, `.llmp/stage/${ENV}/credentials.json`), 'utf8')) as Credentials;
-  const confDir = mkdtempSync(join(tmpdir(), 'llmp-bench-nginx-'));
   const release = 'bench';
   const expiresAt = new Date(Date.now() + 3600_000).toISOString();
-  writeFileSync(join(confDir, 'default.conf'), renderNginxConf({ template: readFileSync(join(root, 'deploy/nginx/staging.conf.template'), 'utf8'), env: RAW, active: release, reachable: [release], expiresAt }));
-  writeFileSync(join(confDir, 'htpasswd'), htpasswdLine(credentials.basicAuth.user, credentials.basicAuth.password) + '\n');
   const vars = composeVars({
-    env: RAW, release, expiresAt, port: await findFreePort(), nginxConfDir: confDir, credentials: { ...credentials }, images: state.active!.images,
+    env: RAW, release, expiresAt, port: await findFreePort(), credentials: { ...credentials }, images: state.active!.images,
     postgresImage: state.edgeImages.postgres, nginxImage: state.edgeImages.nginx,
   });
   const env = { ...vars, LLMP_STAGE_NETWORK: RAW, LLMP_ENV: RAW };
   sh('docker', ['network', 'create', RAW]);
   sh('docker', ['volume', 'create', `llmp-stage-${RAW}-data`]);
+  sh('docker', ['volume', 'create', `llmp-stage-${RAW}-nginx`]);
+  await writeVolumeFiles(shAsync, { volume: `llmp-stage-${RAW}-nginx`, image: state.edgeImages.nginx }, [
+    { name: 'default.conf', content: renderNginxConf({ template: readFileSync(join(root, 'deploy/nginx/staging.conf.template'), 'utf8'), env: RAW, active: release, reachable: [release], expiresAt }), mode: 0o644 },
+    { name: 'htpasswd', content: htpasswdLine(credentials.basicAuth.user, credentials.basicAuth.password) + '\n', mode: 0o644 },
+  ]);
   try {
     return sh('docker', ['compose', '-f', 'docker-compose.staging.yml', '-p', RAW, '--profile', 'edge', 'up', '--detach', '--wait', '--wait-timeout', '300'], { env }).seconds;
   } finally {
     sh('docker', ['compose', '-f', 'docker-compose.staging.yml', '-p', RAW, '--profile', 'edge', 'down', '--volumes', '--timeout', '5'], { env, check: false });
     sh('docker', ['network', 'rm', RAW], { check: false });
-    sh('docker', ['volume', 'rm', `llmp-stage-${RAW}-data`], { check: false });
-    rmSync(confDir, { recursive: true, force: true });
+    sh('docker', ['volume', 'rm', `llmp-stage-${RAW}-data`, `llmp-stage-${RAW}-nginx`], { check: false });
   }
 }
 
@@ -85,6 +91,8 @@ async function main(): Promise<void> {
   try {
     nx(root, ['run-many', '-t', 'docker-build']);
     const cold = nx(root, ['run', 'deploy:stage', `--env=${ENV}`, '--build=none']);
+    // Idle: nothing but health probes and the services' own timers.
+    const idle = await measureIdleCpu(shAsync, { label: `dev.llmp.env=${ENV}`, windowMs: 60_000 });
     const warm = nx(root, ['run', 'deploy:stage', `--env=${ENV}`, '--build=all']);
     const raw = await rawComposeUp();
     const r = rebuilds();
@@ -101,6 +109,7 @@ async function main(): Promise<void> {
       '',
       `Warm re-stage / raw compose up: ${(warm.seconds / raw).toFixed(2)}× (the re-stage also migrates, checks health through nginx, seeds, smokes and switches traffic)`,
       `Affected rebuild / full rebuild: ${(r.affected / r.full).toFixed(2)}×`,
+      `Idle CPU of the staged environment: ${(idle.total * 100).toFixed(1)}% of one core (${Object.keys(idle.containers).length} containers, 60 s; target ≤ 5%; busiest ${Object.entries(idle.containers).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([n, v]) => `${n} ${(v * 100).toFixed(1)}%`).join(', ')})`,
       '',
     ].join('\n');
     console.log(report);

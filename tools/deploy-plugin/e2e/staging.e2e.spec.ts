@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 // The e2e suite uploads the product's own test documents (real PDF and DOCX built in memory).
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { aDocx, aPdf } from '@llmp/ingestion/testing';
-import { docker, http, leftovers, nx, root, run, stageFiles } from './helpers';
+import { findFreePort } from '../src/lib/environment';
+import { docker, http, leftovers, nx, nxAsync, probeWhile, root, run, stageFiles, startRegistry, type LocalRegistry, type ProbeAnswer, type StageFiles } from './helpers';
 
 /**
  * The whole staging flow against the real Docker engine: images, a staged environment reached
@@ -21,13 +22,44 @@ function expectOk(r: { status: number | null; output: string }): void {
   if (r.status !== 0) throw new Error(`exit ${r.status}:\n${r.output.slice(-6000)}`);
 }
 
+async function tokenOf(env: string, user: 'admin' | 'manager' | 'user'): Promise<string> {
+  const { state, credentials } = stageFiles(env);
+  const login = await http(state.port, '/api/auth/login', { auth: credentials.basicAuth, body: { username: user, password: credentials.users[user] } });
+  if (login.status !== 200) throw new Error(`login as ${user} answered ${login.status}: ${login.text}`);
+  return login.json().token;
+}
+
+async function knowledgeBaseNames(env: string): Promise<string[]> {
+  const { state, credentials } = stageFiles(env);
+  const res = await http(state.port, '/api/ingestion/knowledge-bases', { auth: credentials.basicAuth, token: await tokenOf(env, 'manager') });
+  expect(res.status).toBe(200);
+  return (res.json().data as Array<{ name: string }>).map((kb) => kb.name);
+}
+
+/** A faulted re-stage of ENV while a client asks the serving release twice every 200 ms; returns its run and every answer that was not a 200 from that release. */
+async function faultedRestage(step: string, { before = stageFiles(ENV), beforeRun = () => undefined }: { before?: StageFiles; beforeRun?: () => void } = {}): Promise<{ status: number | null; output: string; serving: string; failed: ProbeAnswer[]; answers: number }> {
+  const { state, credentials } = before;
+  const serving = state.active!.id;
+  const token = await tokenOf(ENV, 'user');
+  beforeRun();
+  const { result, answers } = await probeWhile(nxAsync(['run', 'deploy:stage', `--env=${ENV}`, '--build=none', `--failAt=${step}`]), { port: state.port, auth: credentials.basicAuth, token });
+  return { ...result, serving, failed: answers.filter((a) => a.status !== 200 || a.release !== serving), answers: answers.length };
+}
+
+function volumesOf(env: string): string[] {
+  return docker(['volume', 'ls', '--filter', `label=dev.llmp.env=${env}`, '--format', '{{.Name}}']).split('\n').filter(Boolean).sort();
+}
+
 beforeAll(() => {
   const info = run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 30_000 });
   if (info.status !== 0) throw new Error(`the e2e suite needs a running Docker engine (tools/scripts/setup-docker.sh):\n${info.output}`);
 });
 
-afterAll(() => {
+let registry: LocalRegistry | undefined;
+
+afterAll(async () => {
   for (const env of [ENV, SHORT_ENV, FIRST_ENV]) if (leftovers(env).length) nx(['run', 'deploy:teardown', `--env=${env}`], { timeoutMs: 120_000 });
+  await registry?.stop();
 });
 
 describe('staging', () => {
@@ -41,6 +73,7 @@ describe('staging', () => {
       expect(labels['org.opencontainers.image.source']).toBeTruthy();
       expect(labels['org.opencontainers.image.created']).toMatch(/^\d{4}-/);
       expect(labels['org.opencontainers.image.revision']).toMatch(/^[0-9a-f]{40}$/);
+      expect(labels['org.opencontainers.image.version']).toMatch(/^\d+\.\d+\.\d+\+[0-9a-f]{12}/);
       expect(docker(['image', 'inspect', '--format', '{{.Config.User}}', `llmp/${service}:latest`])).toBe('1000:1000');
     }
   });
@@ -157,13 +190,15 @@ describe('staging', () => {
   });
 
   it.each([
-    ['migrate', /llmp_injected_failure/],
     ['health', /start release .*: failed|health: failed/],
     ['seed', /POST \/api\/auth\/login as "admin" answered 401/],
-  ])('keeps the serving release when the new one fails at %s, and logs why', async (step, cause) => {
+    ['smoke', /injected failure \(failAt=smoke\)/],
+  ])('keeps the serving release when the new one fails at %s, logs why, and no request to the serving release fails meanwhile', async (step, cause) => {
     const before = stageFiles(ENV).state;
-    const r = nx(['run', 'deploy:stage', `--env=${ENV}`, '--build=none', `--failAt=${step}`]);
+    const r = await faultedRestage(step);
     expect(r.status).not.toBe(0);
+    expect(r.answers).toBeGreaterThan(20);
+    expect(r.failed).toEqual([]);
     const { state, summary, log } = stageFiles(ENV);
     expect(summary.outcome).toBe('failed');
     expect(state.active?.id).toBe(before.active?.id);
@@ -175,27 +210,86 @@ describe('staging', () => {
     expect(new Set(releases)).toEqual(new Set(['edge', before.active!.id]));
   });
 
-  it('moves traffic to a new release and rolls back to the previous one on demand', async () => {
-    const first = stageFiles(ENV).state.active!.id;
+  it('re-stages an environment whose local state is gone: same URL, same credentials, data kept, traffic on the new release', async () => {
+    const before = stageFiles(ENV);
+    const knowledgeBases = await knowledgeBaseNames(ENV);
+    expect(knowledgeBases.length).toBeGreaterThan(0);
+    rmSync(join(root, '.llmp/stage', ENV), { recursive: true, force: true });
     expectOk(nx(['run', 'deploy:stage', `--env=${ENV}`, '--build=none']));
-    const second = stageFiles(ENV).state;
-    expect(second.active!.id).not.toBe(first);
-    expect((await http(second.port, '/healthz')).release).toBe(second.active!.id);
-
-    expectOk(nx(['run', 'deploy:rollback', `--env=${ENV}`]));
-    const after = stageFiles(ENV).state;
-    expect(after.active!.id).toBe(first);
-    expect((await http(after.port, '/healthz')).release).toBe(first);
+    const after = stageFiles(ENV);
+    expect(after.summary.outcome).toBe('deployed');
+    expect(after.state.port).toBe(before.state.port);
+    expect(after.credentials).toEqual(before.credentials);
+    expect(after.state.active!.id).not.toBe(before.state.active!.id);
+    expect(after.state.previous?.id).toBe(before.state.active!.id);
+    expect((await http(after.state.port, '/healthz')).release).toBe(after.state.active!.id);
+    expect(await knowledgeBaseNames(ENV)).toEqual(knowledgeBases);
   });
 
-  it('answers 410 once expired, and reap removes expired environments only', async () => {
-    expectOk(nx(['run', 'deploy:stage', `--env=${SHORT_ENV}`, '--build=none', '--ttlHours=0.03', '--smoke=false']));
-    const short = stageFiles(SHORT_ENV).state;
+  it('rolls back to the previous release on demand', async () => {
+    const { state } = stageFiles(ENV);
+    expectOk(nx(['run', 'deploy:rollback', `--env=${ENV}`]));
+    const after = stageFiles(ENV).state;
+    expect(after.active!.id).toBe(state.previous!.id);
+    expect(after.previous!.id).toBe(state.active!.id);
+    expect((await http(after.port, '/healthz')).release).toBe(state.previous!.id);
+  });
+
+  it('keeps the serving release and its data when a re-stage without local state fails at migrate, and no request fails meanwhile', async () => {
+    const before = stageFiles(ENV);
+    const knowledgeBases = await knowledgeBaseNames(ENV);
+    const volumes = volumesOf(ENV);
+    const r = await faultedRestage('migrate', { before, beforeRun: () => rmSync(join(root, '.llmp/stage', ENV), { recursive: true, force: true }) });
+    expect(r.status).not.toBe(0);
+    expect(r.output).not.toMatch(/Nothing was left running/);
+    expect(r.answers).toBeGreaterThan(10);
+    expect(r.failed).toEqual([]);
+    expect(r.serving).toBe(before.state.active!.id);
+    const after = stageFiles(ENV);
+    expect(after.log).toMatch(/llmp_injected_failure/);
+    expect(after.state.active!.id).toBe(before.state.active!.id);
+    expect(after.credentials).toEqual(before.credentials);
+    expect(volumesOf(ENV)).toEqual(volumes);
+    expect((await http(after.state.port, '/healthz')).release).toBe(before.state.active!.id);
+    expect(await knowledgeBaseNames(ENV)).toEqual(knowledgeBases);
+  });
+
+  it('pushes SHA-tagged images to a registry by digest, idempotently', async () => {
+    registry = await startRegistry(await findFreePort());
+    expectOk(nx(['run-many', '-t', 'docker-build'], { env: { LLMP_REGISTRY: registry.address }, timeoutMs: 20 * 60_000 }));
+    const pushed = Object.fromEntries(SERVICES.map((service) => [service, JSON.parse(run('cat', [`dist/docker/images/${service}.json`]).output) as { image: string; pushed?: string }]));
+    for (const service of SERVICES) {
+      const { image, pushed: ref } = pushed[service];
+      const tag = image.split(':')[1];
+      expect(ref).toMatch(new RegExp(`^${registry.address.replace(/\./g, '\\.')}/llmp/${service}:${tag}@sha256:[0-9a-f]{64}$`));
+      const tags = await http(Number(registry.address.split(':')[1]), `/v2/llmp/${service}/tags/list`);
+      expect(tags.json().tags).toContain(tag);
+    }
+    expectOk(nx(['run', 'api-gateway:docker-build'], { env: { LLMP_REGISTRY: registry.address } }));
+    expect(JSON.parse(run('cat', ['dist/docker/images/api-gateway.json']).output).pushed).toBe(pushed['api-gateway'].pushed);
+    // Only the registry can supply these references now: the stage below must pull them.
+    for (const service of SERVICES) docker(['image', 'rm', pushed[service].pushed!.split('@')[0]]);
+  });
+
+  it('stages from the registry, answers 410 once expired, and reap removes expired environments only', async () => {
+    expect(registry).toBeDefined();
+    // The lifetime counts from the switch; it must cover what the stage may take (150 s + 60 s of health checks).
+    expectOk(nx(['run', 'deploy:stage', `--env=${SHORT_ENV}`, '--build=none', `--registry=${registry!.address}`, '--ttlHours=0.06', '--waitTimeoutS=150', '--seed=false', '--smoke=false']));
+    const { state: short, summary, log } = stageFiles(SHORT_ENV);
+    expect(log).toMatch(new RegExp(`docker pull --quiet ${registry!.address.replace(/\./g, '\\.')}/llmp/api-gateway:`));
+    for (const service of SERVICES) expect(summary.images[service]).toMatch(new RegExp(`^${registry!.address.replace(/\./g, '\\.')}/llmp/${service}:.+@sha256:[0-9a-f]{64}$`));
+    // docker ps names the image by tag; the image it runs is the one the digest designates
+    const container = docker(['ps', '--quiet', '--filter', `label=dev.llmp.env=${SHORT_ENV}`, '--filter', 'label=com.docker.compose.service=api-gateway']);
+    expect(docker(['inspect', '--format', '{{.Image}}', container])).toBe(docker(['image', 'inspect', '--format', '{{.Id}}', summary.images['api-gateway']]));
+    expect((await http(short.port, '/healthz')).status).toBe(200);
+
     const wait = Date.parse(short.expiresAt) - Date.now() + 2000;
-    if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 120_000)));
+    expect(wait).toBeGreaterThan(100_000);
+    if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 240_000)));
     expect((await http(short.port, '/healthz')).status).toBe(410);
 
-    expectOk(nx(['run', 'deploy:reap']));
+    // Its containers were stamped with the stage's start + lifetime + budget (210 s), so that no reap removes it mid-stage.
+    expectOk(nx(['run', 'deploy:reap', `--now=${new Date(Date.now() + 210_000).toISOString()}`]));
     expect(leftovers(SHORT_ENV)).toEqual([]);
     expect(leftovers(ENV).length).toBeGreaterThan(0);
     expect((await http(stageFiles(ENV).state.port, '/healthz')).status).toBe(200);

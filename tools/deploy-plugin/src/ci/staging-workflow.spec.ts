@@ -12,6 +12,7 @@ interface Step {
 
 interface Job {
   name: string;
+  env?: Record<string, string>;
   needs?: string | string[];
   if?: string;
   'runs-on': unknown;
@@ -50,9 +51,18 @@ describe('.github/workflows/staging-deploy.yml', () => {
 
   it('calls the same Nx targets as a developer', () => {
     expect(runs(workflow.jobs.build)).toMatch(/npx nx affected -t docker-build/);
+    expect(runs(workflow.jobs.build)).toMatch(/npx nx run-many -t docker-build/);
     expect(runs(workflow.jobs.test)).toMatch(/npm test/);
     expect(runs(workflow.jobs.deploy)).toMatch(/npx nx run deploy:stage/);
     expect(runs(workflow.jobs.cleanup)).toMatch(/npx nx run deploy:reap/);
+  });
+
+  it('passes images from Build to Deploy through the registry, and says that without one they must share a runner', () => {
+    expect(workflow.jobs.build.env?.['LLMP_REGISTRY']).toBe('${{ vars.LLMP_REGISTRY }}');
+    const stage = workflow.jobs.deploy.steps.find((s) => s.run?.includes('deploy:stage'));
+    expect(stage?.env?.['LLMP_REGISTRY']).toBe('${{ vars.LLMP_REGISTRY }}');
+    expect(stage?.run).toContain('${LLMP_REGISTRY:+--build=none}');
+    expect(runs(workflow.jobs.build)).toMatch(/if \[ -n "\$LLMP_REGISTRY" \][\s\S]*run-many[\s\S]*else[\s\S]*same runner[\s\S]*affected/);
   });
 
   it('reaps on a schedule, and only Cleanup runs then', () => {

@@ -1,13 +1,18 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { stripAnsi } from './deployment-log';
 import type { EnvPaths } from './environment';
 import { redact } from './redact';
 import { renderSummaryMarkdown, type DeploySummary } from './summary';
 
-/** summary.json + summary.md in dist/deploy/<env>/ (redacted), and the GitHub Actions step summary when there is one. */
+/**
+ * summary.json + summary.md in dist/deploy/<env>/ (redacted, without terminal escape codes, which
+ * error texts of docker and nx carry), and the GitHub Actions step summary when there is one.
+ */
 export function writeSummary(paths: EnvPaths, summary: DeploySummary, { secrets, env = process.env }: { secrets: readonly string[]; env?: NodeJS.ProcessEnv }): void {
   mkdirSync(paths.artifactsDir, { recursive: true });
-  const json = redact(JSON.stringify(summary, null, 2), secrets);
-  const md = redact(renderSummaryMarkdown(summary), secrets);
+  const clean = JSON.parse(JSON.stringify(summary, (_key, value: unknown) => (typeof value === 'string' ? stripAnsi(value) : value))) as DeploySummary;
+  const json = redact(JSON.stringify(clean, null, 2), secrets);
+  const md = redact(renderSummaryMarkdown(clean), secrets);
   writeFileSync(paths.summaryJson, json + '\n');
   writeFileSync(paths.summaryMd, md);
   if (env['GITHUB_STEP_SUMMARY']) appendFileSync(env['GITHUB_STEP_SUMMARY'], md + '\n');

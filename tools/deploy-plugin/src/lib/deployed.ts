@@ -1,3 +1,4 @@
+import { discoverEnvironment } from './discovery';
 import { names, type Credentials, type EnvState, type ReleaseRecord } from './environment';
 import type { EdgeTarget } from './http';
 import type { Session } from './session';
@@ -9,10 +10,23 @@ export interface Deployed {
   active: ReleaseRecord;
 }
 
-/** The environment's state, credentials and serving release, or an error that says how to get them. */
-export function requireDeployed(session: Session): Deployed {
-  const { state, credentials } = session;
-  if (!state || !credentials) throw new Error(`environment "${session.o.env}" does not exist here (no ${session.o.paths.stateFile}) → npx nx run deploy:stage --env=${session.o.env}`);
+/**
+ * The environment's state, credentials and serving release as the engine knows them (the local
+ * cache is refreshed from the environment's state volume), or an error that says how to get them.
+ */
+export async function requireDeployed(session: Session): Promise<Deployed> {
+  const view = await discoverEnvironment({
+    sh: session.sh,
+    env: session.o.env,
+    paths: session.o.paths,
+    fallbackImage: async () => session.state?.edgeImages.nginx ?? 'llmp/nginx:1-trixie',
+  });
+  if (view.exists) {
+    session.state = view.state;
+    session.credentials = view.credentials;
+  }
+  const { state, credentials } = view;
+  if (!view.exists || !state || !credentials) throw new Error(`environment "${session.o.env}" does not exist on this engine → npx nx run deploy:stage --env=${session.o.env}`);
   if (!state.active) throw new Error(`environment "${session.o.env}" has no serving release → npx nx run deploy:stage --env=${session.o.env}`);
   return { state, credentials, active: state.active };
 }
@@ -28,7 +42,6 @@ export function deployedVars(session: Session, d: Deployed, release: ReleaseReco
     release: release.id,
     expiresAt: d.state.expiresAt,
     port: d.state.port,
-    nginxConfDir: session.o.paths.nginxDir,
     credentials: d.credentials,
     images: release.images,
     postgresImage: d.state.edgeImages.postgres,

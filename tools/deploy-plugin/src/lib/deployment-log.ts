@@ -47,8 +47,9 @@ export function createDeploymentLog({ path, secrets = [], now = () => new Date()
   };
 }
 
+// CSI sequences (colours, cursor moves), OSC sequences (titles, links) and two-character escapes.
 // eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
+const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
 
 export function stripAnsi(text: string): string {
   return text.replace(ANSI, '');

@@ -36,6 +36,10 @@ export const names = {
   releaseProject: (env: string, release: string) => `llmp-stage-${env}-${release}`,
   network: (env: string) => `llmp-stage-${env}`,
   dataVolume: (env: string) => `llmp-stage-${env}-data`,
+  /** state.json and credentials.json of the environment, on the engine (the local .llmp/ folder is a cache). */
+  stateVolume: (env: string) => `llmp-stage-${env}-state`,
+  /** nginx's default.conf and htpasswd. */
+  nginxVolume: (env: string) => `llmp-stage-${env}-nginx`,
 };
 
 export interface EnvPaths {

@@ -107,6 +107,8 @@ export interface ImageRecord {
   baseImage: string;
   outcome: 'built' | 'present' | 'retagged';
   at: string;
+  /** `<registry>/<image>@sha256:…` when the image was pushed to a registry. */
+  pushed?: string;
 }
 
 export function imageRecordPath(root: string, service: string): string {

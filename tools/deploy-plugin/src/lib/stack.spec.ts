@@ -10,7 +10,7 @@ const credentials = {
 describe('composeVars', () => {
   it('splits image references into per-service tags', () => {
     const vars = composeVars({
-      env: 'pr-1', release: 'r260101000000', expiresAt: '2026-01-04T00:00:00Z', port: 18080, nginxConfDir: '/s/nginx', credentials,
+      env: 'pr-1', release: 'r260101000000', expiresAt: '2026-01-04T00:00:00Z', port: 18080, credentials,
       images: { 'api-gateway': 'llmp/api-gateway:abc', 'document-ingestion': 'llmp/document-ingestion:abc-dirty-12345678' },
       postgresImage: 'llmp/postgres:17-pgvector', nginxImage: 'llmp/nginx:1-trixie',
     });
@@ -24,9 +24,18 @@ describe('composeVars', () => {
     });
   });
 
+  it('keeps the digest of an image pulled from a registry, so that compose runs exactly that image', () => {
+    const digest = `sha256:${'d'.repeat(64)}`;
+    const vars = composeVars({
+      env: 'pr-1', release: 'r1', expiresAt: '', port: 1, credentials, imagePrefix: '127.0.0.1:5000/llmp',
+      images: { 'api-gateway': `127.0.0.1:5000/llmp/api-gateway:abc@${digest}` }, postgresImage: '', nginxImage: '',
+    });
+    expect(vars).toMatchObject({ LLMP_IMAGE_PREFIX: '127.0.0.1:5000/llmp', LLMP_API_GATEWAY_TAG: `abc@${digest}` });
+  });
+
   it('refuses an image that does not follow <prefix>/<service>', () => {
     expect(() =>
-      composeVars({ env: 'x', release: 'r', expiresAt: '', port: 1, nginxConfDir: '', credentials, images: { 'api-gateway': 'other/gw:1' }, postgresImage: '', nginxImage: '' }),
+      composeVars({ env: 'x', release: 'r', expiresAt: '', port: 1, credentials, images: { 'api-gateway': 'other/gw:1' }, postgresImage: '', nginxImage: '' }),
     ).toThrow(/must be named llmp\/api-gateway/);
   });
 });

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCompose, type Compose } from './compose';
+import { writeVolumeFiles } from './engine-store';
 import type { DeploymentLog } from './deployment-log';
 import { LABEL, MANAGED_BY } from './docker';
-import { names, SERVICES, tagVariable, type Credentials, type EnvPaths, type EnvState } from './environment';
+import { names, SERVICES, tagVariable, type Credentials, type EnvPaths } from './environment';
 import type { Sh } from './exec';
 import { edgeFetch, retry } from './http';
 import { htpasswdLine, htpasswdSalt } from './credentials';
@@ -25,7 +26,6 @@ export interface ComposeVarsInput {
   release: string;
   expiresAt: string;
   port: number;
-  nginxConfDir: string;
   credentials: Credentials;
   images: Record<string, string>;
   postgresImage: string;
@@ -42,7 +42,6 @@ export function composeVars(i: ComposeVarsInput): Record<string, string> {
     LLMP_EXPIRES_AT: i.expiresAt,
     LLMP_STAGE_NETWORK: names.network(i.env),
     LLMP_STAGE_PORT: String(i.port),
-    LLMP_NGINX_CONF_DIR: i.nginxConfDir,
     LLMP_POSTGRES_IMAGE: i.postgresImage,
     LLMP_NGINX_IMAGE: i.nginxImage,
     LLMP_POSTGRES_PASSWORD: i.credentials.postgresPassword,
@@ -54,11 +53,13 @@ export function composeVars(i: ComposeVarsInput): Record<string, string> {
   for (const service of SERVICES) {
     const ref = i.images[service];
     if (!ref) continue;
-    const colon = ref.lastIndexOf(':');
-    const repo = ref.slice(0, colon);
+    // repo:tag, or repo:tag@sha256:… for an image pinned to its registry digest
+    const [name, digest] = ref.split('@');
+    const colon = name.lastIndexOf(':');
+    const repo = name.slice(0, colon);
     const expected = `${vars['LLMP_IMAGE_PREFIX']}/${service}`;
-    if (repo !== expected) throw new Error(`image ${ref} of ${service} must be named ${expected}:<tag> (imagePrefix "${vars['LLMP_IMAGE_PREFIX']}")`);
-    vars[tagVariable(service)] = ref.slice(colon + 1);
+    if (colon < 0 || repo !== expected) throw new Error(`image ${ref} of ${service} must be named ${expected}:<tag> (imagePrefix "${vars['LLMP_IMAGE_PREFIX']}")`);
+    vars[tagVariable(service)] = name.slice(colon + 1) + (digest ? `@${digest}` : '');
   }
   return vars;
 }
@@ -75,7 +76,7 @@ function envLabels(env: string, expiresAt: string): string[] {
   return [`${LABEL.managedBy}=${MANAGED_BY}`, `${LABEL.env}=${env}`, `${LABEL.release}=edge`, `${LABEL.expiresAt}=${expiresAt}`].flatMap((l) => ['--label', l]);
 }
 
-/** The environment's network and data volume (shared by its compose projects), labelled so that teardown and reap find them. */
+/** The environment's network and volumes (shared by its compose projects), labelled so that teardown and reap find them. */
 export async function ensureEnvResources(d: StackDeps, expiresAt: string): Promise<string[]> {
   const created: string[] = [];
   const network = names.network(d.env);
@@ -83,26 +84,43 @@ export async function ensureEnvResources(d: StackDeps, expiresAt: string): Promi
     await d.sh('docker', ['network', 'create', ...envLabels(d.env, expiresAt), network]);
     created.push(network);
   }
-  const volume = names.dataVolume(d.env);
-  if ((await d.sh('docker', ['volume', 'inspect', '--format', '{{.Name}}', volume], { allowFailure: true })).exitCode !== 0) {
-    await d.sh('docker', ['volume', 'create', ...envLabels(d.env, expiresAt), volume]);
-    created.push(volume);
+  for (const volume of [names.dataVolume(d.env), names.stateVolume(d.env), names.nginxVolume(d.env)]) {
+    if ((await d.sh('docker', ['volume', 'inspect', '--format', '{{.Name}}', volume], { allowFailure: true })).exitCode !== 0) {
+      await d.sh('docker', ['volume', 'create', ...envLabels(d.env, expiresAt), volume]);
+      created.push(volume);
+    }
   }
   return created;
 }
 
-/** Renders default.conf (and htpasswd when given); returns whether either file changed, i.e. whether nginx needs a reload. */
-export function writeNginxFiles(d: StackDeps, { template, active, reachable, expiresAt, basicAuth }: { template: string; active?: string; reachable: readonly string[]; expiresAt: string; basicAuth?: { user: string; password: string } }): boolean {
+export interface NginxFilesInput {
+  template: string;
+  active?: string;
+  reachable: readonly string[];
+  expiresAt: string;
+  basicAuth?: { user: string; password: string };
+  /** Image of the short-lived container that writes the environment's nginx volume. */
+  image: string;
+}
+
+/**
+ * Renders default.conf (and htpasswd when given) into the environment's nginx volume, keeping a
+ * copy in the local cache; returns whether the cached copy changed.
+ */
+export async function writeNginxFiles(d: StackDeps, { template, active, reachable, expiresAt, basicAuth, image }: NginxFilesInput): Promise<boolean> {
   mkdirSync(d.paths.nginxDir, { recursive: true, mode: 0o755 });
-  chmodSync(d.paths.nginxDir, 0o755);
   const conf = renderNginxConf({ template: readFileSync(join(d.root, template), 'utf8'), env: d.env, active, reachable, expiresAt });
+  const files = [{ name: 'default.conf', content: conf, mode: 0o644 }];
   let changed = writeIfChanged(join(d.paths.nginxDir, 'default.conf'), conf, 0o644);
   if (basicAuth) {
     const path = join(d.paths.nginxDir, 'htpasswd');
     const salt = existsSync(path) ? htpasswdSalt(readFileSync(path, 'utf8'), basicAuth.user) : undefined;
+    const line = htpasswdLine(basicAuth.user, basicAuth.password, salt) + '\n';
     // nginx workers (an unprivileged user in the container) read it at request time; it holds only a salted SHA-512 crypt hash
-    changed = writeIfChanged(path, htpasswdLine(basicAuth.user, basicAuth.password, salt) + '\n', 0o644) || changed;
+    files.push({ name: 'htpasswd', content: line, mode: 0o644 });
+    changed = writeIfChanged(path, line, 0o644) || changed;
   }
+  await writeVolumeFiles(d.sh, { volume: names.nginxVolume(d.env), image }, files);
   return changed;
 }
 
@@ -131,7 +149,7 @@ export async function containerOf(d: StackDeps, project: string, service: string
 export async function reloadNginx(d: StackDeps, { port, expectRelease, expectReachable }: { port: number; expectRelease?: string; expectReachable?: string }): Promise<void> {
   const nginx = await containerOf(d, names.edgeProject(d.env), 'nginx');
   if (!nginx) throw new Error(`the nginx container of ${names.edgeProject(d.env)} is not running → npx nx run deploy:stage recreates it`);
-  await d.sh('docker', ['exec', nginx, 'nginx', '-t', '-q'], { hint: 'the generated nginx config is invalid; it is in ' + d.paths.nginxDir });
+  await d.sh('docker', ['exec', nginx, 'nginx', '-t', '-q'], { hint: `the generated nginx config is invalid; a copy is in ${d.paths.nginxDir}` });
   await d.sh('docker', ['exec', nginx, 'nginx', '-s', 'reload']);
   const expected = expectReachable ?? expectRelease;
   if (expected === undefined) return;
@@ -221,18 +239,16 @@ export function groupByEnvironment(resources: readonly LabelledResource[]): Envi
 /** Removes every container, then network, then volume of the environment, found by label. */
 export async function removeEnvironment(sh: Sh, env: string): Promise<LabelledResource[]> {
   const resources = await listResources(sh, env);
-  const ids = (kind: LabelledResource['kind']) => resources.filter((r) => r.kind === kind).map((r) => r.id);
-  const containers = ids('container');
-  if (containers.length) await sh('docker', ['rm', '--force', '--volumes', ...containers]);
-  const networks = ids('network');
-  if (networks.length) await sh('docker', ['network', 'rm', ...networks]);
-  const volumes = ids('volume');
-  if (volumes.length) await sh('docker', ['volume', 'rm', '--force', ...volumes]);
+  await removeResources(sh, resources);
   return resources;
 }
 
-export function readState(paths: EnvPaths): EnvState | undefined {
-  return existsSync(paths.stateFile) ? (JSON.parse(readFileSync(paths.stateFile, 'utf8')) as EnvState) : undefined;
+/** Removes exactly the given resources: containers, then networks, then volumes. */
+export async function removeResources(sh: Sh, resources: readonly LabelledResource[]): Promise<void> {
+  const ids = (kind: LabelledResource['kind']) => resources.filter((r) => r.kind === kind).map((r) => r.id);
+  if (ids('container').length) await sh('docker', ['rm', '--force', '--volumes', ...ids('container')]);
+  if (ids('network').length) await sh('docker', ['network', 'rm', ...ids('network')]);
+  if (ids('volume').length) await sh('docker', ['volume', 'rm', '--force', ...ids('volume')]);
 }
 
 /** Release projects of an environment that still have containers. */

@@ -1,16 +1,19 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { assertDockerRunning, buildImageArgs, dockerfileName, findImageByLabel, imageExists, imageTag, LABEL, MANAGED_BY, ociLabels } from '../../lib/docker';
 import { loggedSh, type Sh } from '../../lib/exec';
 import { readGitRevision } from '../../lib/git';
 import { BASE_IMAGES, contentHash, listFiles, manifestFiles, resolveBaseImage, withLock, writeImageRecord, type ImageRecord } from '../../lib/images';
+import { normalizeRegistry, pushImage } from '../../lib/registry';
 import { sh } from '../../lib/shell';
 import { chooseRenderer, createStepRunner, type StepContext } from '../../lib/steps';
 import type { DockerBuildExecutorSchema } from './schema';
 
 export interface NormalizedDockerBuildOptions {
   root: string;
+  /** Identifies one `nx` invocation (all its docker-build tasks share it): --force rebuilds the shared base once per run. */
+  runId?: string;
   service: string;
   imagePrefix: string;
   dockerfile: string;
@@ -23,6 +26,7 @@ export interface NormalizedDockerBuildOptions {
   force: boolean;
   source?: string;
   caBundle?: string;
+  registry?: string;
 }
 
 export function normalizeOptions(options: DockerBuildExecutorSchema, { root, projectRoot, env }: { root: string; projectRoot: string; env: NodeJS.ProcessEnv }): NormalizedDockerBuildOptions {
@@ -31,6 +35,7 @@ export function normalizeOptions(options: DockerBuildExecutorSchema, { root, pro
   const caBundle = options.caBundle ?? env['NODE_EXTRA_CA_CERTS'];
   return {
     root,
+    runId: env['NX_INVOCATION_ROOT_PID'] ? `nx-${env['NX_INVOCATION_ROOT_PID']}` : undefined,
     service,
     imagePrefix: options.imagePrefix ?? 'llmp',
     dockerfile: options.dockerfile ?? `deploy/docker/${dockerfileName(service)}`,
@@ -43,6 +48,7 @@ export function normalizeOptions(options: DockerBuildExecutorSchema, { root, pro
     force: options.force ?? false,
     source: options.source,
     caBundle: caBundle || undefined,
+    registry: normalizeRegistry(options.registry, env),
   };
 }
 
@@ -60,24 +66,56 @@ interface BuildDeps {
   progress: StepContext['progress'];
 }
 
-/** The runtime base (Node + `npm ci --omit=dev`), tagged by the hash of what npm ci sees; built once across parallel tasks. */
+export const BUILD_RUN_LABEL = 'dev.llmp.build-run';
+
+/**
+ * Whether the shared runtime base must be built (pure): when missing, or with --force unless
+ * another task of the same run has already rebuilt it.
+ */
+export function baseNeedsBuild({ exists, force, runId, builtByRun }: { exists: boolean; force: boolean; runId?: string; builtByRun?: string }): boolean {
+  if (!exists) return true;
+  if (!force) return false;
+  return !(runId && builtByRun === runId);
+}
+
+/** The OCI version of a service image: its package version with the git revision as build metadata (pure). */
+export function imageVersion({ packageVersion, shortSha, dirty }: { packageVersion: string; shortSha: string; dirty: boolean }): string {
+  return `${packageVersion}+${shortSha}${dirty ? '.dirty' : ''}`;
+}
+
+function packageVersionOf(root: string, service: string): string {
+  for (const path of [join(root, 'apps', service, 'package.json'), join(root, 'package.json')]) {
+    if (!existsSync(path)) continue;
+    const version = (JSON.parse(readFileSync(path, 'utf8')) as { version?: string }).version;
+    if (version) return version;
+  }
+  return '0.0.0';
+}
+
+async function labelOf(ref: string, label: string): Promise<string | undefined> {
+  const r = await sh('docker', ['image', 'inspect', '--format', `{{index .Config.Labels "${label}"}}`, ref], { allowFailure: true });
+  return r.exitCode === 0 ? r.stdout.trim() || undefined : undefined;
+}
+
+/** The runtime base (Node + `npm ci --omit=dev`), tagged by the hash of what npm ci sees; built once across parallel tasks (and once per run with --force). */
 export async function ensureBaseImage(o: NormalizedDockerBuildOptions, nodeImage: string, revision: string, source: string, { sh: run, progress }: BuildDeps): Promise<string> {
   const nodeId = await imageId(nodeImage);
   const hash = contentHash(o.root, [...manifestFiles(o.root), o.baseDockerfile], [nodeId]);
   const tag = `${o.imagePrefix}/base:${hash.slice(0, 12)}`;
-  if (!o.force && (await imageExists(tag))) {
+  const needsBuild = async () => baseNeedsBuild({ exists: await imageExists(tag), force: o.force, runId: o.runId, builtByRun: await labelOf(tag, BUILD_RUN_LABEL) });
+  if (!(await needsBuild())) {
     progress(`${tag} is up to date`);
     return tag;
   }
   return withLock(join(o.root, 'dist', 'docker', `.lock-base-${hash.slice(0, 12)}`), async () => {
-    if (!o.force && (await imageExists(tag))) return tag;
+    if (!(await needsBuild())) return tag;
     progress(`building ${tag} (npm ci --omit=dev on ${nodeImage})`);
     const args = buildImageArgs({
       dockerfile: join(o.root, o.baseDockerfile),
       context: o.root,
       tags: [tag, `${o.imagePrefix}/base:latest`],
       buildArgs: { NODE_IMAGE: nodeImage, REVISION: revision, CREATED: new Date().toISOString(), SOURCE: source },
-      labels: { [LABEL.contentHash]: hash, [LABEL.managedBy]: MANAGED_BY },
+      labels: { [LABEL.contentHash]: hash, [LABEL.managedBy]: MANAGED_BY, ...(o.runId ? { [BUILD_RUN_LABEL]: o.runId } : {}) },
       secrets: o.caBundle && existsSync(o.caBundle) ? { npm_ca: o.caBundle } : undefined,
     });
     await run('docker', args, {
@@ -134,6 +172,7 @@ export default async function dockerBuildExecutor(options: DockerBuildExecutorSc
       } else {
         outcome = 'built';
         const created = new Date().toISOString();
+        const version = imageVersion({ packageVersion: packageVersionOf(o.root, o.service), shortSha: revision.shortSha, dirty: revision.dirty });
         ctx.progress(`building ${tag}`);
         await run(
           'docker',
@@ -141,18 +180,24 @@ export default async function dockerBuildExecutor(options: DockerBuildExecutorSc
             dockerfile: join(o.root, o.dockerfile),
             context: o.root,
             tags: [tag],
-            buildArgs: { BASE_IMAGE: baseImage, REVISION: revision.sha, CREATED: created, SOURCE: source },
-            labels: { ...ociLabels({ revision: revision.sha, created, source, title: `${o.imagePrefix}/${o.service}` }), [LABEL.contentHash]: hash, [LABEL.service]: o.service, [LABEL.managedBy]: MANAGED_BY },
+            buildArgs: { BASE_IMAGE: baseImage, REVISION: revision.sha, CREATED: created, SOURCE: source, VERSION: version },
+            labels: { ...ociLabels({ revision: revision.sha, created, source, title: `${o.imagePrefix}/${o.service}`, version }), [LABEL.contentHash]: hash, [LABEL.service]: o.service, [LABEL.managedBy]: MANAGED_BY },
           }),
           { cwd: o.root, env: { DOCKER_BUILDKIT: '1' }, timeoutMs: 20 * 60_000, onOutput: (chunk) => lastLine(chunk, ctx.progress), hint: `docker build of ${o.dockerfile} failed (see above)` },
         );
       }
       for (const t of extra) await run('docker', ['tag', tag, t]);
-      const rec: ImageRecord = { service: o.service, image: tag, tags: [tag, ...extra], contentHash: hash, revision: revision.sha, dirty: revision.dirty, baseImage, outcome, at: new Date().toISOString() };
+      let pushed: string | undefined;
+      if (o.registry) {
+        ctx.progress(`pushing to ${o.registry}`);
+        pushed = await pushImage(run, o.registry, tag);
+        ctx.progress(`pushed ${pushed}`);
+      }
+      const rec: ImageRecord = { service: o.service, image: tag, tags: [tag, ...extra], contentHash: hash, revision: revision.sha, dirty: revision.dirty, baseImage, outcome, at: new Date().toISOString(), ...(pushed ? { pushed } : {}) };
       writeImageRecord(o.root, rec);
       return rec;
     });
-    logger.info(`${record.image} (${record.outcome})`);
+    logger.info(`${record.image} (${record.outcome})${record.pushed ? ` → ${record.pushed}` : ''}`);
     return { success: true, image: record.image };
   } catch (error) {
     logger.error(`docker-build ${o.service} failed: ${(error as Error).message}`);

@@ -11,4 +11,5 @@ export interface DockerBuildExecutorSchema {
   force?: boolean;
   source?: string;
   caBundle?: string;
+  registry?: string;
 }

@@ -28,7 +28,7 @@ export default async function healthcheckExecutor(options: HealthcheckExecutorSc
   try {
     await session.steps.run('health', async (ctx) => {
       await assertDockerRunning();
-      const d = requireDeployed(session);
+      const d = await requireDeployed(session);
       const release = o.release ?? d.active.id;
       await retry(
         async () => {

@@ -31,7 +31,7 @@ export default async function logsExecutor(options: LogsExecutorSchema, context:
   const o = normalizeOptions(options, { root: context.root, env: process.env });
   const session = openSession(o, { scope: `logs ${o.env}`, writeLog: false });
   try {
-    const d = requireDeployed(session);
+    const d = await requireDeployed(session);
     const release = [d.active, d.state.previous].find((r) => r && r.id === (o.release ?? d.active.id));
     if (!release) throw new Error(`release ${o.release} is not the serving or previous release of ${o.env}`);
     const vars = deployedVars(session, d, release);

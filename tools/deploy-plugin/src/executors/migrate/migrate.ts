@@ -18,7 +18,7 @@ export default async function migrateExecutor(options: MigrateExecutorSchema, co
   const session = openSession(o, { scope: `migrate ${o.env}` });
   try {
     await session.steps.run('migrate', async (ctx) => {
-      const d = requireDeployed(session);
+      const d = await requireDeployed(session);
       const release = [d.active, d.state.previous].find((r) => r && r.id === (o.release ?? d.active.id));
       if (!release) throw new Error(`release ${o.release} is not the serving or previous release of ${o.env} (${d.active.id}${d.state.previous ? `, ${d.state.previous.id}` : ''})`);
       const r = await releaseCompose(session.stack, release.id, deployedVars(session, d, release)).run('migrate');

@@ -3,7 +3,8 @@ import { credentialsHint, writeSummary } from '../../lib/artifacts';
 import { edgeTarget, requireDeployed } from '../../lib/deployed';
 import { assertDockerRunning } from '../../lib/docker';
 import { normalizeEnvOptions, type NormalizedEnvOptions } from '../../lib/env-options';
-import { names, writeJson, type EnvState } from '../../lib/environment';
+import { saveEnvironment } from '../../lib/discovery';
+import { names, type EnvState } from '../../lib/environment';
 import { checkHealth, type HealthRow } from '../../lib/platform';
 import { openSession } from '../../lib/session';
 import { containerHealth, reloadNginx, writeNginxFiles } from '../../lib/stack';
@@ -25,9 +26,10 @@ export default async function rollbackExecutor(options: RollbackExecutorSchema, 
   log.write(`==== rollback ${o.env} ====`);
   let health: HealthRow[] = [];
   let failure: Error | undefined;
-  const d0 = session.state;
+  let d0 = session.state;
   try {
-    const d = requireDeployed(session);
+    const d = await requireDeployed(session);
+    d0 = d.state;
     const target = d.state.previous;
     if (!target) throw new Error(`${o.env} has no previous release to return to (only ${d.active.id} was deployed, or stage ran with keepPrevious=false)`);
     await steps.run(`check release ${target.id}`, async (ctx) => {
@@ -41,9 +43,9 @@ export default async function rollbackExecutor(options: RollbackExecutorSchema, 
       ctx.progress(`${health.length} checks up`);
     });
     await steps.run('switch traffic', async (ctx) => {
-      writeNginxFiles(stack, { template: o.nginxTemplate, active: target.id, reachable: [target.id, d.active.id], expiresAt: d.state.expiresAt });
+      await writeNginxFiles(stack, { template: o.nginxTemplate, active: target.id, reachable: [target.id, d.active.id], expiresAt: d.state.expiresAt, image: d.state.edgeImages.nginx });
       await reloadNginx(stack, { port: d.state.port, expectRelease: target.id });
-      writeJson(o.paths.stateFile, { ...d.state, active: target, previous: d.active } satisfies EnvState);
+      await saveEnvironment(session.sh, { env: o.env, paths: o.paths, image: d.state.edgeImages.nginx }, { state: { ...d.state, active: target, previous: d.active } satisfies EnvState });
       ctx.progress(`http://127.0.0.1:${d.state.port} serves ${target.id} again (${d.active.id} kept as the rollback target)`);
     });
   } catch (error) {

@@ -18,7 +18,7 @@ export default async function seedExecutor(options: SeedExecutorSchema, context:
   const session = openSession(o, { scope: `seed ${o.env}` });
   try {
     const result = await session.steps.run('seed', async (ctx) => {
-      const d = requireDeployed(session);
+      const d = await requireDeployed(session);
       const r = await seed(edgeTarget(d, o.release), d.credentials);
       ctx.progress(`created: ${r.created.join(', ') || 'nothing'}; unchanged: ${r.unchanged.join(', ')}`);
       return r;

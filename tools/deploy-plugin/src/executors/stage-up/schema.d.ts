@@ -20,4 +20,5 @@ export interface StageUpExecutorSchema {
   keepPrevious?: boolean;
   failAt?: StageStep;
   showCredentials?: boolean;
+  registry?: string;
 }

@@ -1,9 +1,9 @@
 import { faultOverride } from './lib/fault-injection';
-import { normalizeOptions } from './stage-up';
+import { normalizeOptions, stageBudgetS } from './stage-up';
 
 describe('stage-up normalizeOptions', () => {
   it('stages "staging" for 72 hours by default, with every check on', () => {
-    const o = normalizeOptions({}, { root: '/repo', env: {} });
+    const o = normalizeOptions({}, { root: '/repo', env: {}, isTTY: true });
     expect(o).toMatchObject({ env: 'staging', ttlHours: 72, build: 'all', seed: true, smoke: true, keepPrevious: true, waitTimeoutS: 300, showCredentials: true });
     expect(o.paths.logFile).toBe('/repo/dist/deploy/staging/deployment.log');
   });
@@ -12,8 +12,20 @@ describe('stage-up normalizeOptions', () => {
     expect(normalizeOptions({}, { root: '/r', env: { LLMP_STAGE_ENV: 'pr-7' }, settings: { LLMP_STAGE_TTL_HOURS: '24' } })).toMatchObject({ env: 'pr-7', ttlHours: 24 });
   });
 
+  it('shows generated credentials only on a terminal, never when output goes to a file', () => {
+    expect(normalizeOptions({}, { root: '/r', env: {}, isTTY: true }).showCredentials).toBe(true);
+    expect(normalizeOptions({}, { root: '/r', env: {}, isTTY: false }).showCredentials).toBe(false);
+    expect(normalizeOptions({}, { root: '/r', env: {} }).showCredentials).toBe(false);
+  });
+
+  it('refuses a lifetime shorter than the stage can take, counting only the checks that run', () => {
+    expect(stageBudgetS({ waitTimeoutS: 300, seed: true, smoke: true })).toBe(300 + 60 + 90 + 90);
+    expect(() => normalizeOptions({ ttlHours: 0.1 }, { root: '/r', env: {} })).toThrow(/shorter than this stage can take \(540 s/);
+    expect(normalizeOptions({ ttlHours: 0.03, waitTimeoutS: 45, seed: false, smoke: false }, { root: '/r', env: {} }).ttlHours).toBe(0.03);
+  });
+
   it('never shows generated credentials in CI unless asked', () => {
-    expect(normalizeOptions({}, { root: '/r', env: { CI: 'true' } }).showCredentials).toBe(false);
+    expect(normalizeOptions({}, { root: '/r', env: { CI: 'true' }, isTTY: true }).showCredentials).toBe(false);
     expect(normalizeOptions({ showCredentials: true }, { root: '/r', env: { CI: 'true' } }).showCredentials).toBe(true);
   });
 

@@ -6,15 +6,18 @@ import { stripAnsi } from '../../lib/deployment-log';
 import { generateSecret } from '../../lib/credentials';
 import { assertDockerRunning, imageExists } from '../../lib/docker';
 import { normalizeEnvOptions, type NormalizedEnvOptions } from '../../lib/env-options';
+import { discoverEnvironment, saveEnvironment, type EnvironmentView } from '../../lib/discovery';
 import { expiryFrom, findFreePort, names, newReleaseId, portIsFree, resolveCredentials, SERVICES, writeJson, type Credentials, type EnvState, type ReleaseRecord } from '../../lib/environment';
 import { readGitRevision } from '../../lib/git';
+import { normalizeRegistry, pullImage, remoteRef } from '../../lib/registry';
 import { retry, type EdgeTarget } from '../../lib/http';
 import { BASE_IMAGES, readImageRecord, resolveBaseImage } from '../../lib/images';
 import { checkHealth, seed, smoke, type HealthRow, type SeedResult, type SmokeCheck } from '../../lib/platform';
 import { addSecrets, openSession, type Session } from '../../lib/session';
-import { composeVars, containerHealth, edgeCompose, ensureEnvResources, releaseCompose, releaseProjects, removeEnvironment, reloadNginx, writeNginxFiles } from '../../lib/stack';
+import { composeVars, containerHealth, edgeCompose, ensureEnvResources, listResources, releaseCompose, releaseProjects, reloadNginx, removeResources, writeNginxFiles, type LabelledResource } from '../../lib/stack';
 import type { DeploySummary } from '../../lib/summary';
 import { faultOverride } from './lib/fault-injection';
+import { planRecovery } from './lib/recovery-plan';
 import type { StageStep, StageUpExecutorSchema } from './schema';
 
 export interface NormalizedStageOptions extends NormalizedEnvOptions {
@@ -34,13 +37,38 @@ export interface NormalizedStageOptions extends NormalizedEnvOptions {
   keepPrevious: boolean;
   failAt?: StageStep;
   showCredentials: boolean;
+  registry?: string;
 }
 
-export function normalizeOptions(options: StageUpExecutorSchema, { root, env, settings = {} }: { root: string; env: NodeJS.ProcessEnv; settings?: Record<string, string> }): NormalizedStageOptions {
+/** Seconds the health step may take through nginx. */
+export const HEALTH_DEADLINE_S = 60;
+/** Seconds seed and smoke may each take, retries included. */
+export const SEED_DEADLINE_S = 90;
+export const SMOKE_DEADLINE_S = 90;
+
+/**
+ * The longest a stage can take once containers start: the release becoming healthy, the health
+ * checks through nginx, seed and smoke (pure). A lifetime shorter than this could expire mid-stage.
+ */
+export function stageBudgetS({ waitTimeoutS, seed, smoke }: { waitTimeoutS: number; seed: boolean; smoke: boolean }): number {
+  return waitTimeoutS + HEALTH_DEADLINE_S + (seed ? SEED_DEADLINE_S : 0) + (smoke ? SMOKE_DEADLINE_S : 0);
+}
+
+export function normalizeOptions(
+  options: StageUpExecutorSchema,
+  { root, env, settings = {}, isTTY = false }: { root: string; env: NodeJS.ProcessEnv; settings?: Record<string, string>; isTTY?: boolean },
+): NormalizedStageOptions {
   const ttlSetting = Number(settings['LLMP_STAGE_TTL_HOURS']);
   const ttlHours = options.ttlHours ?? (Number.isFinite(ttlSetting) && ttlSetting > 0 ? ttlSetting : 72);
   if (!(ttlHours > 0)) throw new Error(`ttlHours must be positive (got ${ttlHours})`);
   if (options.port !== undefined && !(Number.isInteger(options.port) && options.port > 0 && options.port < 65536)) throw new Error(`port must be 1-65535 (got ${options.port})`);
+  const waitTimeoutS = options.waitTimeoutS ?? 300;
+  const seed = options.seed ?? true;
+  const smoke = options.smoke ?? true;
+  const budget = stageBudgetS({ waitTimeoutS, seed, smoke });
+  if (ttlHours * 3600 < budget) {
+    throw new Error(`ttlHours ${ttlHours} (${Math.round(ttlHours * 3600)} s) is shorter than this stage can take (${budget} s: waitTimeoutS ${waitTimeoutS} + health ${HEALTH_DEADLINE_S}${seed ? ` + seed ${SEED_DEADLINE_S}` : ''}${smoke ? ` + smoke ${SMOKE_DEADLINE_S}` : ''}) → use ttlHours ≥ ${Math.ceil((budget / 3600) * 1000) / 1000}`);
+  }
   const ci = Boolean(env['CI']) && env['CI'] !== 'false';
   return {
     ...normalizeEnvOptions(options, { root, env }),
@@ -54,12 +82,14 @@ export function normalizeOptions(options: StageUpExecutorSchema, { root, env, se
     nginxImage: options.nginxImage,
     pullTimeoutMs: options.pullTimeoutMs ?? 15_000,
     buildLocalBaseImages: options.buildLocalBaseImages ?? true,
-    waitTimeoutS: options.waitTimeoutS ?? 300,
-    seed: options.seed ?? true,
-    smoke: options.smoke ?? true,
+    waitTimeoutS,
+    seed,
+    smoke,
     keepPrevious: options.keepPrevious ?? true,
     failAt: options.failAt,
-    showCredentials: options.showCredentials ?? !ci,
+    registry: normalizeRegistry(options.registry, env),
+    // Passwords go to a terminal only: never into CI logs or output redirected to a file.
+    showCredentials: options.showCredentials ?? (!ci && isTTY),
   };
 }
 
@@ -69,9 +99,24 @@ function projectNameOf(root: string, service: string): string {
   return pkg.nx?.name ?? pkg.name;
 }
 
-async function buildImages(s: Session, o: NormalizedStageOptions, progress: (l: string) => void): Promise<Record<string, string>> {
+/**
+ * With a registry, the images come from it, pinned to their digests: those this checkout just
+ * pushed, else those the Build job pushed for this commit (tag = git SHA).
+ */
+async function pullImages(s: Session, o: NormalizedStageOptions & { registry: string }, shortSha: string, progress: (l: string) => void): Promise<Record<string, string>> {
+  const images: Record<string, string> = {};
+  for (const service of SERVICES) {
+    const record = readImageRecord(o.root, service);
+    const remote = record?.pushed?.startsWith(`${o.registry}/`) ? record.pushed : remoteRef(o.registry, `${o.imagePrefix}/${service}:${shortSha}`);
+    images[service] = await pullImage(s.sh, remote);
+  }
+  progress(`${SERVICES.length} images from ${o.registry}, pinned to their digests`);
+  return images;
+}
+
+async function buildImages(s: Session, o: NormalizedStageOptions, progress: (l: string) => void, shortSha: string): Promise<Record<string, string>> {
   const nx = join(o.root, 'node_modules', '.bin', 'nx');
-  const nxEnv = { NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true' };
+  const nxEnv: Record<string, string> = { NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', ...(o.registry ? { LLMP_REGISTRY: o.registry } : {}) };
   const runNx = (args: string[]) =>
     s.sh(nx, [...args, '--outputStyle=stream'], {
       cwd: o.root,
@@ -81,12 +126,13 @@ async function buildImages(s: Session, o: NormalizedStageOptions, progress: (l: 
       onOutput: (chunk) =>
         stripAnsi(chunk)
           .split('\n')
-          .filter((l) => /\((built|present|retagged)\)$|docker-build .* failed|Successfully ran|Ran target/.test(l))
+          .filter((l) => /\((built|present|retagged)\)( → \S+)?$|docker-build .* failed|Successfully ran|Ran target/.test(l))
           .forEach((l) => progress(l.trim().slice(0, 200))),
       hint: 'an image did not build: the output above names the project; npx nx run <project>:docker-build reproduces it',
     });
   if (o.build === 'all') await runNx(['run-many', '--target=docker-build']);
   if (o.build === 'affected') await runNx(['affected', '--target=docker-build']);
+  if (o.registry) return pullImages(s, { ...o, registry: o.registry }, shortSha, progress);
   const images: Record<string, string> = {};
   const missing: string[] = [];
   for (const service of SERVICES) {
@@ -133,22 +179,25 @@ function announceCredentials(o: NormalizedStageOptions, c: Credentials, generate
 export default async function stageUpExecutor(options: StageUpExecutorSchema, context: ExecutorContext): Promise<{ success: boolean }> {
   const base = normalizeEnvOptions(options, { root: context.root, env: process.env });
   const session = openSession(base, { scope: `stage ${base.env}` });
-  const o = normalizeOptions(options, { root: context.root, env: process.env, settings: session.values });
+  const o = normalizeOptions(options, { root: context.root, env: process.env, settings: session.values, isTTY: process.stdout.isTTY });
   const { steps, log, stack } = session;
   const startedAt = new Date();
   const release = newReleaseId(startedAt);
-  const previousState = session.state;
-  const previousActive = previousState?.active;
-  const expiresAt = expiryFrom(startedAt, o.ttlHours);
-  const edgeExisted = Boolean(previousState);
-  log.write(`==== stage ${o.env}: release ${release} (serving before: ${previousActive?.id ?? 'nothing'}) ====`);
+  // Stamped on the candidate's containers (and a new environment's nginx) before it serves: the
+  // lifetime counts from the switch, so until then it is bounded by the stage's budget on top.
+  const candidateExpiresAt = expiryFrom(startedAt, o.ttlHours + stageBudgetS(o) / 3600);
+  log.write(`==== stage ${o.env}: release ${release} ====`);
 
+  // Unknown until read from the engine: a failure before that must not touch anything.
+  let view: EnvironmentView | undefined;
   let credentials: Credentials | undefined;
   let images: Record<string, string> = {};
   let revision: string | undefined;
-  let port = previousState?.port ?? 0;
+  let port = 0;
+  let edgeImages: EnvState['edgeImages'] | undefined;
   let releaseStarted = false;
   let switched = false;
+  let expiresAt = candidateExpiresAt;
   let health: HealthRow[] = [];
   let smokeChecks: SmokeCheck[] = [];
   let seedResult: SeedResult | undefined;
@@ -156,6 +205,8 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
   let vars: Record<string, string> = {};
   const injectFile = join(o.paths.stateDir, `fault-${release}.yml`);
   const extraFiles: string[] = [];
+  const resolveEdgeImage = (spec: (typeof BASE_IMAGES)['postgres' | 'nginx'], progress?: (l: string) => void) =>
+    resolveBaseImage(spec, { root: o.root, sh: session.sh, pullTimeoutMs: o.pullTimeoutMs, buildLocal: o.buildLocalBaseImages, progress }).then((r) => r.image);
 
   try {
     await steps.run('preflight', async (ctx) => {
@@ -167,12 +218,28 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
       ctx.progress(`compose ${v.stdout.trim()}, git ${git.shortSha}${git.dirty ? ' (dirty)' : ''}, release ${release}`);
     });
 
+    const found = await steps.run('environment', async (ctx) => {
+      const found = await discoverEnvironment({ sh: session.sh, env: o.env, paths: o.paths, fallbackImage: () => o.nginxImage ? Promise.resolve(o.nginxImage) : resolveEdgeImage(BASE_IMAGES.nginx) });
+      ctx.progress(
+        found.exists
+          ? `${o.env} exists on this engine (${found.resources.length} resources; state from ${found.source === 'engine' ? 'its state volume' : 'the local cache'}), serving ${found.state?.active?.id ?? 'nothing'}`
+          : `${o.env} is new on this engine`,
+      );
+      return found;
+    });
+    view = found;
+    const previousState = found.state;
+    const previousActive = previousState?.active;
+    port = previousState?.port ?? 0;
+    log.write(`serving before: ${previousActive?.id ?? 'nothing'} (environment ${found.exists ? 'exists' : 'is new'})`);
+
     credentials = await steps.run('configuration', async (ctx) => {
       if (session.settings.file) ctx.progress(`settings from ${o.envFile}${session.settings.secretValues.length ? ' (encrypted values decrypted)' : ''}`);
       if (session.settings.undecrypted.length) {
         ctx.progress(`cannot decrypt ${session.settings.undecrypted.join(', ')} (no or wrong DOTENV_PRIVATE_KEY_* in the environment): using stored or generated values`);
       }
-      const { credentials: c, generated } = resolveCredentials({ existing: session.credentials, settings: session.values, generate: () => generateSecret() });
+      const existing = found.exists ? found.credentials : session.credentials;
+      const { credentials: c, generated } = resolveCredentials({ existing, settings: session.values, generate: () => generateSecret() });
       addSecrets(session, [c.basicAuth.password, c.users.admin, c.users.manager, c.users.user, c.postgresPassword, c.internalSecret]);
       writeJson(o.paths.credentialsFile, c, 0o600);
       announceCredentials(o, c, generated);
@@ -180,33 +247,37 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
       return c;
     });
 
-    images = await steps.run('build images', (ctx) => buildImages(session, o, ctx.progress));
+    images = await steps.run(o.registry ? `images (registry ${o.registry})` : 'build images', (ctx) => buildImages(session, o, ctx.progress, (revision ?? '').slice(0, 12)));
 
     const edge = await steps.run('edge (network, postgres, nginx)', async (ctx) => {
       if (!port) port = o.port ?? (await findFreePort());
       else if (o.port && o.port !== port) ctx.progress(`keeping the environment's port ${port} (option port=${o.port} applies to new environments)`);
-      if (!edgeExisted && !(await portIsFree(port))) throw new Error(`127.0.0.1:${port} is in use → choose another port (port option) or free it`);
-      const edgeImages = previousState?.edgeImages ?? {
-        postgres: o.postgresImage ?? (await resolveBaseImage(BASE_IMAGES.postgres, { root: o.root, sh: session.sh, pullTimeoutMs: o.pullTimeoutMs, buildLocal: o.buildLocalBaseImages, progress: ctx.progress })).image,
-        nginx: o.nginxImage ?? (await resolveBaseImage(BASE_IMAGES.nginx, { root: o.root, sh: session.sh, pullTimeoutMs: o.pullTimeoutMs, buildLocal: o.buildLocalBaseImages, progress: ctx.progress })).image,
+      if (!found.exists && !(await portIsFree(port))) throw new Error(`127.0.0.1:${port} is in use → choose another port (port option) or free it`);
+      edgeImages = previousState?.edgeImages ?? {
+        postgres: o.postgresImage ?? (await resolveEdgeImage(BASE_IMAGES.postgres, ctx.progress)),
+        nginx: o.nginxImage ?? (await resolveEdgeImage(BASE_IMAGES.nginx, ctx.progress)),
       };
-      const state: EnvState = previousState ?? { env: o.env, port, createdAt: startedAt.toISOString(), edgeExpiresAt: expiresAt, expiresAt, edgeImages };
-      writeJson(o.paths.stateFile, state);
-      vars = composeVars({ env: o.env, release: 'edge', expiresAt: state.edgeExpiresAt, port, nginxConfDir: o.paths.nginxDir, credentials: credentials!, images, postgresImage: edgeImages.postgres, nginxImage: edgeImages.nginx, logLevel: session.values['LLMP_LOG_LEVEL'], imagePrefix: o.imagePrefix });
+      const state: EnvState = previousState ?? { env: o.env, port, createdAt: startedAt.toISOString(), edgeExpiresAt: candidateExpiresAt, expiresAt: candidateExpiresAt, edgeImages };
+      vars = composeVars({ env: o.env, release: 'edge', expiresAt: state.edgeExpiresAt, port, credentials: credentials!, images, postgresImage: edgeImages.postgres, nginxImage: edgeImages.nginx, logLevel: session.values['LLMP_LOG_LEVEL'], imagePrefix: o.registry ? `${o.registry}/${o.imagePrefix}` : o.imagePrefix });
       const created = await ensureEnvResources(stack, state.edgeExpiresAt);
       if (created.length) ctx.progress(`created ${created.join(', ')}`);
-      const changed = writeNginxFiles(stack, {
+      // With the environment from now on, so that any checkout on this engine can stage it again.
+      await saveEnvironment(session.sh, { env: o.env, paths: o.paths, image: edgeImages.nginx }, { state, credentials: credentials! });
+      await writeNginxFiles(stack, {
         template: o.nginxTemplate,
         active: previousActive?.id,
         reachable: [previousActive?.id, previousState?.previous?.id].filter((r): r is string => Boolean(r)),
-        expiresAt: previousState?.expiresAt ?? expiresAt,
+        expiresAt: previousState?.expiresAt ?? candidateExpiresAt,
         basicAuth: credentials!.basicAuth,
+        image: edgeImages.nginx,
       });
       await edgeCompose(stack, vars, o.profiles).up({ services: ['postgres', 'nginx', ...(o.profiles.includes('milvus') ? ['etcd', 'minio', 'milvus'] : [])], wait: true, waitTimeoutS: o.waitTimeoutS });
-      if (edgeExisted && changed) await reloadNginx(stack, { port }); // e.g. new basic-auth credentials from the settings
+      // new basic-auth credentials from the settings, or a config written from another checkout
+      if (found.exists) await reloadNginx(stack, { port });
       ctx.progress(`http://127.0.0.1:${port} (postgres ${edgeImages.postgres}, nginx ${edgeImages.nginx})`);
       return state;
     });
+    const nginxImage = edge.edgeImages.nginx;
 
     const override = faultOverride(o.failAt);
     if (override) {
@@ -214,7 +285,7 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
       extraFiles.push(injectFile);
       log.write(`fault injection: ${o.failAt} (${injectFile})`);
     }
-    const releaseVars = { ...vars, LLMP_RELEASE: release, LLMP_EXPIRES_AT: expiresAt };
+    const releaseVars = { ...vars, LLMP_RELEASE: release, LLMP_EXPIRES_AT: candidateExpiresAt };
     const rel = releaseCompose(stack, release, releaseVars, extraFiles);
     const target: EdgeTarget = { baseUrl: `http://127.0.0.1:${port}`, basicAuth: credentials.basicAuth, release };
 
@@ -229,11 +300,12 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
       await rel.up({ services: [...SERVICES], noDeps: true, wait: true, waitTimeoutS: o.waitTimeoutS });
       ctx.progress(`${SERVICES.length} services healthy (docker healthchecks)`);
       // The candidate becomes reachable with X-LLMP-Release only; the default route is unchanged.
-      writeNginxFiles(stack, {
+      await writeNginxFiles(stack, {
         template: o.nginxTemplate,
         active: previousActive?.id,
         reachable: [previousActive?.id, release].filter((r): r is string => Boolean(r)),
-        expiresAt: previousState?.expiresAt ?? expiresAt,
+        expiresAt: previousState?.expiresAt ?? candidateExpiresAt,
+        image: nginxImage,
       });
       await reloadNginx(stack, { port, expectReachable: release });
     });
@@ -245,7 +317,7 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
           if (!h.ok) throw Object.assign(new Error(`unhealthy: ${h.rows.filter((r) => r.status !== 'up').map((r) => `${r.component}${r.detail ? ` (${r.detail})` : ''}`).join(', ')}`), { rows: h.rows });
           return h;
         },
-        { attempts: 15, intervalMs: 2000, timeoutMs: 60_000 },
+        { attempts: 15, intervalMs: 2000, timeoutMs: HEALTH_DEADLINE_S * 1000 },
       );
       const containers = await containerHealth(session.sh, [names.edgeProject(o.env), names.releaseProject(o.env, release)]);
       const down = containers.filter((r) => r.status !== 'up');
@@ -256,7 +328,7 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
 
     if (o.seed) {
       seedResult = await steps.run('seed', async (ctx) => {
-        const r = await seed(target, credentials!, o.failAt === 'seed' ? 'injected-wrong-admin-password' : undefined);
+        const r = await seed(target, credentials!, { adminPassword: o.failAt === 'seed' ? 'injected-wrong-admin-password' : undefined, deadlineMs: SEED_DEADLINE_S * 1000 });
         ctx.progress(`created: ${r.created.join(', ') || 'nothing'}; unchanged: ${r.unchanged.join(', ')}`);
         return r;
       });
@@ -264,7 +336,7 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
 
     if (o.smoke) {
       smokeChecks = await steps.run('smoke', async (ctx) => {
-        const checks = await smoke(target, credentials!);
+        const checks = await smoke(target, credentials!, { deadlineMs: SMOKE_DEADLINE_S * 1000 });
         if (o.failAt === 'smoke') checks.push({ name: 'injected failure (failAt=smoke)', ok: false, status: 0, durationMs: 0, detail: 'fault injection' });
         const failed = checks.filter((c) => !c.ok);
         for (const c of checks) log.write(`  smoke ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} (${c.status}, ${c.durationMs} ms)${c.detail ? `: ${c.detail}` : ''}`);
@@ -275,11 +347,13 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
     } else steps.skip('smoke', 'smoke=false');
 
     await steps.run('switch traffic', async (ctx) => {
-      writeNginxFiles(stack, { template: o.nginxTemplate, active: release, reachable: [release, ...(o.keepPrevious && previousActive ? [previousActive.id] : [])], expiresAt });
+      // The lifetime counts from the moment the release serves.
+      expiresAt = expiryFrom(new Date(), o.ttlHours);
+      await writeNginxFiles(stack, { template: o.nginxTemplate, active: release, reachable: [release, ...(o.keepPrevious && previousActive ? [previousActive.id] : [])], expiresAt, image: nginxImage });
       await reloadNginx(stack, { port, expectRelease: release });
       switched = true;
       const record: ReleaseRecord = { id: release, revision: revision ?? '', images, deployedAt: new Date().toISOString() };
-      writeJson(o.paths.stateFile, { ...edge, port, expiresAt, active: record, previous: o.keepPrevious ? previousActive : undefined } satisfies EnvState);
+      await saveEnvironment(session.sh, { env: o.env, paths: o.paths, image: nginxImage }, { state: { ...edge, port, expiresAt, active: record, previous: o.keepPrevious ? previousActive : undefined } });
       ctx.progress(`http://127.0.0.1:${port} now serves ${release}${previousActive ? ` (was ${previousActive.id})` : ''}`);
     });
 
@@ -291,11 +365,13 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
     });
   } catch (error) {
     failure = error as Error;
-    await recoverFromFailure({ session, o, release, releaseStarted, switched, edgeExisted, previousActive, vars: { ...vars, LLMP_RELEASE: release }, extraFiles, port });
+    await recoverFromFailure({ session, o, release, releaseStarted, switched, view, nginxImage: edgeImages?.nginx, vars: { ...vars, LLMP_RELEASE: release }, extraFiles, port });
   } finally {
     if (existsSync(injectFile)) rmSync(injectFile, { force: true });
   }
 
+  const previousState = view?.state;
+  const previousActive = previousState?.active;
   const finished = new Date();
   const failedStep = steps.records.find((r) => r.status === 'failed');
   const summary: DeploySummary = {
@@ -323,7 +399,13 @@ export default async function stageUpExecutor(options: StageUpExecutorSchema, co
   log.write(`==== stage ${o.env}: ${summary.outcome}${failure ? ` at "${failedStep?.title}"` : ''}; serving ${summary.serving ?? 'nothing'} ====`);
   if (failure) {
     logger.error(`\nStaging ${o.env} failed at "${failedStep?.title}": ${failure.message}`);
-    logger.error(previousActive ? `The previous release ${previousActive.id} keeps serving http://127.0.0.1:${port}.` : 'Nothing was left running (first deploy).');
+    logger.error(
+      previousActive
+        ? `The previous release ${previousActive.id} keeps serving http://127.0.0.1:${port}.`
+        : view?.exists !== false
+          ? `The environment ${o.env} was kept as it was (it had no serving release).`
+          : 'Nothing was left running (first deploy).',
+    );
     logger.error(`Details: ${o.paths.logFile}`);
     return { success: false };
   }
@@ -337,15 +419,16 @@ interface RecoveryInput {
   release: string;
   releaseStarted: boolean;
   switched: boolean;
-  edgeExisted: boolean;
-  previousActive?: ReleaseRecord;
+  /** The environment as found before this run changed anything (undefined: it could not be read). */
+  view?: EnvironmentView;
+  nginxImage?: string;
   vars: Record<string, string>;
   extraFiles: string[];
   port: number;
 }
 
 /** Puts the environment back as it was: the previous release serving, or nothing at all after a failed first deploy. */
-async function recoverFromFailure({ session, o, release, releaseStarted, switched, edgeExisted, previousActive, vars, extraFiles, port }: RecoveryInput): Promise<void> {
+async function recoverFromFailure({ session, o, release, releaseStarted, switched, view, nginxImage, vars, extraFiles, port }: RecoveryInput): Promise<void> {
   const { log, stack } = session;
   const attempt = async (what: string, fn: () => Promise<unknown>) => {
     try {
@@ -355,36 +438,50 @@ async function recoverFromFailure({ session, o, release, releaseStarted, switche
       logger.warn(`cleanup: ${what} failed: ${(error as Error).message.split('\n')[0]}`);
     }
   };
-  if (releaseStarted && Object.keys(vars).length) {
-    const rel = releaseCompose(stack, release, vars, extraFiles);
+  const state = view?.state;
+  const servingBefore = state?.active?.id;
+  let resourcesNow: LabelledResource[] = [];
+  if (view) {
+    await attempt('list the environment', async () => {
+      resourcesNow = await listResources(session.sh, o.env);
+    });
+  }
+  const plan = planRecovery({ discovered: Boolean(view), existedBefore: view?.exists ?? true, resourcesBefore: view?.resources ?? [], resourcesNow, candidate: release, candidateStarted: releaseStarted && Object.keys(vars).length > 0, servingBefore, switched });
+  log.write(`[recover] plan: ${JSON.stringify({ ...plan, removeResources: plan.removeResources.map((r) => `${r.kind} ${r.name}`) })}`);
+  const rel = releaseCompose(stack, release, vars, extraFiles);
+  if (plan.collectCandidateLogs) {
     await attempt('collect the failed release logs', async () => {
       const logs = await rel.logs([], { tail: 80 });
       log.write(`[recover] last log lines of release ${release}:\n${logs.stdout}${logs.stderr}`);
     });
-    if (switched && previousActive) {
-      await attempt('route traffic back', async () => {
-        const state = session.state;
-        writeNginxFiles(stack, { template: o.nginxTemplate, active: previousActive.id, reachable: [previousActive.id], expiresAt: state?.expiresAt ?? new Date().toISOString() });
-        await reloadNginx(stack, { port, expectRelease: previousActive.id });
-        if (state) writeJson(o.paths.stateFile, state);
-      });
-    }
-    await attempt(`remove release ${release}`, () => rel.down({ timeoutS: 5 }));
-    if (edgeExisted && !switched) {
-      await attempt('forget the candidate in nginx', async () => {
-        const state = session.state;
-        const reachable = [previousActive?.id, state?.previous?.id].filter((r): r is string => Boolean(r));
-        if (writeNginxFiles(stack, { template: o.nginxTemplate, active: previousActive?.id, reachable, expiresAt: state?.expiresAt ?? new Date().toISOString() })) await reloadNginx(stack, { port });
-      });
-    }
   }
-  if (!edgeExisted) {
+  if (plan.routeBackTo && nginxImage && state) {
+    const back = plan.routeBackTo;
+    await attempt('route traffic back', async () => {
+      await writeNginxFiles(stack, { template: o.nginxTemplate, active: back, reachable: [back], expiresAt: state.expiresAt, image: nginxImage });
+      await reloadNginx(stack, { port, expectRelease: back });
+      await saveEnvironment(session.sh, { env: o.env, paths: o.paths, image: nginxImage }, { state });
+    });
+  }
+  if (plan.removeCandidate) await attempt(`remove release ${release}`, () => rel.down({ timeoutS: 5 }));
+  if (plan.forgetCandidateInNginx && nginxImage) {
+    await attempt('forget the candidate in nginx', async () => {
+      const reachable = [servingBefore, state?.previous?.id].filter((r): r is string => Boolean(r));
+      await writeNginxFiles(stack, { template: o.nginxTemplate, active: servingBefore, reachable, expiresAt: state?.expiresAt ?? new Date().toISOString(), image: nginxImage });
+      await reloadNginx(stack, { port });
+    });
+  }
+  if (plan.removeResources.length) {
     await attempt('remove the environment created by this run', async () => {
-      const removed = await removeEnvironment(session.sh, o.env);
-      log.write(`[recover] first deploy failed: removed ${removed.length} containers/networks/volumes of ${o.env}`);
+      await removeResources(session.sh, plan.removeResources);
+      log.write(`[recover] first deploy failed: removed ${plan.removeResources.length} containers/networks/volumes of ${o.env}`);
       rmSync(o.paths.stateDir, { recursive: true, force: true });
     });
+  } else if (view && !view.exists) {
+    rmSync(o.paths.stateDir, { recursive: true, force: true });
+  } else if (!view) {
+    log.write('[recover] the environment could not be read before the failure: nothing was changed');
   } else {
-    log.write(`[recover] ${previousActive ? `release ${previousActive.id} keeps serving` : 'the environment had no serving release'}`);
+    log.write(`[recover] ${servingBefore ? `release ${servingBefore} keeps serving` : 'the environment had no serving release'}; its volumes and data are kept`);
   }
 }

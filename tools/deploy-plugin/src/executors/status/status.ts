@@ -20,7 +20,7 @@ export default async function statusExecutor(options: StatusExecutorSchema, cont
   const o = normalizeOptions(options, { root: context.root, env: process.env });
   const session = openSession(o, { scope: `status ${o.env}`, writeLog: false });
   try {
-    const d = requireDeployed(session);
+    const d = await requireDeployed(session);
     const expired = Date.parse(d.state.expiresAt) <= Date.now();
     logger.info(
       renderTable(

@@ -1,0 +1,44 @@
+import type { LabelledResource } from '../../../lib/stack';
+import { planRecovery } from './recovery-plan';
+
+const aResource = (kind: LabelledResource['kind'], name: string, release = 'edge'): LabelledResource => ({ kind, id: `id-${name}`, name, env: 'pr-1', release, project: '', expiresAt: '' });
+const edge = [aResource('container', 'postgres'), aResource('container', 'nginx'), aResource('network', 'net'), aResource('volume', 'pgdata'), aResource('volume', 'data'), aResource('volume', 'state')];
+const serving = [aResource('container', 'gw-r1', 'r1'), aResource('container', 'ingestion-r1', 'r1')];
+const candidate = [aResource('container', 'gw-r2', 'r2')];
+
+describe('planRecovery', () => {
+  it('removes only the candidate when an existing environment fails to re-stage, even with no local state', () => {
+    const plan = planRecovery({ discovered: true, existedBefore: true, resourcesBefore: [...edge, ...serving], resourcesNow: [...edge, ...serving, ...candidate], candidate: 'r2', candidateStarted: true, servingBefore: 'r1', switched: false });
+    expect(plan).toEqual({ collectCandidateLogs: true, routeBackTo: undefined, removeCandidate: true, forgetCandidateInNginx: true, removeResources: [] });
+  });
+
+  it('never removes volumes of an environment that existed before, even one without a serving release', () => {
+    const plan = planRecovery({ discovered: true, existedBefore: true, resourcesBefore: edge, resourcesNow: [...edge, aResource('volume', 'new-volume')], candidate: 'r2', candidateStarted: false, switched: false });
+    expect(plan.removeResources).toEqual([]);
+    expect(plan.removeCandidate).toBe(false);
+  });
+
+  it('removes everything a failed first deploy created', () => {
+    const plan = planRecovery({ discovered: true, existedBefore: false, resourcesBefore: [], resourcesNow: [...edge, ...candidate], candidate: 'r2', candidateStarted: true, switched: false });
+    expect(plan.removeResources.map((r) => r.name)).toEqual([...edge, ...candidate].map((r) => r.name));
+    expect(plan.forgetCandidateInNginx).toBe(false);
+  });
+
+  it('keeps resources that were there before a first deploy started', () => {
+    const stray = aResource('volume', 'from-before');
+    const kept = planRecovery({ discovered: true, existedBefore: false, resourcesBefore: [stray], resourcesNow: [stray, ...edge], candidate: 'r2', candidateStarted: false, switched: false });
+    expect(kept.removeResources).not.toContainEqual(stray);
+    expect(kept.removeResources).toHaveLength(edge.length);
+  });
+
+  it('changes nothing when the environment could not be read before the failure', () => {
+    const plan = planRecovery({ discovered: false, existedBefore: false, resourcesBefore: [], resourcesNow: [...edge, ...serving], candidate: 'r2', candidateStarted: false, switched: false });
+    expect(plan).toEqual({ collectCandidateLogs: false, removeCandidate: false, forgetCandidateInNginx: false, removeResources: [] });
+  });
+
+  it('routes traffic back to the release that served before when the failure came after the switch', () => {
+    const plan = planRecovery({ discovered: true, existedBefore: true, resourcesBefore: [...edge, ...serving], resourcesNow: [...edge, ...serving, ...candidate], candidate: 'r2', candidateStarted: true, servingBefore: 'r1', switched: true });
+    expect(plan.routeBackTo).toBe('r1');
+    expect(plan.forgetCandidateInNginx).toBe(false);
+  });
+});
