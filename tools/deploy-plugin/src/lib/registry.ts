@@ -9,7 +9,8 @@ const REGISTRY = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._/-][
 
 /** The registry option, else $LLMP_REGISTRY, validated (pure). */
 export function normalizeRegistry(option: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
-  const value = (option ?? env['LLMP_REGISTRY'] ?? '').trim().replace(/\/+$/, '');
+  let value = (option ?? env['LLMP_REGISTRY'] ?? '').trim();
+  while (value.endsWith('/')) value = value.slice(0, -1);
   if (!value) return undefined;
   if (!REGISTRY.test(value)) throw new Error(`registry "${value}" is not host[:port][/path] (e.g. 127.0.0.1:5000 or registry.internal/llmp)`);
   return value;
