@@ -86,7 +86,10 @@ describe('the embedded platform under hostile documents', () => {
     expect(headingDoc).toMatchObject({ status: 'ready', type: 'markdown' });
     expect(failures).toEqual([]);
     expect(samples).toBeGreaterThanOrEqual(5);
-    expect(p99).toBeLessThan(200);
+    // A parser on the serving thread stalls it for 10 s or more on these files; what remains
+    // (uploads, the embedded database and the pipeline's writes share the thread) measured
+    // p99 300–700 ms on a 2-core machine running other tests beside this one.
+    expect(p99).toBeLessThan(2000);
 
     const normal = await Promise.all([
       upload(kb.id, aPdf({ pages: [['The depot opens at seven.']] }), 'depot.pdf'),
