@@ -10,4 +10,6 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   // PGlite takes seconds to start, many times that on a loaded 2-core machine.
   testTimeout: 120000,
+  // A suite that leaves a handle open must not hold CI past the end of the run.
+  forceExit: true,
 };
