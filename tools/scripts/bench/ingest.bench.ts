@@ -92,7 +92,8 @@ async function ingestionThroughput() {
       const body = Buffer.from(await encoded.arrayBuffer());
       const headers = { 'content-type': encoded.headers.get('content-type') ?? '', 'content-length': String(body.length) };
       const identity = signIdentity({ userId: 'usr_bench', username: 'bench', role: 'admin', via: 'token' }, requestTarget({ method: 'POST', originalUrl: url, headers }), secret);
-      const res = await fetch(`${server.url}${url}`, { method: 'POST', body, headers: { ...headers, 'x-llmp-identity': identity } });
+      // fetch sets content-length itself from the body (and refuses one given by hand).
+      const res = await fetch(`${server.url}${url}`, { method: 'POST', body, headers: { 'content-type': headers['content-type'], 'x-llmp-identity': identity } });
       if (res.status !== 201) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
       ids.push(((await res.json()) as { documents: Array<{ id: string }> }).documents[0].id);
     }

@@ -16,23 +16,15 @@
  * BENCH_TOP_K (10) changes the depth; BENCH_CHUNKING=maxTokens/overlapTokens (the platform's default) the knowledge base's chunking;
  * BENCH_VECTOR_WEIGHTS (0,0.5,1) the extra hybrid runs with the vector weight overridden; BENCH_REPEAT (1) runs the questions several times for steadier latency.
  */
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
 import MiniSearch from 'minisearch';
-import { signIdentity } from '@llmp/auth';
 import { createLogger, sleep } from '@llmp/core';
-import { createPgliteDb, migrate } from '@llmp/db';
-import { listen } from '@llmp/http';
-import { createJobQueue } from '@llmp/queue';
-import { createFsBlobStore } from '../../../libs/ingestion/src/blob-store/fs-blob-store';
 import type { DocumentType } from '../../../libs/ingestion/src/documents/document';
 import { createEmbedderCatalog } from '../../../libs/ingestion/src/embedding/embedder-catalog';
-import { createIngestion } from '../../../libs/ingestion/src/ingestion.app';
-import { ingestionMigrations } from '../../../libs/ingestion/src/migrations';
 import { parseDocument } from '../../../libs/ingestion/src/parsing/parse-document';
-import { createPgvectorStore } from '../../../libs/ingestion/src/vector-store/pgvector-store';
+import { startBenchIngestion } from './lib/bench-ingestion';
 
 const CORPUS = path.join(__dirname, 'retrieval-corpus');
 const DOCUMENTS = path.join(CORPUS, 'documents');
@@ -99,34 +91,10 @@ function score(system: string, ranks: Array<number | null>, latencies: number[])
 }
 
 async function llmp(files: Awaited<ReturnType<typeof corpusFiles>>, questions: Question[]): Promise<{ scores: Scores[]; misses: Map<string, Question[]> }> {
-  const db = await createPgliteDb();
-  await migrate(db, ingestionMigrations);
-  const blobDir = await mkdtemp(path.join(os.tmpdir(), 'llmp-bench-retrieval-'));
-  const queue = createJobQueue({ db, log, pollingIntervalSeconds: 0.5 });
-  await queue.start();
-  const secret = 'b'.repeat(32);
-  const ingestion = await createIngestion({
-    db,
-    log,
-    internalSecret: secret,
-    queue,
-    blobs: await createFsBlobStore({ root: blobDir }),
-    vectors: await createPgvectorStore({ db }),
-    // The platform's default: the built-in embedder at its default dimension.
-    embedders: createEmbedderCatalog(),
-    pipeline: { concurrency: 2 },
-  });
-  const server = await listen(ingestion.app);
+  // The platform's default: the built-in embedder at its default dimension.
+  const bench = await startBenchIngestion({ log, embedders: createEmbedderCatalog(), name: 'retrieval' });
   const call = async <T>(method: 'GET' | 'POST', url: string, body?: unknown): Promise<T> => {
-    const identity = signIdentity({ userId: 'usr_bench', username: 'bench', role: 'admin', via: 'token' }, `${method} ${url}`, secret);
-    const headers: Record<string, string> = { 'x-llmp-identity': identity };
-    let payload: FormData | string | undefined;
-    if (body instanceof FormData) payload = body;
-    else if (body !== undefined) {
-      payload = JSON.stringify(body);
-      headers['content-type'] = 'application/json';
-    }
-    const res = await fetch(`${server.url}${url}`, { method, body: payload, headers });
+    const res = await bench.send(method, url, body);
     if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${await res.text()}`);
     return (await res.json()) as T;
   };
@@ -206,11 +174,7 @@ async function llmp(files: Awaited<ReturnType<typeof corpusFiles>>, questions: Q
     }
     return { scores, misses };
   } finally {
-    await server.close(1000);
-    await ingestion.app.locals.close?.();
-    await queue.stop({ graceful: false });
-    await db.close();
-    await rm(blobDir, { recursive: true, force: true });
+    await bench.close();
   }
 }
 
