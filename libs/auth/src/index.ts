@@ -9,3 +9,4 @@ export * from './login-throttle';
 export * from './credential-cache';
 export * from './revocation-listener';
 export { REVOCATION_CHANNEL } from './credentials.repository';
+export * from './service-client';

@@ -102,7 +102,7 @@ export function createIdentitySigner(secret: string): IdentitySigner {
       if (!roleSchema.safeParse(claims.role).success) return { ok: false, reason: 'identity names an unknown role' };
       return {
         ok: true,
-        identity: { userId: claims.userId, username: claims.username, role: claims.role, via: claims.via },
+        identity: { userId: claims.userId, username: claims.username, role: claims.role, via: claims.via, ...(claims.service ? { service: claims.service } : {}) },
         nonce: claims.nonce,
         expiresAt: claims.exp,
       };

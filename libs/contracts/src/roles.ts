@@ -13,6 +13,8 @@ export interface Identity {
   userId: string;
   username: string;
   role: Role;
-  /** How the caller proved who they are. */
-  via: 'token' | 'api_key';
+  /** How the caller proved who they are; `service` when a platform service calls another on its own or a user's behalf. */
+  via: 'token' | 'api_key' | 'service';
+  /** The platform service that made this call (`data-structuring`), when it was not the gateway. */
+  service?: string;
 }

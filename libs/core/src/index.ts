@@ -1,3 +1,4 @@
 export * from './ids';
 export * from './logger';
 export * from './time';
+export * from './errors';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { z } from 'zod';
-import { createLogger } from '@llmp/core';
+import { createLogger, notFound, rateLimited } from '@llmp/core';
 import type { Identity } from '@llmp/contracts';
 import { ConflictError, createHttpApp, route, UnauthorizedError } from './index';
 
@@ -57,6 +57,8 @@ function anApp(health = {}) {
       }),
       route({ method: 'delete', path: '/api/sample/items/:id', tag: 's', summary: 'delete', access: 'admin', handle: ({ params }) => ({ deleted: params.id }) }),
       route({ method: 'get', path: '/api/sample/conflict', tag: 's', summary: 'conflict', access: 'public', handle: () => { throw new ConflictError('already there'); } }),
+      route({ method: 'get', path: '/api/sample/missing', tag: 's', summary: 'missing', access: 'public', handle: () => { throw notFound({ code: 'item_not_found', message: 'item it_1 does not exist', details: { id: 'it_1' } }); } }),
+      route({ method: 'get', path: '/api/sample/busy', tag: 's', summary: 'busy', access: 'public', handle: () => { throw rateLimited({ message: 'slow down', retryAfterSeconds: 2.2 }); } }),
       route({ method: 'get', path: '/api/sample/bug', tag: 's', summary: 'bug', access: 'public', handle: () => { throw new Error('secret internals'); } }),
     ],
   });
@@ -157,6 +159,11 @@ describe('createHttpApp', () => {
   it('maps typed errors and hides the text of unexpected ones', async () => {
     const app = anApp();
     await request(app).get('/api/sample/conflict').expect(409);
+    const missing = await request(app).get('/api/sample/missing').expect(404);
+    expect(missing.body.error).toEqual({ code: 'item_not_found', message: 'item it_1 does not exist', details: { id: 'it_1' } });
+    const busy = await request(app).get('/api/sample/busy').expect(429);
+    expect(busy.headers['retry-after']).toBe('3');
+    expect(busy.body.error.code).toBe('rate_limited');
     const res = await request(app).get('/api/sample/bug').expect(500);
     expect(JSON.stringify(res.body)).not.toContain('secret internals');
   });

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Identity } from '@llmp/contracts';
-import type { Logger } from '@llmp/core';
-import { AppError } from './errors';
+import { DomainError, type Logger } from '@llmp/core';
+import { AppError, appErrorOf } from './errors';
 import { checkHealth, type HealthCheck } from './health';
 import { createHttpMetrics, type HttpMetrics } from './metrics';
 import { buildOpenApi } from './openapi';
@@ -149,6 +149,7 @@ export function errorHandler(log: Logger) {
       res.destroy();
       return;
     }
+    if (error instanceof DomainError) error = appErrorOf(error);
     if (error instanceof AppError) {
       if (error.status >= 500) log.error({ err: error, requestId }, error.message);
       if (error.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));

@@ -1,3 +1,5 @@
+import { DomainError, type DomainErrorKind } from '@llmp/core';
+
 export interface AppErrorOptions {
   code: string;
   status: number;
@@ -48,3 +50,32 @@ export class TooManyRequestsError extends shortcut(429, 'too_many_requests') {}
 export class BadGatewayError extends shortcut(502, 'bad_gateway') {}
 export class UnavailableError extends shortcut(503, 'unavailable') {}
 export class GatewayTimeoutError extends shortcut(504, 'gateway_timeout') {}
+
+const STATUS_OF_KIND: Record<DomainErrorKind, number> = {
+  invalid: 400,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unprocessable: 422,
+  rate_limited: 429,
+  upstream_failed: 502,
+  unavailable: 503,
+  upstream_timeout: 504,
+};
+
+/** The one mapping from what went wrong in the domain to the status code that says whose fault it is. */
+export function statusOfDomainError(error: DomainError): number {
+  return STATUS_OF_KIND[error.kind];
+}
+
+export function appErrorOf(error: DomainError): AppError {
+  return new AppError({
+    status: statusOfDomainError(error),
+    code: error.code,
+    message: error.message,
+    details: error.details,
+    cause: error,
+    retryAfterSeconds: error.retryAfterSeconds,
+  });
+}
