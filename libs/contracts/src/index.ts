@@ -3,3 +3,4 @@ export * from './errors';
 export * from './health';
 export * from './users';
 export * from './access';
+export * from './services';

@@ -1,4 +1,4 @@
-import type { LabelledResource } from '../../../lib/stack';
+import type { LabelledResource } from '../../../environment/resources';
 import { planRecovery } from './recovery-plan';
 
 const aResource = (kind: LabelledResource['kind'], name: string, release = 'edge'): LabelledResource => ({ kind, id: `id-${name}`, name, env: 'pr-1', release, project: '', expiresAt: '' });
