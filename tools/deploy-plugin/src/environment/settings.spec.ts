@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSettings, mergeSettings, privateKeyVariable } from './settings';
+import { loadSettings, mergeSettings, parseStageSettings, privateKeyVariable, secretSettingValues } from './settings';
 
 // A file encrypted with `dotenvx encrypt -f .env.staging -k 'LLMP_STAGE_BASIC_AUTH_*'` and its key (test-only keypair).
 const ENCRYPTED = `DOTENV_PUBLIC_KEY_STAGING="02bfd65453d405365b250429d5f368e08325d26bc86c255934af24f42556196ae1"
@@ -47,5 +47,28 @@ describe('loadSettings', () => {
 describe('mergeSettings', () => {
   it('lets non-empty process variables override the file for the listed keys only', () => {
     expect(mergeSettings({ A: '1', B: '2' }, { A: 'x', B: '', C: 'y' }, ['A', 'B', 'C'])).toEqual({ A: 'x', B: '2', C: 'y' });
+  });
+});
+
+describe('parseStageSettings', () => {
+  it('gives the environment 72 hours unless LLMP_STAGE_TTL_HOURS says otherwise', () => {
+    expect(parseStageSettings({}).LLMP_STAGE_TTL_HOURS).toBe(72);
+    expect(parseStageSettings({ LLMP_STAGE_TTL_HOURS: '' }).LLMP_STAGE_TTL_HOURS).toBe(72);
+    expect(parseStageSettings({ LLMP_STAGE_TTL_HOURS: '0.5' }).LLMP_STAGE_TTL_HOURS).toBe(0.5);
+  });
+
+  it.each(['abc', '0', '-3', 'Infinity'])('refuses LLMP_STAGE_TTL_HOURS=%s instead of falling back to 72 hours', (value) => {
+    expect(() => parseStageSettings({ LLMP_STAGE_TTL_HOURS: value }, 'deploy/env/.env.staging')).toThrow(/deploy\/env\/\.env\.staging are invalid[\s\S]*LLMP_STAGE_TTL_HOURS: must be a positive number of hours/);
+  });
+
+  it('names every bad setting at once', () => {
+    expect(() => parseStageSettings({ LLMP_STAGE_TTL_HOURS: 'three days', LLMP_LOG_LEVEL: 'loud' })).toThrow(/LLMP_STAGE_TTL_HOURS: must be a positive number of hours \(got "three days"\)\n {2}- LLMP_LOG_LEVEL:/);
+  });
+
+  it('keeps the secrets it reads apart, and treats empty values as unset', () => {
+    const settings = parseStageSettings({ LLMP_STAGE_BASIC_AUTH_USER: 'qa', LLMP_STAGE_BASIC_AUTH_PASSWORD: 'qa123', LLMP_POSTGRES_PASSWORD: '', LLMP_LOG_LEVEL: 'debug', UNRELATED: 'x' });
+    expect(settings).toMatchObject({ LLMP_STAGE_BASIC_AUTH_USER: 'qa', LLMP_STAGE_BASIC_AUTH_PASSWORD: 'qa123', LLMP_POSTGRES_PASSWORD: undefined, LLMP_LOG_LEVEL: 'debug' });
+    expect(settings).not.toHaveProperty('UNRELATED');
+    expect(secretSettingValues(settings)).toEqual(['qa123']);
   });
 });

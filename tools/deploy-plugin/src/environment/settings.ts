@@ -72,8 +72,16 @@ export const SETTING_KEYS = ['LLMP_STAGE_TTL_HOURS', 'LLMP_STAGE_BASIC_AUTH_USER
 // An empty value in the file means "not set", as it did for every consumer before parsing.
 const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 
+const lifetimeHours = optionalText.transform((text, ctx) => {
+  if (text === undefined) return 72;
+  const hours = Number(text);
+  if (Number.isFinite(hours) && hours > 0) return hours;
+  ctx.addIssue({ code: 'custom', message: `must be a positive number of hours (got "${text}")` });
+  return z.NEVER;
+});
+
 export const stageSettingsSchema = z.object({
-  LLMP_STAGE_TTL_HOURS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number<unknown>().positive().finite().default(72)),
+  LLMP_STAGE_TTL_HOURS: lifetimeHours,
   LLMP_STAGE_BASIC_AUTH_USER: optionalText,
   ...Object.fromEntries(SECRET_SETTINGS.map((k) => [k, optionalText])) as Record<(typeof SECRET_SETTINGS)[number], typeof optionalText>,
   LLMP_LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : v), logLevel.optional()),

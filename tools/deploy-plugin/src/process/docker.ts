@@ -1,6 +1,6 @@
 import type { Sh } from './runner';
 
-export { dockerfileName } from '../environment/dockerfile-name';
+export { dockerfileName } from './dockerfile-name';
 
 export const LABEL = {
   managedBy: 'dev.llmp.managed-by',
