@@ -76,7 +76,8 @@ export async function startPlatform({
     for (const close of started.reverse()) await close();
   };
   try {
-    const db = await createPgliteDb({ dataDir: dataDir ? path.join(path.resolve(dataDir), 'pglite') : undefined });
+    // On a thread of its own, so a long statement never stalls the requests this process serves.
+    const db = await createPgliteDb({ dataDir: dataDir ? path.join(path.resolve(dataDir), 'pglite') : undefined, thread: true });
     started.push(() => db.close());
     for (const set of ALL_MIGRATIONS) await migrate(db, set);
 
