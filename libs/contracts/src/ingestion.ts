@@ -19,7 +19,8 @@ export const DOCUMENT_STATUSES = ['queued', ...PIPELINE_STAGES, ...FINAL_STATUSE
 export const documentStatusSchema = z.enum(DOCUMENT_STATUSES);
 export type DocumentStatus = z.infer<typeof documentStatusSchema>;
 
-const isoTimestamp = z.iso.datetime();
+/** ISO 8601; what the database stamps itself (a stage's `at`) carries its offset instead of `Z`. */
+const isoTimestamp = z.iso.datetime({ offset: true });
 const count = z.number().int().min(0);
 
 // ---- knowledge bases
