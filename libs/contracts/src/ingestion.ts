@@ -240,7 +240,7 @@ export const chunkSchema = z.object({
   pageEnd: z.number().int().min(1).nullable(),
   tokenCount: count,
 });
-export type ChunkBody = z.infer<typeof chunkSchema>;
+export type DocumentChunk = z.infer<typeof chunkSchema>;
 
 export const listChunksQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),

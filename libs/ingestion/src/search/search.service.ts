@@ -30,7 +30,6 @@ export type SearchService = ReturnType<typeof createSearchService>;
  * vectors of deleted or half-written documents never surface.
  */
 export function createSearchService({ store, vectors, embedders, access }: SearchServiceDeps) {
-
   async function vectorHalf(kbs: KnowledgeBase[], request: SearchRequest, allowed: Map<string, string[]> | null, limit: number): Promise<VectorMatch[]> {
     const queryVectors = new Map<string, number[]>();
     const matches: VectorMatch[] = [];
