@@ -1,0 +1,23 @@
+import { notFound } from '@llmp/core';
+import { roleSatisfies, type Identity } from '@llmp/contracts';
+import type { Page } from '../jobs/job';
+import type { PageQuery } from '../jobs/job.store';
+import type { TrainedModel } from './model';
+import type { ModelStore } from './model.store';
+
+export interface ModelsService {
+  list(identity: Identity, query: PageQuery): Promise<Page<TrainedModel>>;
+  get(identity: Identity, id: string): Promise<TrainedModel>;
+}
+
+export function createModelsService({ models }: { models: ModelStore }): ModelsService {
+  const mayManage = (identity: Identity) => roleSatisfies(identity.role, 'manager');
+  return {
+    list: (identity, query) => models.list({ ...query, ownerId: mayManage(identity) ? undefined : identity.userId }),
+    async get(identity, id) {
+      const model = await models.get(id);
+      if (!model || (model.ownerId !== identity.userId && !mayManage(identity))) throw notFound({ code: 'model_not_found', message: `model ${id} does not exist` });
+      return model;
+    },
+  };
+}
