@@ -12,6 +12,11 @@ const say = (line: TrainerLine) => process.stdout.write(`${JSON.stringify(line)}
 
 let stop = false;
 process.on('SIGTERM', () => (stop = true));
+// A supervisor that dies (SIGKILL) cannot stop its trainer: an orphan stops itself, and
+// the job resumes from its last checkpoint under the next supervisor.
+const supervisor = process.ppid;
+setInterval(() => process.ppid !== supervisor && process.exit(1), 1000).unref();
+process.stdout.on('error', () => process.exit(1));
 
 async function main(): Promise<void> {
   const specPath = process.argv[2];
