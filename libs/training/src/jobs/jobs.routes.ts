@@ -113,8 +113,14 @@ export function trainingRoutes(jobs: JobsService, models: ModelsService): RouteS
         res.on('close', () => stop.abort());
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
         const send = (event: JobEvent) => res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-        if (!first.done) send(first.value);
-        for await (const event of events) send(event);
+        // A comment now and then keeps proxies from closing a stream that is quiet between evaluations.
+        const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+        try {
+          if (!first.done) send(first.value);
+          for await (const event of events) send(event);
+        } finally {
+          clearInterval(keepAlive);
+        }
         if (!stop.signal.aborted) res.write(`event: end\ndata: ${JSON.stringify({ jobId: params.id })}\n\n`);
         res.end();
         return undefined;
@@ -153,13 +159,13 @@ export function trainingRoutes(jobs: JobsService, models: ModelsService): RouteS
       summary: "The model's GGUF file (llama architecture, loadable by llama.cpp)",
       access: 'user',
       handle: async ({ params, identity, res }) => {
-        const model = await models.get(identity!, params.id);
+        const { model, path, sizeBytes } = await models.artifact(identity!, params.id);
         res.writeHead(200, {
           'content-type': 'application/octet-stream',
-          'content-length': String(model.sizeBytes),
+          'content-length': String(sizeBytes),
           'content-disposition': `attachment; filename="${model.id}.gguf"`,
         });
-        createReadStream(model.artifactPath).pipe(res);
+        createReadStream(path).pipe(res);
         return undefined;
       },
     }),

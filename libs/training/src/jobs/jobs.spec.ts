@@ -1,3 +1,5 @@
+import { rename } from 'node:fs/promises';
+import path from 'node:path';
 import { TEST_IDENTITY_HEADER } from '@llmp/auth/testing';
 import { aVersion } from '../testing/datasets-stand-in';
 import { chatRecords } from '../testing/records';
@@ -85,6 +87,11 @@ describe('fine-tuning jobs', () => {
     }).expect(200);
     expect((file.body as Buffer).length).toBe(model.sizeBytes);
     expect((file.body as Buffer).subarray(0, 4).toString('latin1')).toBe('GGUF');
+
+    // A model whose file has gone is a clear 404, not a broken download.
+    await rename(path.join(h.trainingDir, 'jobs', job.id, 'model.gguf'), path.join(h.trainingDir, 'moved.gguf'));
+    const gone = await h.as('user').get(model.download).expect(404);
+    expect(gone.body.error).toEqual({ code: 'model_artifact_missing', message: `the file of model ${model.id} is missing or incomplete on this server` });
 
     // A finished job cannot be cancelled.
     const late = await h.as('user').post(`/api/training/jobs/${job.id}/cancel`).expect(409);
