@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { chatRecords, toNdjson } from '../testing/records';
 import { builtInTrainerCommand } from './built-in-trainer-command';
 import type { TrainerLine, TrainerSpec } from './protocol';
@@ -73,6 +74,26 @@ describe('the built-in trainer process', () => {
     expect(resumed.lines.find((l) => l.type === 'progress')).toMatchObject({ step: saved.step + 1 });
     expect(await readFile(join(dir, 'resumed', 'model.gguf'))).toEqual(gguf);
   }, 240_000);
+
+  it('fails naming the libraries when it runs where tfjs is not installed', async () => {
+    // Bundled like the service image's trainer, but placed where no node_modules can be found.
+    const bundleDir = await mkdtemp(join(tmpdir(), 'llmp-trainer-bundle-'));
+    try {
+      await build({ entryPoints: [join(__dirname, 'built-in-trainer.process.ts')], outfile: join(bundleDir, 'built-in-trainer.cjs'), bundle: true, platform: 'node', format: 'cjs', packages: 'external', logLevel: 'silent' });
+      const lines: TrainerLine[] = [];
+      const trainer = superviseTrainer({ command: process.execPath, args: [join(bundleDir, 'built-in-trainer.cjs')], env: { PATH: process.env.PATH } }, await specFor('bare'), SUPERVISION, async (l) => void lines.push(l));
+      expect(await trainer.result).toEqual({
+        outcome: 'failed',
+        error: {
+          code: 'trainer_runtime_missing',
+          message: 'the built-in trainer needs @tensorflow/tfjs and @tensorflow/tfjs-backend-wasm, which this installation lacks (they are development dependencies: install them, or run jobs on a replica that has them)',
+          param: null,
+        },
+      });
+    } finally {
+      await rm(bundleDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('fails with a reason when the data is smaller than one window', async () => {
     await writeFile(join(dir, 'tiny.ndjson'), toNdjson([{ id: 'r1', text: 'hi' }]));
