@@ -113,7 +113,13 @@ export function createJobsService({ jobs, datasets, runner, workRoot, limits, ca
         log.info({ jobId: id, datasetVersionId: version.id, model: preset.name }, 'fine-tuning job created');
         return job;
       } catch (error) {
-        if (!(await jobs.get(id))) await rm(workDir, { recursive: true, force: true });
+        const inserted = await jobs.get(id);
+        if (!inserted) await rm(workDir, { recursive: true, force: true });
+        else if (inserted.state === 'validating_files') {
+          // Whatever went wrong after the job was recorded, it must not wait in validating_files for ever.
+          await jobs.transition(id, ['validating_files'], 'failed', { error: { code: 'validation_failed', message: `the job could not be queued: ${(error as Error).message}`, param: null }, finished: true });
+          await runner.released(inserted);
+        }
         throw error;
       }
     },
