@@ -10,6 +10,7 @@ import { createPgliteDb, migrate, type Db } from '@llmp/db';
 import { trainingMigrations } from '../migrations';
 import { createTraining, type Training } from '../training.app';
 import { aVersion, startDatasetsStandIn, type DatasetsStandIn } from '../testing/datasets-stand-in';
+import { aJob } from '../testing/builders';
 import { chatRecords } from '../testing/records';
 import { SECRET, SMALL_JOB, testLog } from '../testing/training-harness';
 import type { Checkpoint, Job, JobEvent } from './job';
@@ -101,7 +102,7 @@ describe('a training service killed with SIGKILL mid-job', () => {
   it('fails a job whose runner was lost on its last attempt, with the reason', async () => {
     const jobs = training!.stores.jobs;
     const id = 'ftjob_lastattempt00000000000000';
-    await jobs.insert({ id, ownerId: 'usr_alice', datasetVersionId: 'dsv_demo', hasValidation: false, model: 'llmp-llama-tiny', suffix: null, hyperparameters: { ...SMALL_JOB, learningRateMultiplier: 1 }, modelConfig: { vocabSize: 300, dModel: 32, nLayers: 2, nHeads: 4, ffnHidden: 86, contextLength: 32, ropeTheta: 10000, rmsEps: 1e-5, tiedEmbeddings: true }, estimate: { parameters: 1, memoryBytes: 1, tokensPerEpoch: 1, totalSteps: 1, seconds: 1, limits: { memoryBytes: 1, seconds: 1 } }, workDir: path.join(dir, 'gone'), trainer: 'built-in', maxAttempts: 3 });
+    await jobs.insert(aJob({ id, hasValidation: false, workDir: path.join(dir, 'gone') }));
     await db!.query(`update training.jobs set state = 'running', attempt = 3, runner_id = 'runner_dead', heartbeat_at = now() - interval '1 hour' where id = $1`, [id]);
     await training!.runner.recover();
     expect(await jobs.get(id)).toMatchObject({
