@@ -152,10 +152,11 @@ export function createJobRunner({ jobs, models, datasets, trainer, supervision, 
       });
       await jobs.heartbeat(job.id, runnerId, { step: done.step, trainedTokens: done.trainedTokens });
       await jobs.addEvent(job.id, { message: `New fine-tuned model created: ${model.id}`, data: { model_id: model.id } });
+      // The hold goes before the final state, so whoever sees the job finished sees the dataset free.
+      await released(job);
       await jobs.transition(job.id, ['running'], 'succeeded', { fineTunedModelId: model.id, finished: true });
       await jobs.addEvent(job.id, { message: 'The job has successfully completed' });
       log.info({ jobId: job.id, modelId: model.id }, 'fine-tuning job succeeded');
-      await released(job);
       return;
     }
     if (shuttingDown && !current.cancelRequested) {
@@ -164,6 +165,7 @@ export function createJobRunner({ jobs, models, datasets, trainer, supervision, 
       await jobs.addEvent(job.id, { level: 'warn', message: `The training service stopped; the job is queued to resume from ${checkpoint ? `the checkpoint at step ${checkpoint.step}` : 'the beginning'}` });
       return;
     }
+    await released(job);
     if (outcome.outcome === 'cancelled') {
       await jobs.transition(job.id, ['running'], 'cancelled', { finished: true });
       await jobs.addEvent(job.id, { message: 'Fine-tuning job cancelled' });
@@ -173,7 +175,6 @@ export function createJobRunner({ jobs, models, datasets, trainer, supervision, 
       await jobs.addEvent(job.id, { level: 'error', message: `Fine-tuning job failed: ${outcome.error.message}`, data: { code: outcome.error.code } });
       log.warn({ jobId: job.id, code: outcome.error.code, reason: outcome.error.message }, 'fine-tuning job failed');
     }
-    await released(job);
   }
 
   function run(job: Job): Active {
@@ -220,10 +221,8 @@ export function createJobRunner({ jobs, models, datasets, trainer, supervision, 
       const checkpoint = await jobs.latestCheckpoint(job.id);
       const silent = `its runner stopped responding (no heartbeat for ${staleAfter} s)`;
       if (job.cancelRequested) {
-        if (await jobs.transition(job.id, ['running'], 'cancelled', { finished: true })) {
-          await jobs.addEvent(job.id, { message: `Fine-tuning job cancelled (${silent})` });
-          await released(job);
-        }
+        await released(job);
+        if (await jobs.transition(job.id, ['running'], 'cancelled', { finished: true })) await jobs.addEvent(job.id, { message: `Fine-tuning job cancelled (${silent})` });
       } else if (job.attempt < job.maxAttempts) {
         if (await jobs.transition(job.id, ['running'], 'queued', { resumeCheckpointId: checkpoint?.id ?? null })) {
           await jobs.addEvent(job.id, { level: 'warn', message: `Attempt ${job.attempt} stopped: ${silent}; queued to resume from ${checkpoint ? `the checkpoint at step ${checkpoint.step}` : 'the beginning (no checkpoint yet)'}` });
@@ -231,10 +230,8 @@ export function createJobRunner({ jobs, models, datasets, trainer, supervision, 
         }
       } else {
         const error = { code: 'runner_lost', message: `${silent} on attempt ${job.attempt} of ${job.maxAttempts}; the job is not retried again`, param: null };
-        if (await jobs.transition(job.id, ['running'], 'failed', { error, finished: true })) {
-          await jobs.addEvent(job.id, { level: 'error', message: `Fine-tuning job failed: ${error.message}`, data: { code: error.code } });
-          await released(job);
-        }
+        await released(job);
+        if (await jobs.transition(job.id, ['running'], 'failed', { error, finished: true })) await jobs.addEvent(job.id, { level: 'error', message: `Fine-tuning job failed: ${error.message}`, data: { code: error.code } });
       }
     }
   }

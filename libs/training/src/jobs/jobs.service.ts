@@ -137,8 +137,8 @@ export function createJobsService({ jobs, datasets, runner, workRoot, limits, ca
       if (job.cancelRequested) throw conflict({ code: 'job_already_cancelling', message: `fine-tuning job ${id} is already being cancelled` });
       const waiting = await jobs.transition(id, ['validating_files', 'queued'], 'cancelled', { finished: true });
       if (waiting) {
-        await jobs.addEvent(id, { message: 'Fine-tuning job cancelled before it started' });
         await runner.released(waiting);
+        await jobs.addEvent(id, { message: 'Fine-tuning job cancelled before it started' });
         return waiting;
       }
       const requested = await jobs.requestCancel(id);
