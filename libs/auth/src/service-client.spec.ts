@@ -44,7 +44,7 @@ describe('calls between services', () => {
     const client = createServiceClient({ secret: 'x'.repeat(32), service: 'agent-deployment', baseUrl: callee.url });
     const res = await client.request(alice, { path: '/api/things' });
     expect(res.status).toBe(401);
-    expect((await res.json()).error.code).toBe('invalid_identity');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_identity');
   });
 
   it('refuses paths that would leave the callee', async () => {

@@ -70,6 +70,7 @@ export async function createIngestion(deps: IngestionAppDeps): Promise<Ingestion
   // The serving thread never parses: hostile files can exhaust a parser thread's heap or spin, never the process.
   const parser = worker ? createParsePool({ size: parseWorkers, memoryMb: parseMemoryMb, timeoutMs: parseTimeoutMs, log: log.child({ component: 'parser' }) }) : null;
   if (parser) {
+    await parser.warm();
     const { handle } = createDocumentPipeline({ db, blobs, vectors, embedders, jobs, log, parser, embedBatchSize, maxParseAttempts });
     await queue.work(DOCUMENT_QUEUE, { concurrency }, handle);
   }

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { edgeFetch } from '../src/lib/http';
+import { edgeFetch } from '../src/operations/edge-http';
 
 export const root = join(__dirname, '../../..');
 

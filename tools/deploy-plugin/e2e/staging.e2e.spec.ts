@@ -4,7 +4,8 @@ import { join } from 'node:path';
 // The e2e suite uploads the product's own test documents (real PDF and DOCX built in memory).
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { aDocx, aPdf } from '@llmp/ingestion/testing';
-import { findFreePort } from '../src/lib/environment';
+import { SERVICES } from '@llmp/contracts';
+import { findFreePort } from '../src/environment/ports';
 import { docker, http, leftovers, nx, nxAsync, probeWhile, root, run, stageFiles, startRegistry, type LocalRegistry, type ProbeAnswer, type StageFiles } from './helpers';
 
 /**
@@ -16,7 +17,6 @@ const suffix = randomBytes(2).toString('hex');
 const ENV = `e2e-${suffix}`;
 const SHORT_ENV = `e2e-${suffix}-short`;
 const FIRST_ENV = `e2e-${suffix}-first`;
-const SERVICES = ['api-gateway', 'document-ingestion', 'data-structuring', 'model-training', 'agent-deployment', 'admin-dashboard'];
 
 function expectOk(r: { status: number | null; output: string }): void {
   if (r.status !== 0) throw new Error(`exit ${r.status}:\n${r.output.slice(-6000)}`);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { CreateNodes, TargetConfiguration } from '@nx/devkit';
-import { dockerfileName } from './lib/naming';
+import { dockerfileName } from './process/dockerfile-name';
 
 export interface DeployPluginOptions {
   /** Name of the inferred target (default docker-build). */

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { createLogger } from '@llmp/core';
 import { aDocx, aDocxExpandingTo } from '../testing/docx-writer';
 import { DocumentParseError } from './parse-error';
@@ -11,6 +12,22 @@ let heavy: Buffer | undefined;
 function aHeavyJson(): Buffer {
   heavy ??= Buffer.from(JSON.stringify(Array.from({ length: 600_000 }, (_, i) => ({ id: i, name: `record ${i}`, tags: ['a', 'b'] }))));
   return heavy;
+}
+
+/** Pids of this process's parser children, from /proc. */
+function parserChildren(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('parse-worker')) pids.push(Number(entry));
+    } catch {
+      // The process exited between listing and reading.
+    }
+  }
+  return pids.sort();
 }
 
 describe('parse pool', () => {
@@ -28,6 +45,17 @@ describe('parse pool', () => {
     const pool = aPool();
     const doc = await pool.parse(aDocx({ title: 'Guide', paragraphs: [{ heading: 1, text: 'Start' }, 'Plug it in.'] }), 'docx');
     expect(doc).toMatchObject({ type: 'docx', title: 'Guide', blocks: [{ kind: 'heading', text: 'Start' }, { kind: 'paragraph', text: 'Plug it in.' }] });
+  });
+
+  it('starts all its processes when warmed, and parses with those same processes afterwards', async () => {
+    const before = parserChildren();
+    const pool = aPool({ size: 2 });
+    await pool.warm();
+    const warmed = parserChildren().filter((pid) => !before.includes(pid));
+    expect(warmed).toHaveLength(2);
+    const docs = await Promise.all([pool.parse(Buffer.from('one'), 'text'), pool.parse(Buffer.from('two'), 'text')]);
+    expect(docs.map((d) => d.blocks[0]?.text)).toEqual(['one', 'two']);
+    expect(parserChildren().filter((pid) => !before.includes(pid))).toEqual(warmed);
   });
 
   it('reports a file the parser refuses as a DocumentParseError with its code', async () => {

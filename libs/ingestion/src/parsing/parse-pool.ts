@@ -41,6 +41,12 @@ export interface ParsePool {
   readonly size: number;
   readonly memoryMb: number;
   readonly timeoutMs: number;
+  /**
+   * Starts every parser process now and resolves once they have loaded their
+   * parsers, so the first documents do not pay for (and the serving thread
+   * does not compete with) starting them.
+   */
+  warm(): Promise<void>;
   /** Parses in a child process; rejects with `DocumentParseError`, `ParserCrashedError` or `ParserTimeoutError`. */
   parse(bytes: Buffer, type: DocumentType, options?: { signal?: AbortSignal }): Promise<ParsedDocument>;
   close(): Promise<void>;
@@ -212,6 +218,24 @@ export function createParsePool({ size = DEFAULT_PARSE_WORKERS, memoryMb = 512, 
     size,
     memoryMb,
     timeoutMs,
+    async warm() {
+      while (!closed && slots.size < size) spawn();
+      await Promise.all(
+        [...slots].map(
+          (slot) =>
+            new Promise<void>((resolve) => {
+              if (slot.ready || slot.gone) return resolve();
+              const settle = () => {
+                slot.child.off('message', onMessage);
+                resolve();
+              };
+              const onMessage = (message: ParseResponse) => message.kind === 'ready' && settle();
+              slot.child.on('message', onMessage);
+              slot.child.once('exit', settle);
+            }),
+        ),
+      );
+    },
     parse(bytes, type, { signal } = {}) {
       if (closed) return Promise.reject(new Error('the parser pool is closed'));
       signal?.throwIfAborted();

@@ -1,13 +1,12 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { assertDockerRunning, buildImageArgs, dockerfileName, findImageByLabel, imageExists, imageTag, LABEL, MANAGED_BY, ociLabels } from '../../lib/docker';
-import { loggedSh, type Sh } from '../../lib/exec';
-import { readGitRevision } from '../../lib/git';
-import { BASE_IMAGES, contentHash, listFiles, manifestFiles, resolveBaseImage, withLock, writeImageRecord, type ImageRecord } from '../../lib/images';
-import { normalizeRegistry, pushImage } from '../../lib/registry';
-import { sh } from '../../lib/shell';
-import { chooseRenderer, createStepRunner, type StepContext } from '../../lib/steps';
+import { assertDockerRunning, buildImageArgs, dockerfileName, findImageByLabel, imageExists, imageId, imageLabel, imageTag, LABEL, MANAGED_BY, ociLabels } from '../../process/docker';
+import { createRunner, type Sh } from '../../process/runner';
+import { readGitRevision, readGitSource } from '../../process/git';
+import { BASE_IMAGES, contentHash, listFiles, manifestFiles, resolveBaseImage, withLock, writeImageRecord, type ImageRecord } from '../../operations/images';
+import { normalizeRegistry, pushImage } from '../../operations/registry';
+import { chooseRenderer, createStepRunner, type StepContext } from '../../process/steps';
 import type { DockerBuildExecutorSchema } from './schema';
 
 export interface NormalizedDockerBuildOptions {
@@ -52,15 +51,6 @@ export function normalizeOptions(options: DockerBuildExecutorSchema, { root, pro
   };
 }
 
-async function imageId(ref: string): Promise<string> {
-  return (await sh('docker', ['image', 'inspect', '--format', '{{.Id}}', ref])).stdout.trim();
-}
-
-async function gitSource(root: string): Promise<string> {
-  const remote = await sh('git', ['config', '--get', 'remote.origin.url'], { cwd: root, allowFailure: true });
-  return remote.stdout.trim() || 'llmp monorepo';
-}
-
 interface BuildDeps {
   sh: Sh;
   progress: StepContext['progress'];
@@ -92,17 +82,12 @@ function packageVersionOf(root: string, service: string): string {
   return '0.0.0';
 }
 
-async function labelOf(ref: string, label: string): Promise<string | undefined> {
-  const r = await sh('docker', ['image', 'inspect', '--format', `{{index .Config.Labels "${label}"}}`, ref], { allowFailure: true });
-  return r.exitCode === 0 ? r.stdout.trim() || undefined : undefined;
-}
-
 /** The runtime base (Node + `npm ci --omit=dev`), tagged by the hash of what npm ci sees; built once across parallel tasks (and once per run with --force). */
 export async function ensureBaseImage(o: NormalizedDockerBuildOptions, nodeImage: string, revision: string, source: string, { sh: run, progress }: BuildDeps): Promise<string> {
-  const nodeId = await imageId(nodeImage);
+  const nodeId = await imageId(run, nodeImage);
   const hash = contentHash(o.root, [...manifestFiles(o.root), o.baseDockerfile], [nodeId]);
   const tag = `${o.imagePrefix}/base:${hash.slice(0, 12)}`;
-  const needsBuild = async () => baseNeedsBuild({ exists: await imageExists(tag), force: o.force, runId: o.runId, builtByRun: await labelOf(tag, BUILD_RUN_LABEL) });
+  const needsBuild = async () => baseNeedsBuild({ exists: await imageExists(run, tag), force: o.force, runId: o.runId, builtByRun: await imageLabel(run, tag, BUILD_RUN_LABEL) });
   if (!(await needsBuild())) {
     progress(`${tag} is up to date`);
     return tag;
@@ -138,30 +123,30 @@ export default async function dockerBuildExecutor(options: DockerBuildExecutorSc
   const projectRoot = context.projectsConfigurations?.projects[context.projectName ?? '']?.root ?? '';
   const o = normalizeOptions(options, { root: context.root, projectRoot, env: process.env });
   const steps = createStepRunner({ renderer: chooseRenderer(process.env, process.stdout.isTTY), scope: `docker-build ${o.service}` });
-  const run = loggedSh(undefined);
+  const run = createRunner();
   try {
     const { revision, source, nodeImage } = await steps.run('preflight', async (ctx) => {
-      await assertDockerRunning();
+      await assertDockerRunning(run);
       if (!existsSync(join(o.root, o.bundleDir, 'main.cjs'))) {
         throw new Error(`${o.bundleDir}/main.cjs is missing → build the service first: npx nx run ${context.projectName}:build (docker-build depends on build)`);
       }
       if (!existsSync(join(o.root, o.dockerfile))) throw new Error(`${o.dockerfile} is missing → every service needs deploy/docker/${dockerfileName(o.service)}`);
-      const git = await readGitRevision(o.root);
+      const git = await readGitRevision(run, o.root);
       const nodeImage = o.nodeImage ?? (await resolveBaseImage(BASE_IMAGES.node, { root: o.root, sh: run, pullTimeoutMs: o.pullTimeoutMs, buildLocal: o.buildLocalBaseImages, progress: ctx.progress })).image;
       ctx.progress(`git ${git.shortSha}${git.dirty ? ' (dirty)' : ''}, node image ${nodeImage}`);
-      return { revision: git, source: o.source ?? (await gitSource(o.root)), nodeImage };
+      return { revision: git, source: o.source ?? (await readGitSource(run, o.root)), nodeImage };
     });
 
     const baseImage = await steps.run('runtime base image', (ctx) => ensureBaseImage(o, nodeImage, revision.sha, source, { sh: run, progress: ctx.progress }));
 
     const record = await steps.run(`image ${o.imagePrefix}/${o.service}`, async (ctx): Promise<ImageRecord> => {
-      const baseId = await imageId(baseImage);
+      const baseId = await imageId(run, baseImage);
       const files = [o.dockerfile, ...listFiles(o.root, o.bundleDir, (rel) => rel.endsWith('.map'))];
       const hash = contentHash(o.root, files, [baseId]);
       const tag = imageTag({ prefix: o.imagePrefix, service: o.service, shortSha: revision.shortSha, dirty: revision.dirty, contentHash: hash });
       const extra = o.extraTags.map((t) => `${o.imagePrefix}/${o.service}:${t}`);
       let outcome: ImageRecord['outcome'];
-      const existing = o.force ? undefined : (await imageExists(tag)) ? tag : await findImageByLabel(LABEL.contentHash, hash);
+      const existing = o.force ? undefined : (await imageExists(run, tag)) ? tag : await findImageByLabel(run, LABEL.contentHash, hash);
       if (existing === tag) {
         outcome = 'present';
         ctx.progress(`${tag} already exists (same content): not rebuilt`);

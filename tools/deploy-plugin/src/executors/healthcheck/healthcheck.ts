@@ -1,13 +1,12 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { edgeTarget, requireDeployed } from '../../lib/deployed';
-import { assertDockerRunning } from '../../lib/docker';
-import { normalizeEnvOptions, type NormalizedEnvOptions } from '../../lib/env-options';
-import { names } from '../../lib/environment';
-import { retry } from '../../lib/http';
-import { checkHealth, type HealthRow } from '../../lib/platform';
-import { openSession } from '../../lib/session';
-import { containerHealth } from '../../lib/stack';
-import { renderHealthTable } from '../../lib/summary';
+import { edgeTarget, requireDeployed } from '../../operations/deployed';
+import { assertDockerRunning } from '../../process/docker';
+import { normalizeEnvOptions, type NormalizedEnvOptions } from '../../environment/options';
+import { names } from '../../environment/names';
+import { retry } from '../../operations/edge-http';
+import { checkHealth, containerHealth, type HealthRow } from '../../operations/health';
+import { openSession } from '../../environment/session';
+import { renderHealthTable } from '../../operations/summary';
 import type { HealthcheckExecutorSchema } from './schema';
 
 export interface NormalizedHealthcheckOptions extends NormalizedEnvOptions {
@@ -27,7 +26,7 @@ export default async function healthcheckExecutor(options: HealthcheckExecutorSc
   let rows: HealthRow[] = [];
   try {
     await session.steps.run('health', async (ctx) => {
-      await assertDockerRunning();
+      await assertDockerRunning(session.sh);
       const d = await requireDeployed(session);
       const release = o.release ?? d.active.id;
       await retry(

@@ -1,4 +1,4 @@
-import type { EnvOptionsSchema } from '../../lib/env-options';
+import type { EnvOptionsSchema } from '../../environment/options';
 
 export interface HealthcheckExecutorSchema extends EnvOptionsSchema {
   release?: string;

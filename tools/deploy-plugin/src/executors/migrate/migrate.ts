@@ -1,8 +1,8 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { deployedVars, requireDeployed } from '../../lib/deployed';
-import { normalizeEnvOptions, type NormalizedEnvOptions } from '../../lib/env-options';
-import { openSession } from '../../lib/session';
-import { releaseCompose } from '../../lib/stack';
+import { deployedVars, requireDeployed } from '../../operations/deployed';
+import { normalizeEnvOptions, type NormalizedEnvOptions } from '../../environment/options';
+import { openSession } from '../../environment/session';
+import { releaseCompose } from '../../operations/stack';
 import type { MigrateExecutorSchema } from './schema';
 
 export interface NormalizedMigrateOptions extends NormalizedEnvOptions {

@@ -1,12 +1,12 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { existsSync, rmSync } from 'node:fs';
-import { createDeploymentLog } from '../../lib/deployment-log';
-import { assertDockerRunning } from '../../lib/docker';
-import { envPaths } from '../../lib/environment';
-import { loggedSh } from '../../lib/exec';
-import { groupByEnvironment, listResources, removeEnvironment, type EnvironmentSummary } from '../../lib/stack';
-import { chooseRenderer, createStepRunner } from '../../lib/steps';
-import { renderTable } from '../../lib/summary';
+import { createDeploymentLog } from '../../process/deployment-log';
+import { assertDockerRunning } from '../../process/docker';
+import { envPaths } from '../../environment/paths';
+import { createRunner } from '../../process/runner';
+import { groupByEnvironment, listResources, removeEnvironment, type EnvironmentSummary } from '../../environment/resources';
+import { chooseRenderer, createStepRunner } from '../../process/steps';
+import { renderTable } from '../../operations/summary';
 import type { ReapExecutorSchema } from './schema';
 
 export interface NormalizedReapOptions {
@@ -29,10 +29,10 @@ export function expiredEnvironments(envs: readonly EnvironmentSummary[], now: Da
 export default async function reapExecutor(options: ReapExecutorSchema, context: ExecutorContext): Promise<{ success: boolean; reaped?: string[] }> {
   const o = normalizeOptions(options, { root: context.root });
   const steps = createStepRunner({ renderer: chooseRenderer(process.env, process.stdout.isTTY), scope: 'reap' });
-  const sh = loggedSh(undefined);
+  const sh = createRunner();
   try {
     const envs = await steps.run('find environments', async (ctx) => {
-      await assertDockerRunning();
+      await assertDockerRunning(sh);
       const found = groupByEnvironment(await listResources(sh));
       ctx.progress(`${found.length} environment(s) on this engine`);
       return found;
@@ -49,7 +49,7 @@ export default async function reapExecutor(options: ReapExecutorSchema, context:
         const paths = envPaths(o.root, e.env);
         const log = createDeploymentLog({ path: paths.logFile });
         log.write(`==== reap ${e.env}: expired at ${e.expiresAt} (now ${o.now.toISOString()}) ====`);
-        const removed = await removeEnvironment(loggedSh(log), e.env);
+        const removed = await removeEnvironment(createRunner(log), e.env);
         if (existsSync(paths.stateDir)) rmSync(paths.stateDir, { recursive: true, force: true });
         log.write(`==== reap ${e.env}: removed ${removed.length} resources ====`);
         ctx.progress(`removed ${removed.length} containers/networks/volumes`);

@@ -1,4 +1,4 @@
-import { itResolvesTheEnvironment } from '../../lib/env-options.testing';
+import { itResolvesTheEnvironment } from '../../environment/options.testing';
 import { normalizeOptions } from './seed';
 
 describe('seed normalizeOptions', () => {

@@ -1,8 +1,8 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { edgeTarget, requireDeployed } from '../../lib/deployed';
-import { normalizeEnvOptions, type NormalizedEnvOptions } from '../../lib/env-options';
-import { seed } from '../../lib/platform';
-import { openSession } from '../../lib/session';
+import { edgeTarget, requireDeployed } from '../../operations/deployed';
+import { normalizeEnvOptions, type NormalizedEnvOptions } from '../../environment/options';
+import { seed } from '../../operations/seed';
+import { openSession } from '../../environment/session';
 import type { SeedExecutorSchema } from './schema';
 
 export interface NormalizedSeedOptions extends NormalizedEnvOptions {

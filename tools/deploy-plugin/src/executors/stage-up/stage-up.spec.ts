@@ -53,3 +53,14 @@ describe('faultOverride', () => {
     expect(faultOverride(undefined)).toBeUndefined();
   });
 });
+
+describe('stage-up normalizeOptions with settings', () => {
+  it('fails on a lifetime setting that is not a positive number, naming the file', () => {
+    expect(() => normalizeOptions({}, { root: '/r', env: {}, settings: { LLMP_STAGE_TTL_HOURS: 'abc' } })).toThrow(/deploy\/env\/\.env\.staging[\s\S]*LLMP_STAGE_TTL_HOURS: must be a positive number of hours \(got "abc"\)/);
+    expect(() => normalizeOptions({}, { root: '/r', env: {}, settings: { LLMP_STAGE_TTL_HOURS: '-1' } })).toThrow(/LLMP_STAGE_TTL_HOURS: must be a positive number of hours/);
+  });
+
+  it('lets the ttlHours option win over the setting', () => {
+    expect(normalizeOptions({ ttlHours: 2 }, { root: '/r', env: {}, settings: { LLMP_STAGE_TTL_HOURS: '24' } }).ttlHours).toBe(2);
+  });
+});

@@ -1,11 +1,10 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { edgeTarget, requireDeployed } from '../../lib/deployed';
-import { normalizeEnvOptions, type NormalizedEnvOptions } from '../../lib/env-options';
-import { names } from '../../lib/environment';
-import { checkHealth } from '../../lib/platform';
-import { openSession } from '../../lib/session';
-import { containerHealth } from '../../lib/stack';
-import { renderHealthTable, renderTable } from '../../lib/summary';
+import { edgeTarget, requireDeployed } from '../../operations/deployed';
+import { normalizeEnvOptions, type NormalizedEnvOptions } from '../../environment/options';
+import { names } from '../../environment/names';
+import { checkHealth, containerHealth } from '../../operations/health';
+import { openSession } from '../../environment/session';
+import { renderHealthTable, renderTable } from '../../operations/summary';
 import type { StatusExecutorSchema } from './schema';
 
 export interface NormalizedStatusOptions extends NormalizedEnvOptions {

@@ -1,3 +1,3 @@
-import type { EnvOptionsSchema } from '../../lib/env-options';
+import type { EnvOptionsSchema } from '../../environment/options';
 
 export type TeardownExecutorSchema = EnvOptionsSchema;

@@ -1,9 +1,9 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { rmSync } from 'node:fs';
-import { assertDockerRunning } from '../../lib/docker';
-import { normalizeEnvOptions, type NormalizedEnvOptions } from '../../lib/env-options';
-import { openSession } from '../../lib/session';
-import { listResources, removeEnvironment } from '../../lib/stack';
+import { assertDockerRunning } from '../../process/docker';
+import { normalizeEnvOptions, type NormalizedEnvOptions } from '../../environment/options';
+import { openSession } from '../../environment/session';
+import { listResources, removeEnvironment } from '../../environment/resources';
 import type { TeardownExecutorSchema } from './schema';
 
 export function normalizeOptions(options: TeardownExecutorSchema, { root, env }: { root: string; env: NodeJS.ProcessEnv }): NormalizedEnvOptions {
@@ -17,7 +17,7 @@ export default async function teardownExecutor(options: TeardownExecutorSchema, 
   log.write(`==== teardown ${o.env} ====`);
   try {
     await steps.run('remove containers, networks, volumes', async (ctx) => {
-      await assertDockerRunning();
+      await assertDockerRunning(session.sh);
       const removed = await removeEnvironment(session.sh, o.env);
       ctx.progress(removed.length ? `removed ${removed.map((r) => `${r.kind} ${r.name}`).join(', ')}` : 'nothing was running');
     });

@@ -1,5 +1,5 @@
-import type { LabelledResource } from '../../../lib/stack';
-import { planRecovery } from './recovery-plan';
+import type { LabelledResource } from '../../../environment/resources';
+import { planRecovery, recoveryFacts, routesAfterFailure } from './recovery-plan';
 
 const aResource = (kind: LabelledResource['kind'], name: string, release = 'edge'): LabelledResource => ({ kind, id: `id-${name}`, name, env: 'pr-1', release, project: '', expiresAt: '' });
 const edge = [aResource('container', 'postgres'), aResource('container', 'nginx'), aResource('network', 'net'), aResource('volume', 'pgdata'), aResource('volume', 'data'), aResource('volume', 'state')];
@@ -40,5 +40,50 @@ describe('planRecovery', () => {
     const plan = planRecovery({ discovered: true, existedBefore: true, resourcesBefore: [...edge, ...serving], resourcesNow: [...edge, ...serving, ...candidate], candidate: 'r2', candidateStarted: true, servingBefore: 'r1', switched: true });
     expect(plan.routeBackTo).toBe('r1');
     expect(plan.forgetCandidateInNginx).toBe(false);
+  });
+});
+
+describe('recoveryFacts', () => {
+  const before = { exists: true, resources: [...edge, ...serving], state: { env: 'pr-1', port: 8080, createdAt: '', edgeExpiresAt: '', expiresAt: '2026-01-05T00:00:00Z', edgeImages: { postgres: 'p', nginx: 'n' }, active: { id: 'r1', revision: '', images: {}, deployedAt: '' } } };
+
+  it('reads what the run recorded: the environment before, the candidate, and how far it got', () => {
+    expect(recoveryFacts({ release: 'r2', candidateStarted: true, switched: false, before }, candidate)).toEqual({
+      discovered: true,
+      existedBefore: true,
+      resourcesBefore: before.resources,
+      resourcesNow: candidate,
+      candidate: 'r2',
+      candidateStarted: true,
+      servingBefore: 'r1',
+      switched: false,
+    });
+  });
+
+  it('treats an environment that could not be read as existing, so that nothing of it is removed', () => {
+    const facts = recoveryFacts({ release: 'r2', candidateStarted: false, switched: false }, []);
+    expect(facts).toMatchObject({ discovered: false, existedBefore: true, resourcesBefore: [] });
+    expect(planRecovery(facts).removeResources).toEqual([]);
+  });
+});
+
+describe('routesAfterFailure', () => {
+  const state = { env: 'pr-1', port: 8080, createdAt: '', edgeExpiresAt: '', expiresAt: '2026-01-05T00:00:00Z', edgeImages: { postgres: 'p', nginx: 'n' }, active: { id: 'r1', revision: '', images: {}, deployedAt: '' }, previous: { id: 'r0', revision: '', images: {}, deployedAt: '' } };
+  const now = new Date('2026-01-02T00:00:00Z');
+  const planOf = (over: Partial<ReturnType<typeof planRecovery>>) => ({ collectCandidateLogs: true, removeCandidate: true, forgetCandidateInNginx: false, removeResources: [], ...over });
+
+  it('routes back to the release that served, under its old expiry, and restores its state when traffic had moved', () => {
+    expect(routesAfterFailure(planOf({ routeBackTo: 'r1' }), state, now)).toEqual({
+      routes: { serving: 'r1', reachable: ['r1'], expiresAt: '2026-01-05T00:00:00Z' },
+      routeBack: { release: 'r1', state },
+    });
+  });
+
+  it('renders the routes as they were, without the candidate, when traffic never moved', () => {
+    expect(routesAfterFailure(planOf({ forgetCandidateInNginx: true }), state, now)).toEqual({ routes: { serving: 'r1', reachable: ['r1', 'r0'], expiresAt: '2026-01-05T00:00:00Z' } });
+  });
+
+  it('leaves nginx alone when the plan does not touch it', () => {
+    expect(routesAfterFailure(planOf({}), state, now)).toBeUndefined();
+    expect(routesAfterFailure(planOf({ routeBackTo: 'r1' }), undefined, now)).toBeUndefined();
   });
 });

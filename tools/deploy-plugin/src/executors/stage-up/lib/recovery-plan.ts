@@ -1,4 +1,6 @@
-import type { LabelledResource } from '../../../lib/stack';
+import type { LabelledResource } from '../../../environment/resources';
+import type { EnvState } from '../../../environment/state';
+import type { Routes } from '../../../operations/traffic';
 
 export interface RecoveryFacts {
   /** The environment was read from the engine before anything failed; if not, nothing is known and nothing is touched. */
@@ -46,4 +48,41 @@ export function planRecovery(f: RecoveryFacts): RecoveryPlan {
     forgetCandidateInNginx: f.existedBefore && f.candidateStarted && !f.switched,
     removeResources: f.existedBefore ? [] : createdNow,
   };
+}
+
+/** The facts recovery decides on, from what the run recorded and what the engine holds now (pure). */
+export function recoveryFacts(
+  run: { release: string; candidateStarted: boolean; switched: boolean; before?: { exists: boolean; resources: LabelledResource[]; state?: EnvState } },
+  resourcesNow: readonly LabelledResource[],
+): RecoveryFacts {
+  return {
+    discovered: Boolean(run.before),
+    existedBefore: run.before?.exists ?? true,
+    resourcesBefore: run.before?.resources ?? [],
+    resourcesNow,
+    candidate: run.release,
+    candidateStarted: run.candidateStarted,
+    servingBefore: run.before?.state?.active?.id,
+    switched: run.switched,
+  };
+}
+
+export interface Reroute {
+  routes: Routes;
+  /** Traffic had moved: the release that served before must answer again, and its state is restored. */
+  routeBack?: { release: string; state: EnvState };
+}
+
+/**
+ * How nginx routes after a failed stage (pure): back to the release that served before when the
+ * failure came after the switch; otherwise as before, without the candidate. Undefined: leave nginx alone.
+ */
+export function routesAfterFailure(plan: RecoveryPlan, before: EnvState | undefined, now: Date): Reroute | undefined {
+  if (plan.routeBackTo && before) {
+    return { routes: { serving: plan.routeBackTo, reachable: [plan.routeBackTo], expiresAt: before.expiresAt }, routeBack: { release: plan.routeBackTo, state: before } };
+  }
+  if (plan.forgetCandidateInNginx) {
+    return { routes: { serving: before?.active?.id, reachable: [before?.active?.id, before?.previous?.id], expiresAt: before?.expiresAt ?? now.toISOString() } };
+  }
+  return undefined;
 }
