@@ -76,7 +76,14 @@ export async function runBuiltInTrainer(spec: TrainerSpec, { stopRequested }: { 
   if (spec.resumeFrom) {
     tokenizer = Tokenizer.fromJSON(JSON.parse(await readFile(join(spec.resumeFrom, 'tokenizer.json'), 'utf8')) as TokenizerJson);
   } else if (hp.vocabSize > 256 + SPECIAL_TOKENS.length) {
-    tokenizer = trainBpe(textsOf(trainRecords), { vocabSize: hp.vocabSize });
+    // Training the tokenizer blocks this thread; a line every few seconds keeps the supervisor from taking it for a stall.
+    let said = performance.now();
+    const onMerge = (merges: number) => {
+      if (performance.now() - said < 5000) return;
+      said = performance.now();
+      log(`training the tokenizer: ${merges} of up to ${hp.vocabSize - 256 - SPECIAL_TOKENS.length} merges`);
+    };
+    tokenizer = trainBpe(textsOf(trainRecords), { vocabSize: hp.vocabSize, onMerge });
     log(`trained a byte-level BPE tokenizer: ${tokenizer.vocabSize} tokens (${tokenizer.merges.length} merges)`);
   } else tokenizer = new Tokenizer();
 
