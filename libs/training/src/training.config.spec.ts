@@ -17,6 +17,8 @@ describe('model-training configuration', () => {
   });
 
   it('names every bad variable at once', () => {
-    expect(() => loadServiceConfig(trainingEnv, { ...base, LLMP_TRAINING_MAX_SECONDS: '-5', LLMP_TRAINING_WORKER: 'yes' })).toThrow(/LLMP_STRUCTURING_URL[\s\S]*LLMP_TRAINING_MAX_SECONDS|LLMP_TRAINING_MAX_SECONDS[\s\S]*LLMP_STRUCTURING_URL/);
+    const attempt = () => loadServiceConfig(trainingEnv, { ...base, LLMP_STRUCTURING_URL: 'data-structuring', LLMP_TRAINING_MAX_SECONDS: '-5', LLMP_TRAINING_WORKER: 'yes' });
+    for (const name of ['LLMP_STRUCTURING_URL', 'LLMP_TRAINING_MAX_SECONDS', 'LLMP_TRAINING_WORKER']) expect(attempt).toThrow(name);
+    expect(trainingOptions(loadServiceConfig(trainingEnv, base)).structuringUrl).toBe('http://127.0.0.1:3002');
   });
 });

@@ -9,8 +9,8 @@ export const trainingEnv = z.object({
   LLMP_DATA_DIR: z.string().default('.llmp/data'),
   /** Jobs' records, checkpoints and models; a volume in staging (default `$LLMP_DATA_DIR/training`). */
   LLMP_TRAINING_DIR: z.string().optional(),
-  /** The datasets service the jobs read their dataset versions from. */
-  LLMP_STRUCTURING_URL: z.url({ message: 'must be the URL of the data-structuring service, e.g. http://data-structuring:3000' }),
+  /** The datasets service the jobs read their dataset versions from (default: data-structuring's own port on this host, as the gateway assumes). */
+  LLMP_STRUCTURING_URL: z.url({ message: 'must be the URL of the data-structuring service, e.g. http://data-structuring:3000' }).default('http://127.0.0.1:3002'),
   LLMP_TRAINING_MAX_MEMORY_MB: positiveInt('must be a positive whole number of megabytes').default(2048),
   LLMP_TRAINING_MAX_SECONDS: positiveInt('must be a positive whole number of seconds').default(3600),
   LLMP_TRAINING_STALL_TIMEOUT_S: positiveInt('must be a positive whole number of seconds').default(120),
