@@ -98,6 +98,18 @@ describe('fine-tuning jobs', () => {
     expect(late.body.error).toMatchObject({ code: 'job_already_finished', message: `fine-tuning job ${job.id} has already succeeded; only a job that has not finished can be cancelled` });
   }, 180_000);
 
+  it('replays live events after the last one a client saw, and answers 404 as JSON for a job that is not yours', async () => {
+    const [job] = (await h.as('user').get('/api/training/jobs?limit=1').expect(200)).body.data;
+    const all = (await h.as('user').get(`/api/training/jobs/${job.id}/events?limit=100`).expect(200)).body.data as { id: string }[];
+    const seen = all[all.length - 3].id;
+    const headers = (userId: string) => ({ accept: 'text/event-stream', 'last-event-id': seen, [TEST_IDENTITY_HEADER]: JSON.stringify({ userId, username: userId, role: 'user', via: 'token' }) });
+    const replay = await (await fetch(`${h.url}/api/training/jobs/${job.id}/events`, { headers: headers('usr_user'), signal: AbortSignal.timeout(30_000) })).text();
+    expect([...replay.matchAll(/^id: (\S+)$/gm)].map((m) => m[1])).toEqual(all.slice(-2).map((e) => e.id));
+    const stranger = await fetch(`${h.url}/api/training/jobs/${job.id}/events`, { headers: headers('usr_stranger') });
+    expect(stranger.status).toBe(404);
+    expect(await stranger.json()).toMatchObject({ error: { code: 'fine_tuning_job_not_found', message: `fine-tuning job ${job.id} does not exist` } });
+  });
+
   it('hides one user\'s jobs and models from another, and pages the list', async () => {
     const other = h.as('user', 'usr_other');
     const mine = (await h.as('user').get('/api/training/jobs?limit=1').expect(200)).body;
