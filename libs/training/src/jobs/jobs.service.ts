@@ -100,8 +100,9 @@ export function createJobsService({ jobs, datasets, runner, workRoot, limits, ca
         const modelConfig: LlamaConfigShape = { ...preset.shape, vocabSize: Math.max(hyperparameters.vocabSize, 261), contextLength: hyperparameters.contextLength };
         const estimate = estimateJob({ config: modelConfig, hyperparameters, tokensPerEpoch: train.contentBytes + TOKENS_PER_MESSAGE * train.messages + train.records, threads }, calibration, limits);
         assertFits(estimate);
-        await datasets.hold(identity, version.id, id);
         let job = await jobs.insert({ id, ownerId: identity.userId, datasetVersionId: version.id, hasValidation, model: preset.name, suffix: input.suffix ?? null, hyperparameters, modelConfig, estimate, workDir, trainer: 'built-in', maxAttempts: 3 });
+        // Held once the job exists, so a hold never outlives a job that was not recorded.
+        await datasets.hold(identity, version.id, id);
         await jobs.addEvent(id, { message: `Validating training file: dataset version ${version.id}` });
         await jobs.addEvent(id, {
           message: `Files validated: ${train.records} training records${validation ? `, ${validation.records} validation records` : ''}; estimated ${estimate.parameters} parameters, ${estimate.totalSteps} steps, about ${estimate.seconds} s`,
