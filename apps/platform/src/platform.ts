@@ -99,10 +99,13 @@ export async function startPlatform({
       pipeline: ingestionPipeline,
       uploads: ingestionUploads,
     });
+    const trainingDir = dataDir ? path.join(path.resolve(dataDir), 'training') : await mkdtemp(path.join(os.tmpdir(), 'llmp-training-'));
+    if (!dataDir) started.push(() => rm(trainingDir, { recursive: true, force: true }));
     const apps: Record<string, HttpApp> = {
       'document-ingestion': ingestion.app,
       'data-structuring': createStructuringApp(deps('data-structuring')),
-      'model-training': createTrainingApp(deps('model-training')),
+      // The datasets service listens only below, so its URL is looked up when a job needs it.
+      'model-training': createTrainingApp({ ...deps('model-training'), trainingDir, structuringUrl: () => services['data-structuring'].server.url }),
       'agent-deployment': createAgentsApp(deps('agent-deployment')),
       'admin-dashboard': createDashboardApp({ log: log.child({ service: 'admin-dashboard' }) }),
     };

@@ -116,6 +116,21 @@ describe('gateway proxy', () => {
     expect(upstream.seen.at(-1)!.headers['x-llmp-identity']).toBeUndefined();
   });
 
+  it("routes OpenAI's fine-tuning API to training and the rest of /v1 to agents", async () => {
+    const agents = await anUpstream();
+    try {
+      const app = gateway({ training: upstream.url, agents: agents.url });
+      await request(app).post('/v1/fine_tuning/jobs').set('authorization', `Bearer ${token}`).send({ model: 'm' }).expect(200);
+      expect(upstream.seen.at(-1)).toMatchObject({ method: 'POST', url: '/v1/fine_tuning/jobs' });
+      await request(app).get('/v1/fine_tuning/jobs/ftjob_1/events?limit=2').set('authorization', `Bearer ${token}`).expect(200);
+      expect(upstream.seen.at(-1)).toMatchObject({ url: '/v1/fine_tuning/jobs/ftjob_1/events?limit=2' });
+      await request(app).get('/v1/models').set('authorization', `Bearer ${token}`).expect(200);
+      expect(agents.seen.map((s) => s.url)).toEqual(['/v1/models']);
+    } finally {
+      await agents.close();
+    }
+  });
+
   it('answers 502 with JSON naming the service when it is down', async () => {
     const res = await request(gateway({})).get('/api/datasets/anything').set('authorization', `Bearer ${token}`).expect(502);
     expect(res.body).toMatchObject({

@@ -33,7 +33,8 @@ export function upstreamsOf(services: ServiceUrls): Upstream[] {
   return [
     { name: 'document-ingestion', prefixes: ['/api/ingestion'], url: services.ingestion },
     { name: 'data-structuring', prefixes: ['/api/datasets'], url: services.structuring },
-    { name: 'model-training', prefixes: ['/api/training'], url: services.training },
+    // OpenAI's fine-tuning API is training's; the longest prefix wins over agents' `/v1`.
+    { name: 'model-training', prefixes: ['/api/training', '/v1/fine_tuning'], url: services.training },
     { name: 'agent-deployment', prefixes: ['/api/agents', '/v1'], url: services.agents },
   ];
 }
