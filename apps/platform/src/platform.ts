@@ -20,7 +20,7 @@ import {
   type UploadLimits,
 } from '@llmp/ingestion';
 import { createJobQueue } from '@llmp/queue';
-import { createStructuringApp, structuringMigrations } from '@llmp/structuring';
+import { createStructuring, structuringMigrations } from '@llmp/structuring';
 import { createTrainingApp, trainingMigrations } from '@llmp/training';
 import { lockDataDir } from './data-dir-lock';
 
@@ -98,9 +98,15 @@ export async function startPlatform({
       pipeline: ingestionPipeline,
       uploads: ingestionUploads,
     });
+    const structuring = await createStructuring({
+      ...deps('data-structuring'),
+      queue,
+      // Known once the ingestion server listens, below; builds only run after that.
+      ingestionUrl: () => services['document-ingestion'].server.url,
+    });
     const apps: Record<string, HttpApp> = {
       'document-ingestion': ingestion.app,
-      'data-structuring': createStructuringApp(deps('data-structuring')),
+      'data-structuring': structuring.app,
       'model-training': createTrainingApp(deps('model-training')),
       'agent-deployment': createAgentsApp(deps('agent-deployment')),
       'admin-dashboard': createDashboardApp({ log: log.child({ service: 'admin-dashboard' }) }),
@@ -120,7 +126,8 @@ export async function startPlatform({
     started.push(() => auth.close());
     const firstAdmin = await auth.bootstrapAdmin();
     if (firstAdmin && demoData) {
-      await loadDemoData({ knowledgeBases: ingestion.knowledgeBases, documents: ingestion.documents, log: log.child({ service: 'document-ingestion' }) });
+      const demo = await loadDemoData({ knowledgeBases: ingestion.knowledgeBases, documents: ingestion.documents, log: log.child({ service: 'document-ingestion' }) });
+      await structuring.loadDemo(demo.knowledgeBase.id);
     }
     const gateway = createGatewayApp({
       db,
