@@ -1,0 +1,122 @@
+import { extractiveQa, sentencesOf } from './extractive-qa';
+import { startStructuringHarness, type StructuringHarness } from '../testing/structuring-harness';
+
+const boilerChunks = (doc: string, n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    id: `chk_${doc}_${String(i).padStart(3, '0')}`,
+    headingPath: ['Boiler manual', `Step ${i}`],
+    text: `The pressure gauge ${i} is the dial that shows boiler pressure in bar. Check gauge ${i} before every start. A reading above ${i + 2} bar means the relief valve must be opened.`,
+  }));
+
+describe('extractive question/answer generation', () => {
+  it('asks the heading when it is a question, and answers from the chunk', () => {
+    const records = extractiveQa({ documentTitle: 'Security FAQ', headingPath: ['Security FAQ', 'How are passwords stored?'], text: 'Passwords are hashed with scrypt and never logged. Sessions expire after twelve hours by default.' });
+    expect(records[0].messages).toEqual([
+      { role: 'user', content: 'How are passwords stored?' },
+      { role: 'assistant', content: 'Passwords are hashed with scrypt and never logged. Sessions expire after twelve hours by default.' },
+    ]);
+    expect(records.length).toBeGreaterThan(1);
+    for (const record of records) expect(record.messages[1].content.length).toBeGreaterThan(0);
+  });
+
+  it('turns definitions into "what is" questions answered by the sentence, and is deterministic', () => {
+    const chunk = { documentTitle: 'Guide', headingPath: [], text: 'A knowledge base is a set of documents chunked and embedded the same way. Reindexing rebuilds stale documents.' };
+    const records = extractiveQa(chunk);
+    expect(records.map((r) => r.messages[0].content)).toContain('What is a knowledge base?');
+    expect(records.find((r) => r.messages[0].content === 'What is a knowledge base?')!.messages[1].content).toBe('A knowledge base is a set of documents chunked and embedded the same way.');
+    expect(extractiveQa(chunk)).toEqual(records);
+  });
+
+  it('makes nothing from a chunk without sentences', () => {
+    expect(sentencesOf('  \n ')).toEqual([]);
+    expect(extractiveQa({ documentTitle: 'x', headingPath: ['Title'], text: 'Title' })).toEqual([]);
+  });
+});
+
+describe('building a dataset from a knowledge base', () => {
+  let h: StructuringHarness;
+  beforeAll(async () => {
+    h = await startStructuringHarness();
+    h.ingestion.knowledgeBases.set('kb_alice', {
+      ownerId: 'usr_alice',
+      processing: 0,
+      documents: [
+        { id: 'doc_1', title: 'Boiler manual', chunks: boilerChunks('1', 6) },
+        { id: 'doc_2', title: 'Pump manual', chunks: boilerChunks('2', 4) },
+      ],
+    });
+  });
+  afterAll(() => h.close());
+
+  const newDataset = async (owner = 'usr_alice') => (await h.as('user', owner).post('/api/datasets').send({ name: `Built ${Date.now()}` }).expect(201)).body.id as string;
+
+  it('reads the chunks as the requesting user and stores question/answer records labelled with the generator', async () => {
+    const ds = await newDataset();
+    const started = await h.as('user', 'usr_alice').post(`/api/datasets/${ds}/builds`).send({ knowledgeBaseId: 'kb_alice' }).expect(202);
+    expect(started.body).toMatchObject({ status: 'queued', params: { knowledgeBaseId: 'kb_alice', mode: 'qa' } });
+    const build = await h.waitForBuild(started.body.id);
+    expect(build).toMatchObject({ status: 'completed', progress: { documents: 2, chunks: 10 } });
+    expect(build.progress.records).toBeGreaterThanOrEqual(20);
+    const callers = new Set(h.ingestion.calls.map((c) => `${c.identity?.userId}/${c.identity?.via}/${c.identity?.service}`));
+    expect([...callers]).toEqual(['usr_alice/service/data-structuring']);
+    const dataset = (await h.as('user', 'usr_alice').get(`/api/datasets/${ds}`).expect(200)).body;
+    expect(dataset.records.total).toBe(build.progress.records);
+    expect(dataset.recipe.sources).toEqual([expect.objectContaining({ type: 'knowledge-base', knowledgeBaseId: 'kb_alice', mode: 'qa', generator: expect.objectContaining({ name: 'extractive-qa', deterministic: true }) })]);
+    const [record] = (await h.as('user', 'usr_alice').get(`/api/datasets/${ds}/records?limit=1`).expect(200)).body.data;
+    expect(record.source).toMatchObject({ type: 'knowledge-base', knowledgeBaseId: 'kb_alice', documentId: 'doc_1', chunkId: 'chk_1_000', generator: 'extractive-qa' });
+  });
+
+  it('stores each chunk as a text record in text mode, up to the chunk limit', async () => {
+    const ds = await newDataset();
+    const started = await h.as('user', 'usr_alice').post(`/api/datasets/${ds}/builds`).send({ knowledgeBaseId: 'kb_alice', mode: 'text', maxChunks: 7 }).expect(202);
+    expect(await h.waitForBuild(started.body.id)).toMatchObject({ status: 'completed', progress: { chunks: 7, records: 7 } });
+    const records = (await h.as('user', 'usr_alice').get(`/api/datasets/${ds}/records`).expect(200)).body.data;
+    expect(records[0].record).toEqual({ text: boilerChunks('1', 1)[0].text });
+  });
+
+  it('fails, storing nothing, when the user may not read the knowledge base', async () => {
+    const ds = await newDataset('usr_bob');
+    const started = await h.as('user', 'usr_bob').post(`/api/datasets/${ds}/builds`).send({ knowledgeBaseId: 'kb_alice' }).expect(202);
+    const build = await h.waitForBuild(started.body.id);
+    expect(build.status).toBe('failed');
+    expect(build.error).toMatch(/does not exist or bob may not read it/);
+    expect((await h.as('user', 'usr_bob').get(`/api/datasets/${ds}`).expect(200)).body.records.total).toBe(0);
+  });
+
+  it('cancels a running build and removes what it stored', async () => {
+    h.ingestion.knowledgeBases.set('kb_big', {
+      ownerId: 'usr_alice',
+      processing: 0,
+      documents: Array.from({ length: 30 }, (_, i) => ({ id: `doc_big_${String(i).padStart(2, '0')}`, title: `Manual ${i}`, chunks: boilerChunks(`b${i}`, 40) })),
+    });
+    h.ingestion.chunkDelayMs = 150;
+    try {
+      const ds = await newDataset();
+      const started = await h.as('user', 'usr_alice').post(`/api/datasets/${ds}/builds`).send({ knowledgeBaseId: 'kb_big' }).expect(202);
+      const deadline = Date.now() + 20_000;
+      while ((await h.as('user', 'usr_alice').get(`/api/datasets/builds/${started.body.id}`).expect(200)).body.progress.records === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await h.as('user', 'usr_bob').post(`/api/datasets/builds/${started.body.id}/cancel`).expect(404);
+      await h.as('user', 'usr_alice').post(`/api/datasets/builds/${started.body.id}/cancel`).expect(200);
+      const build = await h.waitForBuild(started.body.id);
+      expect(build.status).toBe('cancelled');
+      expect((await h.as('user', 'usr_alice').get(`/api/datasets/${ds}`).expect(200)).body.records.total).toBe(0);
+    } finally {
+      h.ingestion.chunkDelayMs = 0;
+    }
+  });
+
+  it('waits for documents still processing, then freezes a version when asked (the demo)', async () => {
+    h.ingestion.knowledgeBases.set('kb_demo', { ownerId: null, processing: 1, documents: [{ id: 'doc_demo', title: 'Demo', chunks: boilerChunks('d', 6) }] });
+    const { dataset, build } = await h.structuring.loadDemo('kb_demo');
+    expect(dataset).toMatchObject({ name: 'Demo', ownerId: null, visibility: 'organisation' });
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await h.structuring.builds.get(build!.id, 'system')).status).toBe('running');
+    h.ingestion.knowledgeBases.get('kb_demo')!.processing = 0;
+    const done = await h.waitForBuild(build!.id);
+    expect(done.status).toBe('completed');
+    const version = (await h.as('user', 'usr_bob').get(`/api/datasets/versions/${done.progress.versionId}`).expect(200)).body;
+    expect(version).toMatchObject({ status: 'frozen', kind: 'chat', split: { from: 'not-rejected', seed: 'demo' } });
+    expect(version.counts.train + version.counts.validation).toBe(done.progress.records);
+    expect(await h.structuring.loadDemo('kb_demo')).toMatchObject({ dataset: { id: dataset.id }, build: null });
+  });
+});
