@@ -64,6 +64,8 @@ export type ListDatasetRecordsQuery = z.infer<typeof listDatasetRecordsQuery>;
 export const uploadDatasetQuery = z.object({
   fileType: z.enum(['auto', 'jsonl', 'json', 'csv']).default('auto'),
   format: z.enum(['auto', 'openai-chat', 'alpaca', 'sharegpt', 'text']).default('auto'),
+  /** `true`: check every line and report, store nothing. */
+  dryRun: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 export type UploadDatasetQuery = z.infer<typeof uploadDatasetQuery>;
 

@@ -68,14 +68,15 @@ export function uploadRoute(datasets: DatasetsService): RouteSpec {
     summary:
       'Upload JSONL, a JSON array or CSV (multipart/form-data with one file, or the raw body; ?fileType= and ?format= force what is otherwise detected). ' +
       'Every line is validated: the good records are stored together, the bad lines reported as "line 17: messages[2].role must be one of system, user, assistant" ' +
-      '(the first 100, and the total). 201 with the report; 422 when no line could be stored.',
+      '(the first 100, and the total). 201 with the report; 422 when no line could be stored; ?dryRun=true checks and reports (200) without storing.',
     access: 'user',
     query: uploadDatasetQuery.extend({ filename: z.string().max(255).optional() }),
     status: 201,
-    handle: async ({ params, query, req, identity }) => {
+    handle: async ({ params, query, req, res, identity }) => {
       const { filename, ...options } = query;
       const file = await uploadedFile(req, filename ?? null);
-      return datasets.upload(params.id, { content: interruptible(file.content), filename: file.filename, options }, identity!);
+      const report = await datasets.upload(params.id, { content: interruptible(file.content), filename: file.filename, options }, identity!);
+      res.status(report.dryRun ? 200 : 201).json(report);
     },
   });
 }

@@ -57,6 +57,9 @@ export interface UploadInput {
 export interface UploadReport {
   uploadId: string;
   filename: string | null;
+  /** True when the file was only checked. */
+  dryRun: boolean;
+  valid: number;
   stored: number;
   rejected: number;
   errorCount: number;
@@ -137,34 +140,37 @@ export function createDatasetsService({ stores, log, tokenizer = createTokenCoun
       const validator = createDatasetValidator({ tokenizer, maxErrors: limits.maxErrors });
       const reading = readDatasetBatches(content, { fileType: options.fileType, format: options.format, maxLineBytes: limits.maxLineBytes });
       let stored = 0;
-      await stores.transaction(async (tx) => {
-        let batch: NewRecord[] = [];
-        for await (const results of reading) {
-          for (const result of results) {
-            const valid = validator.check(result);
-            if (!valid) continue;
-            batch.push({ id: newId('rec'), datasetId: id, record: valid.record, tokens: valid.tokens, source: { type: 'upload', uploadId, filename, line: valid.line } });
-            if (batch.length >= UPLOAD_BATCH) {
-              await tx.records.insertMany(batch);
-              stored += batch.length;
-              batch = [];
+      const check = async () => {
+        for await (const results of reading) for (const result of results) validator.check(result);
+      };
+      const store = () =>
+        stores.transaction(async (tx) => {
+          let batch: NewRecord[] = [];
+          const flush = async () => {
+            await tx.records.insertMany(batch);
+            stored += batch.length;
+            batch = [];
+          };
+          for await (const results of reading) {
+            for (const result of results) {
+              const valid = validator.check(result);
+              if (!valid) continue;
+              batch.push({ id: newId('rec'), datasetId: id, record: valid.record, tokens: valid.tokens, source: { type: 'upload', uploadId, filename, line: valid.line } });
+              if (batch.length >= UPLOAD_BATCH) await flush();
             }
           }
-        }
-        await tx.records.insertMany(batch);
-        stored += batch.length;
-        const report = validator.report();
-        if (stored > 0) {
-          await appendRecipe(tx, id, (recipe) => ({
-            ...recipe,
-            sources: [...recipe.sources, { type: 'upload', uploadId, filename, fileType: options.fileType, stored, rejected: report.invalid, at: now() }],
-          }));
-        }
-      });
+          await flush();
+          if (stored === 0) return;
+          const source = { type: 'upload' as const, uploadId, filename, fileType: options.fileType, stored, rejected: validator.report().invalid, at: now() };
+          await appendRecipe(tx, id, (recipe) => ({ ...recipe, sources: [...recipe.sources, source] }));
+        });
+      await (options.dryRun ? check() : store());
       const report = validator.report();
       const result: UploadReport = {
         uploadId,
         filename,
+        dryRun: options.dryRun,
+        valid: report.valid,
         stored,
         rejected: report.invalid,
         errorCount: report.errorCount,
@@ -175,7 +181,7 @@ export function createDatasetsService({ stores, log, tokenizer = createTokenCoun
         tokens: report.tokens,
       };
       log.info({ datasetId: id, uploadId, stored, rejected: report.invalid }, 'dataset upload stored');
-      if (stored === 0) {
+      if (stored === 0 && !options.dryRun) {
         const first = result.errors[0] ?? 'the file holds no records';
         throw unprocessable({ code: 'no_valid_records', message: `no record of the file could be stored: ${first}`, details: result });
       }
