@@ -34,6 +34,8 @@ create table structuring.dataset_members (
 
 create table structuring.records (
   id text primary key,
+  -- Ids made in the same millisecond do not sort in the order they were made: this keeps the order of the file.
+  seq bigserial not null,
   dataset_id text not null references structuring.datasets (id) on delete cascade,
   kind text not null check (kind in ('chat', 'text')),
   content jsonb not null,
@@ -44,8 +46,8 @@ create table structuring.records (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
-create index records_dataset_idx on structuring.records (dataset_id, id);
-create index records_dataset_status_idx on structuring.records (dataset_id, status, id);
+create index records_dataset_idx on structuring.records (dataset_id, seq);
+create index records_dataset_status_idx on structuring.records (dataset_id, status, seq);
 
 create table structuring.versions (
   id text primary key,

@@ -109,7 +109,9 @@ describe('building a dataset from a knowledge base', () => {
     h.ingestion.knowledgeBases.set('kb_demo', { ownerId: null, processing: 1, documents: [{ id: 'doc_demo', title: 'Demo', chunks: boilerChunks('d', 6) }] });
     const { dataset, build } = await h.structuring.loadDemo('kb_demo');
     expect(dataset).toMatchObject({ name: 'Demo', ownerId: null, visibility: 'organisation' });
-    await new Promise((r) => setTimeout(r, 400));
+    const asked = () => h.ingestion.calls.filter((c) => c.path === '/api/ingestion/knowledge-bases/kb_demo').length;
+    for (let i = 0; i < 200 && asked() < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(asked()).toBeGreaterThanOrEqual(2);
     expect((await h.structuring.builds.get(build!.id, 'system')).status).toBe('running');
     h.ingestion.knowledgeBases.get('kb_demo')!.processing = 0;
     const done = await h.waitForBuild(build!.id);

@@ -26,13 +26,17 @@ export function sentencesOf(text: string): string[] {
     .filter((s) => s.length >= MIN_SENTENCE && s.length <= MAX_SENTENCE);
 }
 
-const wordsOf = (text: string) => text.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'-]*/gu) ?? [];
+const wordsOf = (text: string) => (text.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'-]*/gu) ?? []).map((w) => w.replace(/'s$/, ''));
 const contentWords = (text: string) => wordsOf(text).filter((w) => w.length > 3 && !STOPWORDS.has(w));
 
 /** Sentences that carry the chunk's recurring terms score highest; definitions get a bonus. */
-function rankSentences(sentences: string[]): Array<{ sentence: string; index: number; score: number }> {
+function termFrequency(sentences: string[]): Map<string, number> {
   const frequency = new Map<string, number>();
   for (const s of sentences) for (const w of new Set(contentWords(s))) frequency.set(w, (frequency.get(w) ?? 0) + 1);
+  return frequency;
+}
+
+function rankSentences(sentences: string[], frequency: Map<string, number>): Array<{ sentence: string; index: number; score: number }> {
   return sentences
     .map((sentence, index) => {
       const words = contentWords(sentence);
@@ -42,23 +46,47 @@ function rankSentences(sentences: string[]): Array<{ sentence: string; index: nu
     .sort((a, b) => b.score - a.score || a.index - b.index);
 }
 
-const DEFINITION = /^(?:(?:The|A|An) )?([\p{L}\p{N}][^,;:.?!]{1,60}?) (is|are|means) (\S.{7,})$/u;
+const DEFINITION_PATTERN = /^(?:(?:The|A|An) )?([\p{L}\p{N}][^,;:.?!]{1,60}?) (is|are|means) (\S.{7,})$/u;
+/** "X is hashed", "X are never logged" describe what happens to X; they do not say what X is. */
+const NOT_A_DEFINITION = /^(?:\S+ed|\S+en|not|never|also|only|always|often|usually|then|now|still)\b/i;
+const DEFINITION = {
+  exec(sentence: string): RegExpExecArray | null {
+    const match = DEFINITION_PATTERN.exec(sentence);
+    return match && !NOT_A_DEFINITION.test(match[3]) ? match : null;
+  },
+  test(sentence: string): boolean {
+    return this.exec(sentence) !== null;
+  },
+};
 
 function lowerFirst(text: string): string {
   return /^[A-Z][a-z]/.test(text) ? text[0].toLowerCase() + text.slice(1) : text;
 }
 
 /** The question a key sentence answers: "What is X?" for a definition, otherwise what the section says about its main term. */
-function questionFor(sentence: string, topic: string): string {
+function questionFor(sentence: string, topic: string, frequency: Map<string, number>): string {
   const definition = DEFINITION.exec(sentence);
   if (definition) {
     const subject = definition[1].trim();
     const article = /^(The|A|An)\s/.test(sentence) ? sentence.split(/\s/)[0].toLowerCase() + ' ' : '';
     return `What ${definition[2] === 'means' ? 'does' : definition[2]} ${article}${lowerFirst(subject)}${definition[2] === 'means' ? ' mean' : ''}?`;
   }
-  const words = contentWords(sentence);
-  const term = words.sort((a, b) => b.length - a.length)[0] ?? 'this';
+  const inTopic = new Set(contentWords(topic));
+  const words = contentWords(sentence).filter((w) => !inTopic.has(w));
+  // Nouns make better topics than verbs and adverbs: words ending like participles and adverbs go last.
+  const weight = (w: string) => (frequency.get(w) ?? 0) - (/(?:ed|ing|ly)$/.test(w) ? 10 : 0);
+  const term = words.sort((a, b) => weight(b) - weight(a) || b.length - a.length)[0] ?? 'this';
   return `According to "${topic}", what is said about ${term}?`;
+}
+
+/** Chunks repeat the headings above them as their first lines: those are the question's topic, not the answer. */
+function withoutHeadings(text: string, headingPath: string[]): string {
+  let rest = text.replace(/\s+/g, ' ').trim();
+  for (const heading of headingPath) {
+    const flat = heading.replace(/\s+/g, ' ').trim();
+    if (flat && rest.startsWith(flat)) rest = rest.slice(flat.length).trim();
+  }
+  return rest;
 }
 
 /**
@@ -69,19 +97,19 @@ function questionFor(sentence: string, topic: string): string {
  * same records.
  */
 export function extractiveQa(chunk: SourceChunk): ChatRecord[] {
-  const sentences = sentencesOf(chunk.text);
-  if (!sentences.length) return [];
   const heading = chunk.headingPath[chunk.headingPath.length - 1]?.trim();
   const topic = heading || chunk.documentTitle;
+  const body = sentencesOf(withoutHeadings(chunk.text, chunk.headingPath));
+  if (!body.length) return [];
+  const frequency = termFrequency(body);
   const pairs: Array<[string, string]> = [];
-  const body = heading ? sentences.filter((s) => s !== heading) : sentences;
   if (heading && body.length) {
     const question = heading.endsWith('?') ? heading : `What does "${heading}"${chunk.headingPath.length > 1 ? ` in "${chunk.headingPath[0]}"` : ''} cover?`;
     pairs.push([question, body.slice(0, 3).join(' ')]);
   }
-  for (const { sentence, index } of rankSentences(body)) {
+  for (const { sentence, index } of rankSentences(body, frequency)) {
     if (pairs.length >= MAX_QUESTIONS) break;
-    const question = questionFor(sentence, topic);
+    const question = questionFor(sentence, topic, frequency);
     if (pairs.some(([q]) => q === question)) continue;
     const answer = DEFINITION.test(sentence) || index + 1 >= body.length ? sentence : `${sentence} ${body[index + 1]}`;
     pairs.push([question, answer]);

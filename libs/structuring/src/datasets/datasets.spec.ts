@@ -92,11 +92,11 @@ describe('datasets', () => {
       const rest = (await h.as('user', 'usr_alice').get(`/api/datasets/${ds.id}/records?limit=10&after=${page.next}`).expect(200)).body;
       expect(rest.data).toHaveLength(7);
       expect(rest.next).toBeNull();
-      const first = page.data[0].id as string;
+      const first = page.data[5].id as string;
       await h.as('user', 'usr_alice').patch(`/api/datasets/${ds.id}/records/${first}`).send({ status: 'accepted' }).expect(403);
       const bad = await h.as('manager').patch(`/api/datasets/${ds.id}/records/${first}`).send({ record: { messages: [{ role: 'user', content: 'only a question' }] } }).expect(400);
       expect(bad.body.error.message).toBe('record.messages must contain at least one assistant message with content');
-      const edited = (await h.as('manager').patch(`/api/datasets/${ds.id}/records/${first}`).send({ record: { instruction: 'How do I configure pump 0?', output: 'Ask the duty engineer.' } }).expect(200)).body;
+      const edited = (await h.as('manager').patch(`/api/datasets/${ds.id}/records/${first}`).send({ record: { instruction: 'How do I configure pump 5?', output: 'Ask the duty engineer.' } }).expect(200)).body;
       expect(edited.record.messages[1]).toEqual({ role: 'assistant', content: 'Ask the duty engineer.' });
       await h.as('manager').patch(`/api/datasets/${ds.id}/records/rec_missing`).send({ status: 'accepted' }).expect(404);
     });

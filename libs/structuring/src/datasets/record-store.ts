@@ -4,7 +4,7 @@ import { recordKind, type NewRecord, type RecordKind, type RecordSource, type Re
 
 export interface RecordPageQuery {
   status?: RecordStatus;
-  /** The last id of the previous page. */
+  /** The last record id of the previous page: records stored after it come next. */
   after?: string;
   limit: number;
 }
@@ -20,7 +20,7 @@ export interface RecordStore {
   insertMany(records: NewRecord[]): Promise<void>;
   get(id: string): Promise<StoredRecord | null>;
   page(datasetId: string, query: RecordPageQuery): Promise<StoredRecord[]>;
-  /** Every record of the dataset with one of these statuses, in id order, read a page at a time. */
+  /** Every record of the dataset with one of these statuses, in the order they were stored, read a page at a time. */
   each(datasetId: string, statuses: readonly RecordStatus[], pageSize?: number): AsyncGenerator<StoredRecord>;
   update(id: string, change: RecordChange): Promise<StoredRecord | null>;
   /** Sets the status of the named records (or of every record with status `from`); returns how many changed. */
@@ -70,10 +70,10 @@ const BATCH = 500;
 export function createPgRecordStore(db: Db): RecordStore {
   const page = async (datasetId: string, { status, after, limit }: RecordPageQuery, statuses?: readonly RecordStatus[]) => {
     const params: unknown[] = [datasetId, limit, after ?? ''];
-    let where = 'dataset_id = $1 and id > $3';
+    let where = `dataset_id = $1 and seq > coalesce((select seq from structuring.records where id = $3), 0)`;
     if (status) where += ` and status = $${params.push(status)}`;
     if (statuses) where += ` and status = any($${params.push(statuses)}::text[])`;
-    const { rows } = await db.query<RecordRow>(`select * from structuring.records where ${where} order by id limit $2`, params);
+    const { rows } = await db.query<RecordRow>(`select * from structuring.records where ${where} order by seq limit $2`, params);
     return rows.map(toRecord);
   };
   return {
