@@ -1,5 +1,5 @@
 import { createJobQueue } from '@llmp/queue';
-import { createStructuringApp, structuringEnv, structuringMigrations } from '@llmp/structuring';
+import { chatEndpointOf, createStructuringApp, structuringEnv, structuringMigrations } from '@llmp/structuring';
 import { main, runService } from '@llmp/service';
 
 main(() =>
@@ -20,6 +20,7 @@ main(() =>
         ingestionUrl: config.LLMP_INGESTION_URL,
         limits: { maxLineBytes: config.LLMP_DATASET_MAX_LINE_BYTES },
         buildWorkers: config.LLMP_DATASET_BUILD_WORKERS,
+        chatEndpoint: chatEndpointOf(config),
       });
       const closeApp = app.locals.close;
       app.locals.close = async () => {

@@ -133,6 +133,8 @@ export const buildDatasetBody = z.object({
   knowledgeBaseId: z.string().min(1).max(100),
   /** `qa`: question/answer conversations from each chunk; `text`: each chunk as a `{text}` record. */
   mode: z.enum(['qa', 'text']).default('qa'),
+  /** Who writes the pairs in `qa` mode: the configured chat endpoint when there is one (`auto`), or the extractive generator. */
+  generator: z.enum(['auto', 'extractive', 'chat-endpoint']).default('auto'),
   maxChunks: z.number().int().min(1).max(1_000_000).default(10_000),
 });
 export type BuildDatasetBody = z.infer<typeof buildDatasetBody>;

@@ -10,3 +10,4 @@ export * from './datasets/datasets.service';
 export * from './build/chunk-source';
 export * from './build/extractive-qa';
 export * from './build/dataset-builds';
+export * from './build/qa-generators';

@@ -4,6 +4,7 @@ import { toExpressHandler, type HttpApp } from '@llmp/http';
 import type { JobQueue } from '@llmp/queue';
 import { createServiceApp, type ServiceAppDeps } from '@llmp/service';
 import { createIngestionChunkSource, type ChunkSource } from './build/chunk-source';
+import { createChatEndpointGenerator, type ChatEndpointOptions } from './build/qa-generators';
 import { BUILD_QUEUE, createDatasetBuilds, type DatasetBuilds, type DatasetBuildsOptions } from './build/dataset-builds';
 import type { Build, Dataset } from './datasets/dataset';
 import { datasetsRoutes, UPLOAD_PATH, uploadRoute } from './datasets/datasets.routes';
@@ -23,6 +24,8 @@ export interface StructuringAppDeps extends ServiceAppDeps {
   buildWorkers?: number;
   /** Where builders read chunks; by default the ingestion service at `ingestionUrl`. */
   chunks?: ChunkSource;
+  /** An OpenAI-compatible chat endpoint that writes question/answer pairs; without one, builds use the extractive generator. */
+  chatEndpoint?: ChatEndpointOptions | null;
 }
 
 export interface Structuring {
@@ -45,7 +48,8 @@ export async function createStructuring(deps: StructuringAppDeps): Promise<Struc
   const tokenizer = createTokenCounter();
   const datasets = createDatasetsService({ stores, log, tokenizer, limits });
   const chunks = deps.chunks ?? createIngestionChunkSource(createServiceClient({ secret: internalSecret, service: 'data-structuring', baseUrl: ingestionUrl }));
-  const builds = createDatasetBuilds({ stores, queue, chunks, datasets, tokenizer, log: log.child({ component: 'dataset-builds' }), ...deps.builds });
+  const chatGenerator = deps.chatEndpoint ? createChatEndpointGenerator(deps.chatEndpoint) : null;
+  const builds = createDatasetBuilds({ stores, queue, chunks, datasets, tokenizer, chatGenerator, log: log.child({ component: 'dataset-builds' }), ...deps.builds });
   await queue.ensureQueue(BUILD_QUEUE, builds.queueOptions);
   if (buildWorkers > 0) await queue.work(BUILD_QUEUE, { concurrency: buildWorkers }, builds.handle);
 
@@ -71,7 +75,7 @@ export async function createStructuring(deps: StructuringAppDeps): Promise<Struc
     const dataset = await datasets.create({ name: DEMO_DATASET, description: 'Question/answer pairs built from the demo knowledge base', visibility: 'organisation' }, SYSTEM);
     const build = await builds.start(
       dataset.id,
-      { knowledgeBaseId, mode: 'qa', maxChunks: 10_000, freeze: { validation: 0.2, test: 0, seed: 'demo', minExamples: 10 } },
+      { knowledgeBaseId, mode: 'qa', generator: 'extractive', maxChunks: 10_000, freeze: { validation: 0.2, test: 0, seed: 'demo', minExamples: 10 } },
       serviceIdentity('data-structuring'),
       SYSTEM,
     );

@@ -74,6 +74,12 @@ describe('building a dataset from a knowledge base', () => {
     expect(records[0].record).toEqual({ text: boilerChunks('1', 1)[0].text });
   });
 
+  it('refuses the chat endpoint generator when none is configured', async () => {
+    const ds = await newDataset();
+    const res = await h.as('user', 'usr_alice').post(`/api/datasets/${ds}/builds`).send({ knowledgeBaseId: 'kb_alice', generator: 'chat-endpoint' }).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'no_chat_endpoint', message: expect.stringContaining('LLMP_DATASET_GENERATOR_URL') });
+  });
+
   it('fails, storing nothing, when the user may not read the knowledge base', async () => {
     const ds = await newDataset('usr_bob');
     const started = await h.as('user', 'usr_bob').post(`/api/datasets/${ds}/builds`).send({ knowledgeBaseId: 'kb_alice' }).expect(202);

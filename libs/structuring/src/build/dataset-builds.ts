@@ -1,5 +1,5 @@
 import { SYSTEM, type BuildDatasetBody, type Caller, type Identity } from '@llmp/contracts';
-import { DomainError, newId, notFound, sleep, type Logger } from '@llmp/core';
+import { DomainError, invalid, newId, notFound, sleep, type Logger } from '@llmp/core';
 import { PermanentJobError, type JobContext, type JobQueue, type QueueOptions } from '@llmp/queue';
 import type { DatasetRecord } from '../records/record';
 import type { TokenCounter } from '../validation/tokenizer';
@@ -8,7 +8,7 @@ import { requireDataset } from '../datasets/dataset-access';
 import type { DatasetsService } from '../datasets/datasets.service';
 import type { StructuringStores } from '../datasets/stores';
 import type { ChunkSource, KnowledgeChunk } from './chunk-source';
-import { EXTRACTIVE_QA, extractiveQa } from './extractive-qa';
+import { createExtractiveGenerator, type QaGenerator } from './qa-generators';
 
 export const BUILD_QUEUE = 'structuring-builds';
 
@@ -32,6 +32,8 @@ export interface DatasetBuildsDeps extends DatasetBuildsOptions {
   datasets: DatasetsService;
   tokenizer: TokenCounter;
   log: Logger;
+  /** A configured OpenAI-compatible chat endpoint; without one, `qa` builds use the extractive generator. */
+  chatGenerator?: QaGenerator | null;
 }
 
 const buildNotFound = (id: string) => notFound({ code: 'dataset_build_not_found', message: `dataset build ${id} does not exist` });
@@ -49,11 +51,21 @@ export type DatasetBuilds = ReturnType<typeof createDatasetBuilds>;
  * question/answer conversations (or `{text}` records), stored, and recorded
  * in the dataset's recipe. A build that fails or is cancelled leaves no records.
  */
-export function createDatasetBuilds({ stores, queue, chunks, datasets, tokenizer, log, documentWaitMs = 600_000, documentPollMs = 1000 }: DatasetBuildsDeps) {
+export function createDatasetBuilds({ stores, queue, chunks, datasets, tokenizer, log, chatGenerator = null, documentWaitMs = 600_000, documentPollMs = 1000 }: DatasetBuildsDeps) {
   const queueOptions: QueueOptions = { retryLimit: 2, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 120 };
+  const extractive = createExtractiveGenerator();
+  const chunkText = { name: 'chunk-text', label: { name: 'chunk-text', description: 'each chunk as one {text} record' } };
 
-  const generate = (mode: BuildParams['mode'], chunk: KnowledgeChunk): DatasetRecord[] =>
-    mode === 'text' ? (chunk.text.trim() ? [{ text: chunk.text }] : []) : extractiveQa({ text: chunk.text, headingPath: chunk.headingPath, documentTitle: chunk.documentTitle });
+  const generatorOf = (params: BuildParams): QaGenerator => {
+    if (params.generator !== 'chat-endpoint') return extractive;
+    if (!chatGenerator) throw new PermanentJobError('this build asks for the chat endpoint generator, and none is configured any more');
+    return chatGenerator;
+  };
+
+  const generate = async (params: BuildParams, chunk: KnowledgeChunk, signal: AbortSignal): Promise<DatasetRecord[]> => {
+    if (params.mode === 'text') return chunk.text.trim() ? [{ text: chunk.text }] : [];
+    return generatorOf(params).generate({ text: chunk.text, headingPath: chunk.headingPath, documentTitle: chunk.documentTitle }, signal);
+  };
 
   async function run(build: Build, identity: Identity, signal: AbortSignal): Promise<BuildProgress> {
     const { knowledgeBaseId, mode, maxChunks } = build.params;
@@ -79,13 +91,13 @@ export function createDatasetBuilds({ stores, queue, chunks, datasets, tokenizer
         progress.documents++;
         lastDocument = chunk.documentId;
       }
-      for (const record of generate(mode, chunk)) {
+      for (const record of await generate(build.params, chunk, signal)) {
         batch.push({
           id: newId('rec'),
           datasetId: build.datasetId,
           record,
           tokens: tokenizer.countRecord(record),
-          source: { type: 'knowledge-base', buildId: build.id, knowledgeBaseId, documentId: chunk.documentId, chunkId: chunk.id, generator: mode === 'qa' ? EXTRACTIVE_QA.name : 'chunk-text' },
+          source: { type: 'knowledge-base', buildId: build.id, knowledgeBaseId, documentId: chunk.documentId, chunkId: chunk.id, generator: mode === 'qa' ? generatorOf(build.params).name : chunkText.name },
         });
       }
       if (batch.length >= BATCH) await flush();
@@ -93,7 +105,7 @@ export function createDatasetBuilds({ stores, queue, chunks, datasets, tokenizer
     await flush();
     const dataset = await stores.datasets.get(build.datasetId);
     if (dataset) {
-      const generator = mode === 'qa' ? { ...EXTRACTIVE_QA } : { name: 'chunk-text', description: 'each chunk as one {text} record' };
+      const generator = mode === 'qa' ? generatorOf(build.params).label : chunkText.label;
       await stores.datasets.updateRecipe(build.datasetId, {
         ...dataset.recipe,
         sources: [...dataset.recipe.sources, { type: 'knowledge-base', buildId: build.id, knowledgeBaseId, mode, generator, stored: progress.records, at: new Date().toISOString() }],
@@ -136,7 +148,11 @@ export function createDatasetBuilds({ stores, queue, chunks, datasets, tokenizer
 
     async start(datasetId: string, body: BuildDatasetBody & { freeze?: BuildParams['freeze'] }, identity: Identity, caller: Caller = identity): Promise<Build> {
       await requireDataset(stores.datasets, datasetId, caller, 'write', { action: 'build records into this dataset' });
-      const params: BuildParams = { knowledgeBaseId: body.knowledgeBaseId, mode: body.mode, maxChunks: body.maxChunks, freeze: body.freeze ?? null };
+      if (body.generator === 'chat-endpoint' && !chatGenerator) {
+        throw invalid({ code: 'no_chat_endpoint', message: 'no chat endpoint is configured (LLMP_DATASET_GENERATOR_URL and LLMP_DATASET_GENERATOR_MODEL); use "generator": "extractive"' });
+      }
+      const generator = body.generator === 'extractive' || !chatGenerator ? 'extractive' : 'chat-endpoint';
+      const params: BuildParams = { knowledgeBaseId: body.knowledgeBaseId, mode: body.mode, generator, maxChunks: body.maxChunks, freeze: body.freeze ?? null };
       const build = await stores.builds.insert({ id: newId('dsb'), datasetId, params, createdBy: caller === SYSTEM ? null : caller.userId });
       const jobId = await queue.send<BuildJobData>(BUILD_QUEUE, { buildId: build.id, identity });
       if (!jobId) throw new Error(`the job queue refused the build ${build.id}`);

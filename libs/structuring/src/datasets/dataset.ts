@@ -109,6 +109,8 @@ export type BuildStatus = (typeof BUILD_STATUSES)[number];
 export interface BuildParams {
   knowledgeBaseId: string;
   mode: 'qa' | 'text';
+  /** The generator of `qa` builds, resolved when the build starts. */
+  generator: 'extractive' | 'chat-endpoint';
   /** Chunks read at most; the rest of the knowledge base is left out. */
   maxChunks: number;
   /** Freeze a version once the records are stored (the demo does). */

@@ -5,6 +5,7 @@ import { createLogger, sleep } from '@llmp/core';
 import { createPgliteDb, migrate, type Db } from '@llmp/db';
 import { listen, type RunningServer } from '@llmp/http';
 import { createJobQueue, type JobQueue } from '@llmp/queue';
+import type { ChatEndpointOptions } from '../build/qa-generators';
 import type { Build } from '../datasets/dataset';
 import type { DatasetLimits } from '../datasets/datasets.service';
 import { structuringMigrations } from '../migrations';
@@ -34,13 +35,13 @@ export interface StructuringHarness {
   close(): Promise<void>;
 }
 
-export async function startStructuringHarness({ limits }: { limits?: Partial<DatasetLimits> } = {}): Promise<StructuringHarness> {
+export async function startStructuringHarness({ limits, chatEndpoint }: { limits?: Partial<DatasetLimits>; chatEndpoint?: ChatEndpointOptions } = {}): Promise<StructuringHarness> {
   const db = await createPgliteDb();
   await migrate(db, structuringMigrations);
   const queue = createJobQueue({ db, log: testLog, pollingIntervalSeconds: 0.5, maintenanceIntervalSeconds: 1, heartbeatIntervalSeconds: 0.25 });
   await queue.start();
   const ingestion = await startFakeIngestion({ secret: TEST_SECRET, log: testLog });
-  const structuring = await createStructuring({ db, log: testLog, internalSecret: TEST_SECRET, queue, ingestionUrl: ingestion.url, limits, builds: { documentPollMs: 100, documentWaitMs: 5000 } });
+  const structuring = await createStructuring({ db, log: testLog, internalSecret: TEST_SECRET, queue, ingestionUrl: ingestion.url, limits, chatEndpoint, builds: { documentPollMs: 100, documentWaitMs: 5000 } });
   const server = await listen(structuring.app, { host: '127.0.0.1', port: 0 });
   const forwarder = await startSigningForwarder({ target: server.url, secret: TEST_SECRET });
   const as = (role: Role, userId = `usr_${role}`) => {
