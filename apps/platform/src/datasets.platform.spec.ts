@@ -48,6 +48,8 @@ describe('datasets in the embedded platform', () => {
     const records = (await as(user).get(`/api/datasets/versions/${version.id}/records?split=train`).expect(200)).text.trim().split('\n').map((l) => JSON.parse(l));
     expect(records).toHaveLength(version.counts.train);
     expect(JSON.stringify(records)).toMatch(/scrypt/);
+    // What the staging seed calls: the demo exists, so nothing changes.
+    expect((await as(admin).post('/api/datasets/demo').expect(200)).body).toMatchObject({ dataset: { id: demo.id }, build: null });
   });
 
   it('walks a user from a knowledge-base build and an upload to a reviewed, cleaned, frozen and exported version', async () => {

@@ -1,5 +1,6 @@
 import { createServiceClient, serviceIdentity } from '@llmp/auth';
 import { SYSTEM } from '@llmp/contracts';
+import { notFound } from '@llmp/core';
 import { toExpressHandler, type HttpApp } from '@llmp/http';
 import type { JobQueue } from '@llmp/queue';
 import { createServiceApp, type ServiceAppDeps } from '@llmp/service';
@@ -37,9 +38,12 @@ export interface Structuring {
    * version, once; the build runs on the queue.
    */
   loadDemo(knowledgeBaseId: string): Promise<{ dataset: Dataset; build: Build | null }>;
+  /** `loadDemo` from the platform's own "Demo" knowledge base, found through the ingestion service (the staging seed). */
+  loadDemoFromIngestion(): Promise<{ dataset: Dataset; build: Build | null }>;
 }
 
 export const DEMO_DATASET = 'Demo';
+const DEMO_KNOWLEDGE_BASE = 'Demo';
 
 /** The data-structuring service: datasets, their records and versions, and knowledge-base builds on the job queue. */
 export async function createStructuring(deps: StructuringAppDeps): Promise<Structuring> {
@@ -60,7 +64,7 @@ export async function createStructuring(deps: StructuringAppDeps): Promise<Struc
       service: 'data-structuring',
       area: 'datasets',
       migrations: structuringMigrations,
-      routes: [upload, ...datasetsRoutes(datasets, builds)],
+      routes: [upload, ...datasetsRoutes(datasets, builds, () => loadDemoFromIngestion())],
       // Uploads read the raw body as a stream: registered before the JSON body parser would consume a JSON array.
       beforeBody: (express) => express.post(UPLOAD_PATH, toExpressHandler(upload)),
     },
@@ -82,7 +86,15 @@ export async function createStructuring(deps: StructuringAppDeps): Promise<Struc
     return { dataset, build };
   }
 
-  return { app, datasets, builds, loadDemo };
+  async function loadDemoFromIngestion() {
+    const knowledgeBase = await chunks.sharedKnowledgeBase(DEMO_KNOWLEDGE_BASE, serviceIdentity('data-structuring'));
+    if (!knowledgeBase) {
+      throw notFound({ code: 'demo_knowledge_base_missing', message: `the "${DEMO_KNOWLEDGE_BASE}" knowledge base does not exist: load it first (POST /api/ingestion/demo)` });
+    }
+    return loadDemo(knowledgeBase.id);
+  }
+
+  return { app, datasets, builds, loadDemo, loadDemoFromIngestion };
 }
 
 export async function createStructuringApp(deps: StructuringAppDeps): Promise<HttpApp> {

@@ -127,4 +127,13 @@ describe('building a dataset from a knowledge base', () => {
     expect(version.counts.train + version.counts.validation).toBe(done.progress.records);
     expect(await h.structuring.loadDemo('kb_demo')).toMatchObject({ dataset: { id: dataset.id }, build: null });
   });
+
+  it('lets an admin load the demo dataset from the shared "Demo" knowledge base, once (the staging seed)', async () => {
+    await h.as('manager').post('/api/datasets/demo').expect(403);
+    const missing = await h.as('admin').post('/api/datasets/demo').expect(404);
+    expect(missing.body.error).toMatchObject({ code: 'demo_knowledge_base_missing', message: expect.stringContaining('POST /api/ingestion/demo') });
+    h.ingestion.knowledgeBases.get('kb_demo')!.name = 'Demo';
+    const again = await h.as('admin').post('/api/datasets/demo').expect(200);
+    expect(again.body).toMatchObject({ dataset: { name: 'Demo' }, build: null });
+  });
 });

@@ -14,6 +14,8 @@ export interface KnowledgeChunk {
 export interface ChunkSource {
   /** Documents of the knowledge base still being processed. */
   pendingDocuments(knowledgeBaseId: string, identity: Identity, signal?: AbortSignal): Promise<number>;
+  /** The knowledge base of this name that the platform itself owns (the demo), if any. */
+  sharedKnowledgeBase(name: string, identity: Identity, signal?: AbortSignal): Promise<{ id: string } | null>;
   /** Every chunk of the knowledge base's ready documents, document by document, in order. */
   chunks(knowledgeBaseId: string, identity: Identity, signal?: AbortSignal): AsyncGenerator<KnowledgeChunk>;
 }
@@ -34,6 +36,10 @@ export function createIngestionChunkSource(client: ServiceClient): ChunkSource {
     async pendingDocuments(knowledgeBaseId, identity, signal) {
       const kb = await get<{ documents: { processing: number } }>(identity, `/api/ingestion/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}`, signal);
       return kb.documents.processing;
+    },
+    async sharedKnowledgeBase(name, identity, signal) {
+      const list = await get<{ data: Array<{ id: string; name: string; ownerId: string | null }> }>(identity, '/api/ingestion/knowledge-bases', signal);
+      return list.data.find((kb) => kb.name === name && kb.ownerId === null) ?? null;
     },
     async *chunks(knowledgeBaseId, identity, signal) {
       let after = '';

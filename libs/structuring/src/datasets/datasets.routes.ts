@@ -81,8 +81,19 @@ export function uploadRoute(datasets: DatasetsService): RouteSpec {
   });
 }
 
-export function datasetsRoutes(datasets: DatasetsService, builds: DatasetBuilds): RouteSpec[] {
+export function datasetsRoutes(datasets: DatasetsService, builds: DatasetBuilds, loadDemo: () => Promise<{ dataset: unknown; build: unknown | null }>): RouteSpec[] {
   return [
+    route({
+      method: 'post',
+      path: '/api/datasets/demo',
+      tag,
+      summary: 'Build the "Demo" dataset from the demo knowledge base and freeze one version, once (the staging seed calls this after /api/ingestion/demo)',
+      access: 'admin',
+      handle: async ({ res }) => {
+        const result = await loadDemo();
+        res.status(result.build ? 201 : 200).json(result);
+      },
+    }),
     route({
       method: 'get',
       path: '/api/datasets/versions/:versionId',

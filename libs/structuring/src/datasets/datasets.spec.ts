@@ -1,3 +1,4 @@
+import { datasetRecordSchema, datasetVersionSummarySchema } from '@llmp/contracts';
 import { startStructuringHarness, type StructuringHarness } from '../testing/structuring-harness';
 
 const chat = (question: string, answer: string) => JSON.stringify({ messages: [{ role: 'user', content: question }, { role: 'assistant', content: answer }] });
@@ -129,6 +130,9 @@ describe('datasets', () => {
       const again = (await h.as('user', 'usr_alice').post(`/api/datasets/${ds.id}/versions`).send({ validation: 0.3, seed: 42 }).expect(201)).body;
       const sides = async (id: string) => new Map(ndjson((await h.as('user', 'usr_alice').get(`/api/datasets/versions/${id}/records`).expect(200)).text).map((r) => [r.id, r]));
       const first = await sides(version.id);
+      // What training relies on (libs/contracts/src/datasets.ts).
+      expect(datasetVersionSummarySchema.parse(version)).toMatchObject({ id: version.id, datasetId: ds.id });
+      for (const record of first.values()) expect(datasetRecordSchema.safeParse(record).success).toBe(true);
       const validation = ndjson((await h.as('user', 'usr_alice').get(`/api/datasets/versions/${version.id}/records?split=validation`).expect('content-type', /application\/x-ndjson/).expect(200)).text);
       expect(validation).toHaveLength(version.counts.validation);
       const second = ndjson((await h.as('user', 'usr_alice').get(`/api/datasets/versions/${again.id}/records?split=validation`).expect(200)).text);

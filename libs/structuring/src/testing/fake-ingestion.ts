@@ -4,6 +4,7 @@ import { notFound, sleep, type Logger } from '@llmp/core';
 import { createHttpApp, listen, route } from '@llmp/http';
 
 export interface FakeKnowledgeBase {
+  name?: string;
   ownerId: string | null;
   /** Documents still processing: builders wait until none are. */
   processing: number;
@@ -48,6 +49,24 @@ export async function startFakeIngestion({ secret, log }: { secret: string; log:
     log,
     authenticate: internalAuthenticator(secret),
     routes: [
+      route({
+        method: 'get',
+        path: '/api/ingestion/knowledge-bases',
+        tag: 'ingestion',
+        summary: 'knowledge bases',
+        access: 'user',
+        handle: ({ identity, req }) => {
+          calls.push({ path: req.originalUrl, identity });
+          const data = [...knowledgeBases].filter(([id]) => {
+            try {
+              return readable(id, identity);
+            } catch {
+              return false;
+            }
+          });
+          return { data: data.map(([id, kb]) => ({ id, name: kb.name ?? id, ownerId: kb.ownerId })) };
+        },
+      }),
       route({
         method: 'get',
         path: '/api/ingestion/knowledge-bases/:id',
