@@ -103,14 +103,10 @@ export function createDatasetBuilds({ stores, queue, chunks, datasets, tokenizer
       if (batch.length >= BATCH) await flush();
     }
     await flush();
-    const dataset = await stores.datasets.get(build.datasetId);
-    if (dataset) {
-      const generator = mode === 'qa' ? generatorOf(build.params).label : chunkText.label;
-      await stores.datasets.updateRecipe(build.datasetId, {
-        ...dataset.recipe,
-        sources: [...dataset.recipe.sources, { type: 'knowledge-base', buildId: build.id, knowledgeBaseId, mode, generator, stored: progress.records, at: new Date().toISOString() }],
-      });
-    }
+    const generator = mode === 'qa' ? generatorOf(build.params).label : chunkText.label;
+    await stores.datasets.appendToRecipe(build.datasetId, {
+      sources: [{ type: 'knowledge-base', buildId: build.id, knowledgeBaseId, mode, generator, stored: progress.records, at: new Date().toISOString() }],
+    });
     if (build.params.freeze) {
       const { validation, test, seed, minExamples } = build.params.freeze;
       const version = await datasets.freeze(build.datasetId, { from: 'not-rejected', validation, test, seed, minExamples }, identity);

@@ -8,7 +8,8 @@ export interface DatasetStore {
   /** The datasets `caller` may read, newest first. */
   list(caller: Caller): Promise<Dataset[]>;
   memberRole(id: string, userId: string): Promise<MemberRole | null>;
-  updateRecipe(id: string, recipe: DraftRecipe): Promise<void>;
+  /** Adds to the draft recipe in one statement, so that concurrent uploads and builds each keep their entry. */
+  appendToRecipe(id: string, add: { sources?: DraftRecipe['sources']; steps?: DraftRecipe['steps'] }): Promise<void>;
   /** Deletes the dataset unless a version of it is held; says which happened. */
   deleteUnlessHeld(id: string): Promise<'deleted' | 'held' | 'missing'>;
 }
@@ -79,8 +80,14 @@ export function createPgDatasetStore(db: Db): DatasetStore {
       const { rows } = await db.query<{ role: MemberRole }>('select role from structuring.dataset_members where dataset_id = $1 and user_id = $2', [id, userId]);
       return rows[0]?.role ?? null;
     },
-    async updateRecipe(id, recipe) {
-      await db.query('update structuring.datasets set recipe = $2::jsonb, updated_at = now() where id = $1', [id, JSON.stringify(recipe)]);
+    async appendToRecipe(id, { sources = [], steps = [] }) {
+      await db.query(
+        `update structuring.datasets
+            set recipe = jsonb_build_object('sources', coalesce(recipe->'sources', '[]'::jsonb) || $2::jsonb, 'steps', coalesce(recipe->'steps', '[]'::jsonb) || $3::jsonb),
+                updated_at = now()
+          where id = $1`,
+        [id, JSON.stringify(sources), JSON.stringify(steps)],
+      );
     },
     async deleteUnlessHeld(id) {
       const { rows } = await db.query<{ id: string }>(

@@ -28,7 +28,7 @@ import type { ByteSource } from '../records/segments';
 import { recordIssues } from '../validation/record-checks';
 import { createDatasetValidator, DEFAULT_MAX_ERRORS, type ValidationReport } from '../validation/dataset-validator';
 import { createTokenCounter, type TokenCounter } from '../validation/tokenizer';
-import { type Dataset, type DatasetVersion, type DraftRecipe, type FrozenRecord, type NewRecord, type RecordStatus, type StoredRecord } from './dataset';
+import { type Dataset, type DatasetVersion, type FrozenRecord, type NewRecord, type RecordStatus, type StoredRecord } from './dataset';
 import { requireDataset } from './dataset-access';
 import type { StructuringStores } from './stores';
 
@@ -103,11 +103,6 @@ export function createDatasetsService({ stores, log, tokenizer = createTokenCoun
     return version;
   };
 
-  const appendRecipe = async (store: StructuringStores, id: string, change: (recipe: DraftRecipe) => DraftRecipe) => {
-    const current = await store.datasets.get(id);
-    if (current) await store.datasets.updateRecipe(id, change(current.recipe));
-  };
-
   return {
     limits,
     tokenizer,
@@ -162,7 +157,7 @@ export function createDatasetsService({ stores, log, tokenizer = createTokenCoun
           await flush();
           if (stored === 0) return;
           const source = { type: 'upload' as const, uploadId, filename, fileType: options.fileType, stored, rejected: validator.report().invalid, at: now() };
-          await appendRecipe(tx, id, (recipe) => ({ ...recipe, sources: [...recipe.sources, source] }));
+          await tx.datasets.appendToRecipe(id, { sources: [source] });
         });
       await (options.dryRun ? check() : store());
       const report = validator.report();
@@ -261,7 +256,7 @@ export function createDatasetsService({ stores, log, tokenizer = createTokenCoun
         await flush();
         const at = now();
         const steps = passes.map((pass) => ({ ...pass.step(), at }));
-        await appendRecipe(tx, id, (recipe) => ({ ...recipe, steps: [...recipe.steps, ...steps] }));
+        await tx.datasets.appendToRecipe(id, { steps });
         return { steps };
       });
     },
@@ -336,16 +331,15 @@ export function createDatasetsService({ stores, log, tokenizer = createTokenCoun
     },
 
     /** The version written in an external format, as text chunks: never whole in memory. */
-    async export(versionId: string, { format, split }: ExportVersionQuery, caller: Caller): Promise<{ version: DatasetVersion; chunks: AsyncIterable<string>; skipped: () => number }> {
+    async export(versionId: string, { format, split }: ExportVersionQuery, caller: Caller): Promise<{ version: DatasetVersion; chunks: AsyncIterable<string> }> {
       const version = await versionFor(versionId, caller, 'export this dataset version');
       if ((format === 'text') !== (version.kind === 'text')) {
         throw invalid({ code: 'format_mismatch', message: `version ${versionId} holds ${version.kind === 'text' ? 'plain text' : 'conversations'}: export it as ${version.kind === 'text' ? 'text' : 'openai-chat, alpaca or sharegpt'}` });
       }
-      let skipped = 0;
       async function* recordsOf() {
         for await (const frozen of versions.records(versionId, split)) yield frozen.record;
       }
-      return { version, chunks: writeDataset(EXPORT_FORMATS[format], recordsOf(), { onSkipped: () => skipped++ }), skipped: () => skipped };
+      return { version, chunks: writeDataset(EXPORT_FORMATS[format], recordsOf()) };
     },
 
     async hold(versionId: string, holder: string, caller: Caller): Promise<{ versionId: string; holder: string }> {
