@@ -1,4 +1,6 @@
 import { extractiveQa, sentencesOf } from './extractive-qa';
+import { newId } from '@llmp/core';
+import { createPgStructuringStores } from '../datasets/stores';
 import { startStructuringHarness, type StructuringHarness } from '../testing/structuring-harness';
 
 const boilerChunks = (doc: string, n: number) =>
@@ -72,6 +74,20 @@ describe('building a dataset from a knowledge base', () => {
     expect(await h.waitForBuild(started.body.id)).toMatchObject({ status: 'completed', progress: { chunks: 7, records: 7 } });
     const records = (await h.as('user', 'usr_alice').get(`/api/datasets/${ds}/records`).expect(200)).body.data;
     expect(records[0].record).toEqual({ text: boilerChunks('1', 1)[0].text });
+  });
+
+  it('starts over when a lost attempt left records behind, keeping no duplicates', async () => {
+    const ds = await newDataset();
+    const stores = createPgStructuringStores(h.db);
+    const build = await stores.builds.insert({ id: newId('dsb'), datasetId: ds, params: { knowledgeBaseId: 'kb_alice', mode: 'text', generator: 'extractive', maxChunks: 3 }, createdBy: 'usr_alice' });
+    await stores.builds.update(build.id, { status: 'running' });
+    const leftover = { type: 'knowledge-base' as const, buildId: build.id, knowledgeBaseId: 'kb_alice', documentId: 'doc_1', chunkId: 'chk_1_000', generator: 'chunk-text' };
+    await stores.records.insertMany([{ id: newId('rec'), datasetId: ds, record: { text: 'from the lost attempt' }, tokens: 4, source: leftover }]);
+    const alice = { userId: 'usr_alice', username: 'alice', role: 'user' as const, via: 'token' as const };
+    await h.structuring.builds.handle({ id: 'job_retry', queue: 'structuring-builds', data: { buildId: build.id, identity: alice }, attempt: 2, signal: new AbortController().signal });
+    expect(await stores.builds.get(build.id)).toMatchObject({ status: 'completed', progress: { records: 3 } });
+    const records = (await h.as('user', 'usr_alice').get(`/api/datasets/${ds}/records`).expect(200)).body.data;
+    expect(records.map((r: { record: { text: string } }) => r.record.text)).toEqual(boilerChunks('1', 3).map((c) => c.text));
   });
 
   it('refuses the chat endpoint generator when none is configured', async () => {

@@ -118,6 +118,8 @@ export function createDatasetBuilds({ stores, queue, chunks, datasets, tokenizer
   async function handle(job: JobContext<BuildJobData>): Promise<{ records: number } | void> {
     const build = await stores.builds.get(job.data.buildId);
     if (!build || FINISHED.has(build.status)) return;
+    // A retry after a worker died starts over: what the lost attempt stored goes first.
+    await stores.records.deleteByBuild(build.datasetId, build.id);
     await stores.builds.update(build.id, { status: 'running', error: null });
     try {
       const progress = await run(build, job.data.identity, job.signal);
