@@ -64,6 +64,10 @@ export type ListDatasetRecordsQuery = z.infer<typeof listDatasetRecordsQuery>;
 export const uploadDatasetQuery = z.object({
   fileType: z.enum(['auto', 'jsonl', 'json', 'csv']).default('auto'),
   format: z.enum(['auto', 'openai-chat', 'alpaca', 'sharegpt', 'text']).default('auto'),
+  /** The target model (`gpt-4o-mini`, `llama-3.1-8b`…): its family's tokenizer counts the tokens. */
+  model: z.string().max(100).optional(),
+  /** Examples longer than this many tokens are warned about (default: the model family's context). */
+  contextLength: z.coerce.number().int().min(1).max(10_000_000).optional(),
   /** `true`: check every line and report, store nothing. */
   dryRun: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });

@@ -69,6 +69,8 @@ export interface UploadReport {
   warnings: string[];
   formats: ValidationReport['formats'];
   tokens: ValidationReport['tokens'];
+  /** How tokens were counted: the encoding, whether it only estimates the model's own, and the context length warned about. */
+  tokenizer: ValidationReport['tokenizer'] & { contextLength: number };
 }
 
 /** Records stored per statement while a file streams in. */
@@ -132,7 +134,8 @@ export function createDatasetsService({ stores, log, tokenizer = createTokenCoun
     async upload(id: string, { content, filename, options }: UploadInput, caller: Caller): Promise<UploadReport> {
       await requireDataset(datasets, id, caller, 'write', { action: 'upload to this dataset' });
       const uploadId = newId('upl');
-      const validator = createDatasetValidator({ tokenizer, maxErrors: limits.maxErrors });
+      const counter = options.model || options.contextLength ? createTokenCounter({ model: options.model, contextLength: options.contextLength }) : tokenizer;
+      const validator = createDatasetValidator({ tokenizer: counter, maxErrors: limits.maxErrors });
       const reading = readDatasetBatches(content, { fileType: options.fileType, format: options.format, maxLineBytes: limits.maxLineBytes });
       let stored = 0;
       const check = async () => {
@@ -174,6 +177,7 @@ export function createDatasetsService({ stores, log, tokenizer = createTokenCoun
         warnings: report.warnings.map((w) => describeIssue(w.line, w)),
         formats: report.formats,
         tokens: report.tokens,
+        tokenizer: { ...report.tokenizer, contextLength: report.contextLength },
       };
       log.info({ datasetId: id, uploadId, stored, rejected: report.invalid }, 'dataset upload stored');
       if (stored === 0 && !options.dryRun) {

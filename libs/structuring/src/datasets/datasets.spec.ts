@@ -48,6 +48,14 @@ describe('datasets', () => {
       expect(dataset.recipe.sources).toEqual([expect.objectContaining({ type: 'upload', stored: 5, rejected: 2 })]);
     });
 
+    it('counts tokens with the target model family and warns about examples over its context length', async () => {
+      const ds = await createDataset();
+      const long = chat('Summarise the manual.', 'word '.repeat(60));
+      const res = await h.as('user', 'usr_alice').post(`/api/datasets/${ds.id}/uploads?model=llama-3.1-8b&contextLength=50`).type('application/x-ndjson').send([distinctAnswers(1)[0], long].join('\n')).expect(201);
+      expect(res.body).toMatchObject({ stored: 2, warningCount: 1, tokenizer: { encoding: 'o200k_base', estimated: true, contextLength: 50 } });
+      expect(res.body.warnings[0]).toMatch(/^line 2: has \d+ tokens, over the context length of 50: it will be truncated in training$/);
+    });
+
     it('answers 422 and stores nothing when no line is good', async () => {
       const ds = await createDataset();
       const res = await upload(ds.id, ['{"instruction": "x"}', '[1]']).expect(422);
