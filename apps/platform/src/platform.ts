@@ -20,7 +20,7 @@ import {
   type UploadLimits,
 } from '@llmp/ingestion';
 import { createJobQueue } from '@llmp/queue';
-import { createStructuringApp, structuringMigrations } from '@llmp/structuring';
+import { createStructuring, structuringMigrations } from '@llmp/structuring';
 import { createTrainingApp, trainingMigrations } from '@llmp/training';
 import { lockDataDir } from './data-dir-lock';
 
@@ -99,11 +99,17 @@ export async function startPlatform({
       pipeline: ingestionPipeline,
       uploads: ingestionUploads,
     });
+    const structuring = await createStructuring({
+      ...deps('data-structuring'),
+      queue,
+      // Known once the ingestion server listens, below; builds only run after that.
+      ingestionUrl: () => services['document-ingestion'].server.url,
+    });
     const trainingDir = dataDir ? path.join(path.resolve(dataDir), 'training') : await mkdtemp(path.join(os.tmpdir(), 'llmp-training-'));
     if (!dataDir) started.push(() => rm(trainingDir, { recursive: true, force: true }));
     const apps: Record<string, HttpApp> = {
       'document-ingestion': ingestion.app,
-      'data-structuring': createStructuringApp(deps('data-structuring')),
+      'data-structuring': structuring.app,
       // The datasets service listens only below, so its URL is looked up when a job needs it.
       'model-training': createTrainingApp({ ...deps('model-training'), trainingDir, structuringUrl: () => services['data-structuring'].server.url }),
       'agent-deployment': createAgentsApp(deps('agent-deployment')),
@@ -124,7 +130,8 @@ export async function startPlatform({
     started.push(() => auth.close());
     const firstAdmin = await auth.bootstrapAdmin();
     if (firstAdmin && demoData) {
-      await loadDemoData({ knowledgeBases: ingestion.knowledgeBases, documents: ingestion.documents, log: log.child({ service: 'document-ingestion' }) });
+      const demo = await loadDemoData({ knowledgeBases: ingestion.knowledgeBases, documents: ingestion.documents, log: log.child({ service: 'document-ingestion' }) });
+      await structuring.loadDemo(demo.knowledgeBase.id);
     }
     const gateway = createGatewayApp({
       db,
