@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createAuthService, type AuthService } from '@llmp/auth';
-import { agentsMigrations, createAgentsApp } from '@llmp/agents';
+import { agentsMigrations, createAgents, loadDemoAgent } from '@llmp/agents';
 import type { Logger } from '@llmp/core';
 import { createDashboardApp } from '@llmp/dashboard';
 import { createPgliteDb, migrate, type Db } from '@llmp/db';
@@ -98,14 +98,15 @@ export async function startPlatform({
       pipeline: ingestionPipeline,
       uploads: ingestionUploads,
     });
+    const services: Platform['services'] = {};
+    const agents = createAgents({ ...deps('agent-deployment'), ingestionUrl: () => services['document-ingestion'].server.url });
     const apps: Record<string, HttpApp> = {
       'document-ingestion': ingestion.app,
       'data-structuring': createStructuringApp(deps('data-structuring')),
       'model-training': createTrainingApp(deps('model-training')),
-      'agent-deployment': createAgentsApp(deps('agent-deployment')),
+      'agent-deployment': agents.app,
       'admin-dashboard': createDashboardApp({ log: log.child({ service: 'admin-dashboard' }) }),
     };
-    const services: Platform['services'] = {};
     for (const [name, app] of Object.entries(apps)) {
       const server = await listen(app, { host: '127.0.0.1', port: 0 });
       services[name] = { app, server };
@@ -120,7 +121,8 @@ export async function startPlatform({
     started.push(() => auth.close());
     const firstAdmin = await auth.bootstrapAdmin();
     if (firstAdmin && demoData) {
-      await loadDemoData({ knowledgeBases: ingestion.knowledgeBases, documents: ingestion.documents, log: log.child({ service: 'document-ingestion' }) });
+      const demo = await loadDemoData({ knowledgeBases: ingestion.knowledgeBases, documents: ingestion.documents, log: log.child({ service: 'document-ingestion' }) });
+      await loadDemoAgent({ agents: agents.agents, knowledgeBaseId: demo.knowledgeBase.id, log: log.child({ service: 'agent-deployment' }) });
     }
     const gateway = createGatewayApp({
       db,

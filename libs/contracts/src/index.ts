@@ -4,3 +4,4 @@ export * from './health';
 export * from './users';
 export * from './access';
 export * from './datasets';
+export * from './agents';
