@@ -14,6 +14,7 @@ import { createOpenAiUpstreamProvider, type OpenAiUpstreamOptions } from './serv
 import type { ModelProvider } from './serving/providers/provider';
 import { createRateLimiter } from './serving/rate-limiter';
 import { createServingService, type ServingService } from './serving/serving.service';
+import { createSlots, type SlotOptions, type Slots } from './serving/slots';
 import { createPgUsageStore } from './usage/usage.store';
 
 export interface AgentsAppDeps extends ServiceAppDeps {
@@ -23,6 +24,8 @@ export interface AgentsAppDeps extends ServiceAppDeps {
   upstream?: OpenAiUpstreamOptions;
   /** Request limits of `/v1/chat/completions`. */
   chatLimits?: Partial<ChatRequestLimits>;
+  /** Concurrent generations and waiting requests per model provider (the extractive answerer needs none). */
+  concurrency?: SlotOptions;
   /** Replaces the knowledge source built from `ingestionUrl` (tests of the service alone). */
   knowledge?: KnowledgeSource;
 }
@@ -33,6 +36,8 @@ export interface Agents {
   serving: ServingService;
 }
 
+export const DEFAULT_CONCURRENCY: SlotOptions = { concurrency: 4, queueSize: 32, queueTimeoutMs: 30_000 };
+
 export const DEFAULT_CHAT_LIMITS: ChatRequestLimits = { maxContentChars: 200_000, maxMessages: 256 };
 
 /** The agent-deployment service: stores, services and routes, built once. */
@@ -42,13 +47,18 @@ export function createAgents(deps: AgentsAppDeps): Agents {
     deps.knowledge ?? createIngestionKnowledgeSource(createServiceClient({ secret: internalSecret, service: AGENTS_SERVICE, baseUrl: ingestionUrl, timeoutMs: 15_000 }));
   const stores = { agents: createPgAgentStore(db), keys: createPgAgentKeyStore(db), usage: createPgUsageStore(db) };
   const providers: Partial<Record<ModelProvider['kind'], ModelProvider>> = { extractive: createExtractiveProvider() };
-  if (upstream) providers.openai = createOpenAiUpstreamProvider(upstream);
+  const slots: Partial<Record<ModelProvider['kind'], Slots>> = {};
+  if (upstream) {
+    providers.openai = createOpenAiUpstreamProvider(upstream);
+    slots.openai = createSlots(deps.concurrency ?? DEFAULT_CONCURRENCY);
+  }
   const agents = createAgentsService({ ...stores, knowledge, log });
   const serving = createServingService({
     ...stores,
     knowledge,
     limiter: createRateLimiter(),
     providers,
+    slots,
     limits: { ...DEFAULT_CHAT_LIMITS, ...deps.chatLimits },
     log,
   });

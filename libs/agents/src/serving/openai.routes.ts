@@ -102,12 +102,12 @@ export function openAiRoutes(serving: ServingService, log: Logger): RouteSpec[] 
       summary: 'OpenAI-compatible chat completions (stream or not) from an agent: "model" is its name or id, optionally @version; answers carry "citations"',
       access: 'user',
       handle: async ({ req, res }) => {
-        const completion = await serving.start(bearerOf(req), req.body);
-        for (const [name, value] of Object.entries(completion.rateLimitHeaders)) res.setHeader(name, value);
         const abort = new AbortController();
         res.on('close', () => {
           if (!res.writableFinished) abort.abort(new Error('the client closed the connection'));
         });
+        const completion = await serving.start(bearerOf(req), req.body, abort.signal);
+        for (const [name, value] of Object.entries(completion.rateLimitHeaders)) res.setHeader(name, value);
         if (!completion.stream) return answerWhole(completion, abort.signal);
         await streamAnswer(completion, res, abort.signal, log);
         return undefined;

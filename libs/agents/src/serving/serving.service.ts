@@ -10,6 +10,7 @@ import { badParam, parseChatRequest, parseModel, type ChatRequest, type ChatRequ
 import { buildPrompt, citationsOf, countMessageTokens, countTokens, fitPassages, type PromptPassage } from './prompt';
 import type { ModelProvider } from './providers/provider';
 import type { RateLimiter } from './rate-limiter';
+import type { Slots } from './slots';
 
 export interface ServingServiceDeps {
   agents: AgentStore;
@@ -19,6 +20,8 @@ export interface ServingServiceDeps {
   limiter: RateLimiter;
   /** The providers this deployment offers, by kind; an agent on a missing one answers 503. */
   providers: Partial<Record<AgentProvider['kind'], ModelProvider>>;
+  /** Bounds concurrent generations per provider; a provider without slots runs every request at once. */
+  slots?: Partial<Record<AgentProvider['kind'], Slots>>;
   limits: ChatRequestLimits;
   log: Logger;
 }
@@ -67,7 +70,7 @@ export const INVALID_API_KEY = 'invalid_api_key';
 const invalidKey = () =>
   invalid({ code: INVALID_API_KEY, message: 'Incorrect API key provided: send an agent key (llmp_agk_…) as "Authorization: Bearer"; it may be unknown or revoked, or its agent archived' });
 
-export function createServingService({ agents, keys, usage, knowledge, limiter, providers, limits, log }: ServingServiceDeps) {
+export function createServingService({ agents, keys, usage, knowledge, limiter, providers, slots = {}, limits, log }: ServingServiceDeps) {
   async function authenticate(bearer: string | undefined): Promise<AgentKey> {
     if (!bearer?.startsWith(`${AGENT_KEY_PREFIX}_`)) throw invalidKey();
     const key = await keys.findActive(hashSecret(bearer));
@@ -94,7 +97,8 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
       return agents.listPublished([key.agentId]);
     },
 
-    async start(bearer: string | undefined, body: unknown): Promise<Completion> {
+    /** Everything before the answer: key, request, agent version, limits, retrieval and a model slot. `signal` ends a wait in the queue. */
+    async start(bearer: string | undefined, body: unknown, signal: AbortSignal): Promise<Completion> {
       const startedAt = performance.now();
       const key = await authenticate(bearer);
       const request: ChatRequest = parseChatRequest(body, limits);
@@ -129,6 +133,13 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
       }
       const prompt = buildPrompt(config.systemPrompt, passages, request.messages);
       const promptTokens = countMessageTokens(prompt);
+      let release = () => {};
+      try {
+        release = (await slots[config.provider.kind]?.acquire(signal)) ?? release;
+      } catch (error) {
+        admission.settle(0);
+        throw error;
+      }
 
       const completion: Completion = {
         id: `chatcmpl-${randomBytes(12).toString('base64url')}`,
@@ -172,6 +183,7 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
             status = signal.aborted ? 'cancelled' : 'failed';
             throw error;
           } finally {
+            release();
             const counted = measured ?? { promptTokens, completionTokens: countTokens(text) };
             completion.outcome = { finishReason: reported, ...counted };
             admission.settle(counted.promptTokens + counted.completionTokens);
