@@ -10,6 +10,7 @@ import { agentsMigrations } from './migrations';
 import type { ChatRequestLimits } from './serving/chat-request';
 import { mountOpenAiErrors, openAiRoutes } from './serving/openai.routes';
 import { createExtractiveProvider } from './serving/providers/extractive.provider';
+import { createGgufProvider } from './serving/providers/gguf.provider';
 import { createOpenAiUpstreamProvider, type OpenAiUpstreamOptions } from './serving/providers/openai-upstream.provider';
 import type { ModelProvider } from './serving/providers/provider';
 import { createRateLimiter } from './serving/rate-limiter';
@@ -24,6 +25,8 @@ export interface AgentsAppDeps extends ServiceAppDeps {
   upstream?: OpenAiUpstreamOptions;
   /** Request limits of `/v1/chat/completions`. */
   chatLimits?: Partial<ChatRequestLimits>;
+  /** GGUF files agents may name (`LLMP_MODELS_DIR`); without it the gguf provider is not offered. */
+  modelsDir?: string;
   /** Concurrent generations and waiting requests per model provider (the extractive answerer needs none). */
   concurrency?: SlotOptions;
   /** Replaces the knowledge source built from `ingestionUrl` (tests of the service alone). */
@@ -52,6 +55,11 @@ export function createAgents(deps: AgentsAppDeps): Agents {
     providers.openai = createOpenAiUpstreamProvider(upstream);
     slots.openai = createSlots(deps.concurrency ?? DEFAULT_CONCURRENCY);
   }
+  if (deps.modelsDir) {
+    const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
+    providers.gguf = createGgufProvider({ modelsDir: deps.modelsDir, sequences: concurrency.concurrency, log });
+    slots.gguf = createSlots(concurrency);
+  }
   const agents = createAgentsService({ ...stores, knowledge, log });
   const serving = createServingService({
     ...stores,
@@ -69,6 +77,9 @@ export function createAgents(deps: AgentsAppDeps): Agents {
     routes: [...agentsRoutes(agents), ...openAiRoutes(serving, log)],
     afterRoutes: (a) => mountOpenAiErrors(a, log),
   });
+  app.locals.close = async () => {
+    await Promise.all(Object.values(providers).map((p) => p.close?.()));
+  };
   return { app, agents, serving };
 }
 

@@ -17,7 +17,14 @@ export const agentProviderSchema = z.discriminatedUnion('kind', [
   /** Quotes the best passages with their citations; no model generates text. */
   z.object({ kind: z.literal('extractive') }),
   /** A GGUF file in the models directory, run in process by llama.cpp. */
-  z.object({ kind: z.literal('gguf'), model: z.string().min(1).max(200).regex(/^[A-Za-z0-9._/-]+\.gguf$/, 'must be a .gguf file name inside the models directory') }),
+  z.object({
+    kind: z.literal('gguf'),
+    model: z
+      .string()
+      .max(200)
+      .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\.gguf$/, 'must be a .gguf file path inside the models directory (no "..", no leading "/")')
+      .refine((path) => !path.split('/').includes('..'), 'must not leave the models directory'),
+  }),
   /** The OpenAI-compatible upstream configured for the service (vLLM, Ollama, LiteLLM, OpenAI). */
   z.object({ kind: z.literal('openai'), model: z.string().min(1).max(200) }),
 ]);
