@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-// Tests only: the training library's own writer makes a real GGUF, so the service runs what the trainer exports.
+// Tests only: the training library's own writer makes a real GGUF, so the service is tested on what the trainer exports.
+// eslint-disable-next-line @nx/enforce-module-boundaries -- a test helper; the service itself never loads the training library
 import { encodeLlamaGguf, LlamaModel, defaultLlamaConfig, trainBpe, useWasmBackend } from '@llmp/training/src/built-in-trainer';
 
 const prebuilt = `@node-llama-cpp/${process.platform}-${process.arch}`;
