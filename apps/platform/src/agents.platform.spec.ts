@@ -1,7 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import request from 'supertest';
 import { TEST_PASSWORD_COST } from '@llmp/auth/testing';
 import { EXTRACTIVE_LABEL } from '@llmp/agents';
+import { hasLlamaCppBinary, writeTinyGguf } from '@llmp/agents/src/testing/tiny-gguf';
 import { createLogger, sleep } from '@llmp/core';
 import { startPlatform, type Platform } from './platform';
 
@@ -23,11 +27,14 @@ describe('agents served through the gateway with the official openai client', ()
   let demoKbId: string;
   let demoAgentId: string;
   let demoKey: string;
+  let modelsDir: string;
   const as = (token: string) => ({ authorization: `Bearer ${token}` });
   const client = (apiKey: string) => new OpenAI({ apiKey, baseURL: `${platform.url}/v1`, maxRetries: 0 });
 
   beforeAll(async () => {
-    platform = await startPlatform({ log, port: 0, passwordCost: TEST_PASSWORD_COST, demoData: true });
+    modelsDir = await mkdtemp(join(tmpdir(), 'llmp-models-'));
+    if (hasLlamaCppBinary()) await writeTinyGguf(join(modelsDir, 'tiny.gguf'));
+    platform = await startPlatform({ log, port: 0, passwordCost: TEST_PASSWORD_COST, demoData: true, modelsDir });
     admin = (await request(platform.url).post('/api/auth/login').send({ username: 'admin', password: platform.firstAdmin!.password }).expect(200)).body.token;
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -44,13 +51,16 @@ describe('agents served through the gateway with the official openai client', ()
     demoAgentId = agents.find((a: { name: string }) => a.name === 'demo').id;
     demoKey = (await request(platform.url).post(`/api/agents/${demoAgentId}/keys`).set(as(admin)).send({ name: 'tests' }).expect(201)).body.key;
   });
-  afterAll(() => platform.stop());
+  afterAll(async () => {
+    await platform.stop();
+    await rm(modelsDir, { recursive: true, force: true });
+  });
 
   it('publishes the demo agent over the demo knowledge base on the first run', async () => {
     const agent = (await request(platform.url).get(`/api/agents/${demoAgentId}`).set(as(admin)).expect(200)).body;
     expect(agent).toMatchObject({ name: 'demo', visibility: 'organisation', publishedVersion: { number: 1 }, draft: { provider: { kind: 'extractive' }, knowledgeBaseIds: [demoKbId] } });
     const keys = (await request(platform.url).get(`/api/agents/${demoAgentId}/keys`).set(as(admin)).expect(200)).body.data;
-    expect(keys[0]).toMatchObject({ name: 'tests', prefix: demoKey.slice(0, 'llmp_agk_'.length + 7), revokedAt: null });
+    expect(keys[0]).toMatchObject({ name: 'tests', prefix: demoKey.slice(0, 'llmp_agk'.length + 7), revokedAt: null });
     expect(JSON.stringify(keys)).not.toContain(demoKey);
   });
 
@@ -86,6 +96,40 @@ describe('agents served through the gateway with the official openai client', ()
     expect(last!.choices[0].finish_reason).toBe('stop');
     expect((last as unknown as { citations: Citation[] }).citations).toEqual((whole as unknown as { citations: Citation[] }).citations);
     expect(chunks.at(-1)!.usage).toEqual(whole.usage);
+  });
+
+  (hasLlamaCppBinary() ? it : it.skip)('answers and streams from an agent on a GGUF model, with the openai client', async () => {
+    const agent = (
+      await request(platform.url)
+        .post('/api/agents')
+        .set(as(admin))
+        .send({ name: 'local', config: { provider: { kind: 'gguf', model: 'tiny.gguf' }, knowledgeBaseIds: [demoKbId], retrieval: { topK: 2, maxContextTokens: 60 }, generation: { temperature: 0, maxTokens: 16 } } })
+        .expect(201)
+    ).body;
+    await request(platform.url).post(`/api/agents/${agent.id}/publish`).set(as(admin)).expect(201);
+    const key = (await request(platform.url).post(`/api/agents/${agent.id}/keys`).set(as(admin)).send({ name: 'local' }).expect(201)).body.key;
+    const question = { model: 'local', messages: [{ role: 'user' as const, content: 'Who may delete documents?' }] };
+    const whole = await client(key).chat.completions.create(question);
+    expect(whole.model).toBe('local@1');
+    expect(whole.usage!.completion_tokens).toBeGreaterThan(0);
+    expect((whole as unknown as { llmp: { provider: string } }).llmp.provider).toBe('gguf');
+    let text = '';
+    let citations: Citation[] = [];
+    for await (const chunk of await client(key).chat.completions.create({ ...question, stream: true })) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.choices[0]?.finish_reason) citations = (chunk as unknown as { citations: Citation[] }).citations;
+    }
+    expect(text).toBe(whole.choices[0].message.content);
+    expect(citations).toEqual((whole as unknown as { citations: Citation[] }).citations);
+  }, 60_000);
+
+  it('refuses an agent over a knowledge base its creator may not read, naming the field', async () => {
+    await request(platform.url).post('/api/users').set(as(admin)).send({ username: 'carol', password: 'carol-password' }).expect(201);
+    const carol = (await request(platform.url).post('/api/auth/login').send({ username: 'carol', password: 'carol-password' }).expect(200)).body.token;
+    const secret = (await request(platform.url).post('/api/ingestion/knowledge-bases').set(as(admin)).send({ name: 'Board minutes' }).expect(201)).body;
+    const res = await request(platform.url).post('/api/agents').set(as(carol)).send({ name: 'snoop', config: { knowledgeBaseIds: [demoKbId, secret.id] } }).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'knowledge_base_not_found', message: expect.stringContaining('body.config.knowledgeBaseIds[1]') });
+    await request(platform.url).post('/api/agents').set(as(carol)).send({ name: 'reader', config: { knowledgeBaseIds: [demoKbId] } }).expect(201);
   });
 
   it('lists the agent as a model', async () => {

@@ -40,6 +40,8 @@ export interface PlatformOptions {
   ingestionPipeline?: PipelineOptions;
   /** Upload limits (default 50 MB per file, 20 files per request). */
   ingestionUploads?: Partial<UploadLimits>;
+  /** GGUF files agents may serve (default `<dataDir>/models`; none without a data directory). */
+  modelsDir?: string;
 }
 
 export interface Platform {
@@ -69,6 +71,7 @@ export async function startPlatform({
   demoData = !!dataDir,
   ingestionPipeline,
   ingestionUploads,
+  modelsDir = dataDir ? path.join(path.resolve(dataDir), 'models') : undefined,
 }: PlatformOptions): Promise<Platform> {
   const unlock = dataDir ? lockDataDir(path.resolve(dataDir)) : () => undefined;
   const started: Array<() => Promise<void>> = [async () => unlock()];
@@ -99,7 +102,7 @@ export async function startPlatform({
       uploads: ingestionUploads,
     });
     const services: Platform['services'] = {};
-    const agents = createAgents({ ...deps('agent-deployment'), ingestionUrl: () => services['document-ingestion'].server.url });
+    const agents = createAgents({ ...deps('agent-deployment'), ingestionUrl: () => services['document-ingestion'].server.url, modelsDir });
     const apps: Record<string, HttpApp> = {
       'document-ingestion': ingestion.app,
       'data-structuring': createStructuringApp(deps('data-structuring')),
