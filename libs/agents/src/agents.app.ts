@@ -4,6 +4,7 @@ import { createServiceApp, type ServiceAppDeps } from '@llmp/service';
 import { createPgAgentStore } from './agents/agent.store';
 import { agentsRoutes } from './agents/agents.routes';
 import { createAgentsService, type AgentsService } from './agents/agents.service';
+import { loadDemoAgent } from './demo/demo-agent';
 import { AGENTS_SERVICE, createIngestionKnowledgeSource, type KnowledgeSource } from './ingestion-client';
 import { createPgAgentKeyStore } from './keys/agent-key.store';
 import { agentsMigrations } from './migrations';
@@ -74,7 +75,7 @@ export function createAgents(deps: AgentsAppDeps): Agents {
     service: AGENTS_SERVICE,
     area: 'agents',
     migrations: agentsMigrations,
-    routes: [...agentsRoutes(agents), ...openAiRoutes(serving, log)],
+    routes: [...agentsRoutes(agents, (knowledgeBaseId) => loadDemoAgent({ agents, knowledgeBaseId, log })), ...openAiRoutes(serving, log)],
     afterRoutes: (a) => mountOpenAiErrors(a, log),
   });
   app.locals.close = async () => {

@@ -1,17 +1,32 @@
 import { z } from 'zod';
 import { createAgentBody, createAgentKeyBody, rollbackBody, updateDraftBody, usageQuery, versionRefSchema } from '@llmp/contracts';
 import { parse, route, type RouteSpec } from '@llmp/http';
+import type { Agent } from '@llmp/contracts';
 import type { AgentsService } from './agents.service';
 
 /** `3` in a path or query is a version number; anything else must be a version id. */
 const versionRef = (value: string | undefined, where: string) =>
   parse(versionRefSchema, value !== undefined && /^\d+$/.test(value) ? Number(value) : value, where);
 
+const demoBody = z.object({ knowledgeBaseId: z.string().regex(/^kb_[0-9a-z]{1,64}$/, 'must be the demo knowledge base id ("kb_…")') });
+
 const diffQuery = z.object({ from: z.string({ message: 'is required: a version number or id' }), to: z.string({ message: 'is required: a version number or id' }) });
 
-export function agentsRoutes(agents: AgentsService): RouteSpec[] {
+export function agentsRoutes(agents: AgentsService, loadDemo: (knowledgeBaseId: string) => Promise<{ agent: Agent; created: boolean }>): RouteSpec[] {
   const tag = 'agents';
   return [
+    route({
+      method: 'post',
+      path: '/api/agents/demo',
+      tag,
+      summary: 'Publish the "demo" agent over the demo knowledge base (extractive answers with citations), once; the staging seed calls this',
+      access: 'admin',
+      body: demoBody,
+      handle: async ({ body, res }) => {
+        const result = await loadDemo(body.knowledgeBaseId);
+        res.status(result.created ? 201 : 200).json(result);
+      },
+    }),
     route({
       method: 'get',
       path: '/api/agents/usage',

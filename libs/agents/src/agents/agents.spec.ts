@@ -116,6 +116,15 @@ describe('agents and their versions', () => {
     expect((await h.as(alice).post(`/api/agents/${agent.id}/publish`).expect(400)).body.error.code).toBe('agent_archived');
   });
 
+  it('publishes the demo agent once for an admin, over the knowledge base it is given', async () => {
+    const admin = aUser('usr_root', 'admin');
+    await h.as(manager).post('/api/agents/demo').send({ knowledgeBaseId: 'kb_demo1' }).expect(403);
+    const first = (await h.as(admin).post('/api/agents/demo').send({ knowledgeBaseId: 'kb_demo1' }).expect(201)).body;
+    expect(first.agent).toMatchObject({ name: 'demo', ownerId: null, visibility: 'organisation', publishedVersion: { number: 1 }, draft: { provider: { kind: 'extractive' }, knowledgeBaseIds: ['kb_demo1'] } });
+    expect((await h.as(admin).post('/api/agents/demo').send({ knowledgeBaseId: 'kb_demo1' }).expect(200)).body.agent.id).toBe(first.agent.id);
+    expect((await h.as(admin).post('/api/agents/demo').send({}).expect(400)).body.error.message).toContain('body.knowledgeBaseId');
+  });
+
   it('refuses a usage query with a malformed date', async () => {
     expect((await h.as(alice).get('/api/agents/usage?from=yesterday').expect(400)).body.error.message).toContain('query.from');
   });
