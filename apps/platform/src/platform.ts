@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createAuthService, type AuthService } from '@llmp/auth';
-import { agentsMigrations, createAgents, loadDemoAgent } from '@llmp/agents';
+import { agentsMigrations, createAgents, loadDemoAgent, type SlotOptions } from '@llmp/agents';
 import type { Logger } from '@llmp/core';
 import { createDashboardApp } from '@llmp/dashboard';
 import { createPgliteDb, migrate, type Db } from '@llmp/db';
@@ -42,6 +42,8 @@ export interface PlatformOptions {
   ingestionUploads?: Partial<UploadLimits>;
   /** GGUF files agents may serve (default `<dataDir>/models`; none without a data directory). */
   modelsDir?: string;
+  /** Answers each agent provider generates at once, and how many wait (benchmarks). */
+  agentConcurrency?: SlotOptions;
 }
 
 export interface Platform {
@@ -72,6 +74,7 @@ export async function startPlatform({
   ingestionPipeline,
   ingestionUploads,
   modelsDir = dataDir ? path.join(path.resolve(dataDir), 'models') : undefined,
+  agentConcurrency,
 }: PlatformOptions): Promise<Platform> {
   const unlock = dataDir ? lockDataDir(path.resolve(dataDir)) : () => undefined;
   const started: Array<() => Promise<void>> = [async () => unlock()];
@@ -102,7 +105,7 @@ export async function startPlatform({
       uploads: ingestionUploads,
     });
     const services: Platform['services'] = {};
-    const agents = createAgents({ ...deps('agent-deployment'), ingestionUrl: () => services['document-ingestion'].server.url, modelsDir });
+    const agents = createAgents({ ...deps('agent-deployment'), ingestionUrl: () => services['document-ingestion'].server.url, modelsDir, concurrency: agentConcurrency });
     const apps: Record<string, HttpApp> = {
       'document-ingestion': ingestion.app,
       'data-structuring': createStructuringApp(deps('data-structuring')),

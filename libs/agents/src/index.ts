@@ -5,3 +5,4 @@ export type { ServingService } from './serving/serving.service';
 export { EXTRACTIVE_LABEL } from './serving/providers/extractive.provider';
 export * from './agents.config';
 export * from './demo/demo-agent';
+export type { SlotOptions } from './serving/slots';

@@ -14,10 +14,18 @@ export function hasLlamaCppBinary(): boolean {
 
 const TEXT = 'the agent answers questions about the platform. the platform serves agents over an openai api. '.repeat(8);
 
+export interface TinyGgufShape {
+  dModel: number;
+  nLayers: number;
+  ffnHidden: number;
+  contextLength: number;
+}
+
 /** A small llama-architecture model with untrained weights, written as an F32 GGUF file at `path`. */
-export async function writeTinyGguf(path: string): Promise<void> {
+export async function writeTinyGguf(path: string, shape: Partial<TinyGgufShape> = {}): Promise<void> {
   await useWasmBackend();
   const tokenizer = trainBpe([TEXT], { vocabSize: 300 });
-  const model = LlamaModel.create({ ...defaultLlamaConfig, vocabSize: tokenizer.vocabSize, dModel: 32, nHeads: 4, ffnHidden: 64, nLayers: 2, contextLength: 256 }, { seed: 7 });
+  const { dModel, nLayers, ffnHidden, contextLength } = { dModel: 32, nLayers: 2, ffnHidden: 64, contextLength: 256, ...shape };
+  const model = LlamaModel.create({ ...defaultLlamaConfig, vocabSize: tokenizer.vocabSize, dModel, nHeads: 4, ffnHidden, nLayers, contextLength }, { seed: 7 });
   await writeFile(path, encodeLlamaGguf(model.config, model.weights(), tokenizer, { fileType: 'f32' }));
 }
