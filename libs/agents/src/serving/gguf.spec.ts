@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
@@ -76,6 +77,16 @@ describeWithLlamaCpp('agents on a local GGUF model run by llama.cpp', () => {
     expect(next.body.usage.completion_tokens).toBeGreaterThan(0);
     const { rows } = await h.db.query<{ status: string }>("select status from agents.usage where stream order by id desc limit 1");
     expect(['cancelled', 'ok']).toContain(rows[0].status);
+  }, 60_000);
+
+  it('answers 502 when llama.cpp cannot run the file, and keeps serving the good model', async () => {
+    await writeFile(join(dir, 'broken.gguf'), Buffer.concat([Buffer.from('GGUF'), randomBytes(4096)]));
+    const agent = (await h.as(alice).post('/api/agents').send({ name: 'broken', config: { provider: { kind: 'gguf', model: 'broken.gguf' } } }).expect(201)).body;
+    await h.as(alice).post(`/api/agents/${agent.id}/publish`).expect(201);
+    const brokenKey = (await h.as(alice).post(`/api/agents/${agent.id}/keys`).send({ name: 'k' }).expect(201)).body.key;
+    const res = await h.withKey(brokenKey).post('/v1/chat/completions').send({ model: 'broken', messages: [{ role: 'user', content: 'hi' }] }).expect(502);
+    expect(res.body.error).toMatchObject({ type: 'server_error', code: 'provider_failed' });
+    await ask().expect(200);
   }, 60_000);
 
   it('answers 503 in OpenAI’s shape when the agent’s model file is missing', async () => {

@@ -49,6 +49,17 @@ describe('agents on an OpenAI-compatible upstream', () => {
         { role: 'user', content: 'one two three four' },
       ],
     });
+    expect(upstream.authorizations.at(-1)).toBe('Bearer sk-upstream');
+  });
+
+  it('takes the agent’s id as the model too, and a version pinned by number', async () => {
+    const [agent] = (await h.as(alice).get('/api/agents').expect(200)).body.data.filter((a: { name: string }) => a.name === 'echo');
+    const res = await h.withKey(keys.echo).post('/v1/chat/completions').send({ model: `${agent.id}@1`, messages: [{ role: 'user', content: 'by id' }] }).expect(200);
+    expect(res.body).toMatchObject({ model: 'echo@1', choices: [{ message: { content: 'by id' } }] });
+    const missing = await h.withKey(keys.echo).post('/v1/chat/completions').send({ model: 'echo@7', messages: [{ role: 'user', content: 'hi' }] }).expect(400);
+    expect(missing.body.error).toMatchObject({ param: 'model', code: 'model_not_found' });
+    const otherAgent = await h.withKey(keys.echo).post('/v1/chat/completions').send({ model: 'fail', messages: [{ role: 'user', content: 'hi' }] }).expect(400);
+    expect(otherAgent.body.error.param).toBe('model');
   });
 
   it('passes the upstream’s stream through as OpenAI chunks', async () => {

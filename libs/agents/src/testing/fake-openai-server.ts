@@ -5,6 +5,8 @@ export interface FakeOpenAiServer {
   url: string;
   /** Bodies of the chat completion requests it received. */
   requests: Array<Record<string, unknown>>;
+  /** The Authorization header of each of those requests. */
+  authorizations: Array<string | undefined>;
   /** How many streams of the `endless` model were closed by the caller. */
   closedStreams: number;
   close(): Promise<void>;
@@ -25,7 +27,7 @@ const chunk = (content: string | null, finish: string | null = null) => ({
  * until the caller goes away.
  */
 export async function startFakeOpenAiServer(): Promise<FakeOpenAiServer> {
-  const state: FakeOpenAiServer = { url: '', requests: [], closedStreams: 0, close: async () => undefined };
+  const state: FakeOpenAiServer = { url: '', requests: [], authorizations: [], closedStreams: 0, close: async () => undefined };
   const send = (res: ServerResponse, data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let raw = '';
@@ -33,6 +35,7 @@ export async function startFakeOpenAiServer(): Promise<FakeOpenAiServer> {
     req.on('end', () => {
       const body = JSON.parse(raw) as { model: string; messages: Array<{ role: string; content: string }> };
       state.requests.push(body);
+      state.authorizations.push(req.headers.authorization);
       if (body.model === 'silent') return;
       if (body.model === 'fail') {
         res.writeHead(500, { 'content-type': 'application/json' });
