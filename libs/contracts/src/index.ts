@@ -6,3 +6,4 @@ export * from './access';
 export * from './datasets';
 export * from './services';
 export * from './ingestion';
+export * from './agents';

@@ -5,7 +5,7 @@ import { createAuthService } from '@llmp/auth';
 import { TEST_PASSWORD_COST } from '@llmp/auth/testing';
 import { createLogger } from '@llmp/core';
 import { createPgliteDb, migrate, type Db } from '@llmp/db';
-import { createGatewayApp, gatewayMigrations, type ServiceUrls } from './index';
+import { agentKeyReader, createGatewayApp, gatewayMigrations, type ServiceUrls } from './index';
 
 const log = createLogger({ name: 'test', level: 'silent' });
 const secret = 'k'.repeat(32);
@@ -155,6 +155,44 @@ describe('gateway proxy', () => {
     expect(res.body.checks['document-ingestion'].status).toBe('up');
     expect(res.body.checks['model-training']).toMatchObject({ status: 'down', error: expect.any(String) });
     expect(res.body.checks.database.status).toBe('up');
+  });
+
+  describe('agent keys on /v1', () => {
+    const agentKey = `llmp_agk_${'a'.repeat(43)}`;
+
+    it('passes an agent key on to agent-deployment with an identity only the gateway can sign', async () => {
+      await request(gateway({ agents: upstream.url })).post('/v1/chat/completions').set('authorization', `Bearer ${agentKey}`).send({ model: 'x' }).expect(200);
+      const seen = upstream.seen.at(-1)!;
+      expect(seen.url).toBe('/v1/chat/completions');
+      expect(seen.headers.authorization).toBe(`Bearer ${agentKey}`);
+      expect(seen.headers['x-llmp-identity']).toMatch(/^v1\./);
+    });
+
+    it('sends an agent key given as x-api-key on as a bearer', async () => {
+      await request(gateway({ agents: upstream.url })).get('/v1/models').set('x-api-key', agentKey).expect(200);
+      expect(upstream.seen.at(-1)!.headers.authorization).toBe(`Bearer ${agentKey}`);
+    });
+
+    it('treats an agent key outside /v1 as an unknown platform credential', async () => {
+      const res = await request(gateway({ agents: upstream.url })).get('/api/agents').set('authorization', `Bearer ${agentKey}`).expect(401);
+      expect(res.body.error.code).toBe('invalid_token');
+    });
+
+    it('still strips platform credentials on /v1', async () => {
+      await request(gateway({ agents: upstream.url })).get('/v1/models').set('authorization', `Bearer ${token}`).expect(200);
+      expect(upstream.seen.at(-1)!.headers.authorization).toBeUndefined();
+    });
+
+    it('never passes an agent key to a /v1 path another service owns by a longer prefix', () => {
+      const read = agentKeyReader([
+        { name: 'agent-deployment', prefixes: ['/api/agents', '/v1'], url: 'http://127.0.0.1:1' },
+        { name: 'model-training', prefixes: ['/api/training', '/v1/fine_tuning'], url: 'http://127.0.0.1:2' },
+      ]);
+      const req = (path: string) => ({ path, headers: { authorization: `Bearer ${agentKey}` } }) as unknown as Parameters<typeof read>[0];
+      expect(read(req('/v1/chat/completions'))).toBe(agentKey);
+      expect(read(req('/v1/fine_tuning/jobs'))).toBeUndefined();
+      expect(read(req('/v1x'))).toBeUndefined();
+    });
   });
 
   it('refuses a malformed Authorization header with 401', async () => {
