@@ -112,7 +112,13 @@ export async function startPlatform({
       // Known once the ingestion server listens, below; builds only run after that.
       ingestionUrl: () => services['document-ingestion'].server.url,
     });
-    const agents = createAgents({ ...deps('agent-deployment'), ingestionUrl: () => services['document-ingestion'].server.url, modelsDir, concurrency: agentConcurrency });
+    const agents = createAgents({
+      ...deps('agent-deployment'),
+      ingestionUrl: () => services['document-ingestion'].server.url,
+      trainingUrl: () => services['model-training'].server.url,
+      modelsDir,
+      concurrency: agentConcurrency,
+    });
     const trainingDir = dataDir ? path.join(path.resolve(dataDir), 'training') : await mkdtemp(path.join(os.tmpdir(), 'llmp-training-'));
     if (!dataDir) started.push(() => rm(trainingDir, { recursive: true, force: true }));
     const apps: Record<string, HttpApp> = {

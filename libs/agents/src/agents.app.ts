@@ -7,6 +7,7 @@ import { createAgentsService, type AgentsService } from './agents/agents.service
 import { loadDemoAgent } from './demo/demo-agent';
 import { AGENTS_SERVICE, createIngestionKnowledgeSource, type KnowledgeSource } from './ingestion-client';
 import { createPgAgentKeyStore } from './keys/agent-key.store';
+import { createTrainingModelRegistry } from './model-registry';
 import { agentsMigrations } from './migrations';
 import type { ChatRequestLimits } from './serving/chat-request';
 import { mountOpenAiErrors, openAiRoutes } from './serving/openai.routes';
@@ -30,6 +31,8 @@ export interface AgentsAppDeps extends ServiceAppDeps {
   modelsDir?: string;
   /** Concurrent generations and waiting requests per model provider (the extractive answerer needs none). */
   concurrency?: SlotOptions;
+  /** Where model training listens (its model registry), for agents on trained models. */
+  trainingUrl?: string | (() => string);
   /** Replaces the knowledge source built from `ingestionUrl` (tests of the service alone). */
   knowledge?: KnowledgeSource;
 }
@@ -49,6 +52,9 @@ export function createAgents(deps: AgentsAppDeps): Agents {
   const { db, log, internalSecret, ingestionUrl, upstream } = deps;
   const knowledge =
     deps.knowledge ?? createIngestionKnowledgeSource(createServiceClient({ secret: internalSecret, service: AGENTS_SERVICE, baseUrl: ingestionUrl, timeoutMs: 15_000 }));
+  const registry = deps.trainingUrl
+    ? createTrainingModelRegistry(createServiceClient({ secret: internalSecret, service: AGENTS_SERVICE, baseUrl: deps.trainingUrl, timeoutMs: 120_000 }))
+    : undefined;
   const stores = { agents: createPgAgentStore(db), keys: createPgAgentKeyStore(db), usage: createPgUsageStore(db) };
   const providers: Partial<Record<ModelProvider['kind'], ModelProvider>> = { extractive: createExtractiveProvider() };
   const slots: Partial<Record<ModelProvider['kind'], Slots>> = {};
@@ -58,10 +64,10 @@ export function createAgents(deps: AgentsAppDeps): Agents {
   }
   if (deps.modelsDir) {
     const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
-    providers.gguf = createGgufProvider({ modelsDir: deps.modelsDir, sequences: concurrency.concurrency, log });
+    providers.gguf = createGgufProvider({ modelsDir: deps.modelsDir, sequences: concurrency.concurrency, registry, log });
     slots.gguf = createSlots(concurrency);
   }
-  const agents = createAgentsService({ ...stores, knowledge, log });
+  const agents = createAgentsService({ ...stores, knowledge, registry, log });
   const serving = createServingService({
     ...stores,
     knowledge,

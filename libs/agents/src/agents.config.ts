@@ -8,6 +8,8 @@ const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
 export const agentsEnv = z.object({
   /** Document ingestion, whose search API answers retrieval: `http://document-ingestion:3001`. */
   LLMP_INGESTION_URL: z.string().url('must be a URL such as http://document-ingestion:3001'),
+  /** Model training, whose registry holds the trained models agents may name (`model_…`); without it they cannot. */
+  LLMP_TRAINING_URL: z.preprocess(unsetIfEmpty, z.string().url('must be a URL such as http://model-training:3003').optional()),
   /** An OpenAI-compatible server (vLLM, Ollama, LiteLLM, OpenAI) with its /v1, for agents on the `openai` provider. */
   LLMP_AGENTS_UPSTREAM_URL: z.preprocess(unsetIfEmpty, z.string().url('must be a URL such as http://ollama:11434/v1').optional()),
   LLMP_AGENTS_UPSTREAM_API_KEY: z.preprocess(unsetIfEmpty, z.string().optional()),
@@ -22,9 +24,10 @@ export const agentsEnv = z.object({
 });
 export type AgentsEnv = z.infer<typeof agentsEnv>;
 
-export function agentsOptionsFrom(config: AgentsEnv): Pick<AgentsAppDeps, 'ingestionUrl' | 'upstream' | 'chatLimits' | 'modelsDir' | 'concurrency'> {
+export function agentsOptionsFrom(config: AgentsEnv): Pick<AgentsAppDeps, 'ingestionUrl' | 'trainingUrl' | 'upstream' | 'chatLimits' | 'modelsDir' | 'concurrency'> {
   return {
     ingestionUrl: config.LLMP_INGESTION_URL,
+    trainingUrl: config.LLMP_TRAINING_URL,
     upstream: config.LLMP_AGENTS_UPSTREAM_URL
       ? { baseUrl: config.LLMP_AGENTS_UPSTREAM_URL, apiKey: config.LLMP_AGENTS_UPSTREAM_API_KEY, idleTimeoutMs: config.LLMP_AGENTS_UPSTREAM_TIMEOUT_MS }
       : undefined,

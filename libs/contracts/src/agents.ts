@@ -13,17 +13,29 @@ export const agentNameSchema = z
   .string({ message: 'is required' })
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1–64 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit (it is the "model" clients send)');
 
+/** A model of the training service's registry, as agents name it. */
+export const REGISTRY_MODEL_ID = /^model_[0-9a-z]{1,64}$/;
+
 export const agentProviderSchema = z.discriminatedUnion('kind', [
   /** Quotes the best passages with their citations; no model generates text. */
   z.object({ kind: z.literal('extractive') }),
-  /** A GGUF file in the models directory, run in process by llama.cpp. */
+  /**
+   * A GGUF run in process by llama.cpp: a model of the training service's
+   * registry (`model_…`), or a file a user placed in the models directory.
+   */
   z.object({
     kind: z.literal('gguf'),
-    model: z
-      .string()
-      .max(200)
-      .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\.gguf$/, 'must be a .gguf file path inside the models directory (no "..", no leading "/")')
-      .refine((path) => !path.split('/').includes('..'), 'must not leave the models directory'),
+    model: z.union(
+      [
+        z.string().regex(REGISTRY_MODEL_ID),
+        z
+          .string()
+          .max(200)
+          .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\.gguf$/)
+          .refine((path) => !path.split('/').includes('..')),
+      ],
+      { message: 'must be a trained model id ("model_…") or a .gguf file path inside the models directory (no "..", no leading "/")' },
+    ),
   }),
   /** The OpenAI-compatible upstream configured for the service (vLLM, Ollama, LiteLLM, OpenAI). */
   z.object({ kind: z.literal('openai'), model: z.string().min(1).max(200) }),

@@ -2,6 +2,7 @@ import { generateSecret, hashSecret } from '@llmp/auth';
 import {
   accessLevel,
   AGENT_KEY_PREFIX,
+  REGISTRY_MODEL_ID,
   satisfiesAccess,
   type AccessLevel,
   type Agent,
@@ -19,6 +20,7 @@ import {
 } from '@llmp/contracts';
 import { forbidden, invalid, newId, notFound, type Logger } from '@llmp/core';
 import type { KnowledgeSource } from '../ingestion-client';
+import type { ModelRegistry } from '../model-registry';
 import type { AgentKeyStore } from '../keys/agent-key.store';
 import type { UsageStore } from '../usage/usage.store';
 import type { AgentStore, VersionRef } from './agent.store';
@@ -29,6 +31,8 @@ export interface AgentsServiceDeps {
   keys: AgentKeyStore;
   usage: UsageStore;
   knowledge: KnowledgeSource;
+  /** Trained models agents may name; without it a `model_…` id is refused. */
+  registry?: ModelRegistry;
   log: Logger;
 }
 
@@ -41,7 +45,7 @@ export type AgentsService = ReturnType<typeof createAgentsService>;
 
 const agentNotFound = (id: string) => notFound({ code: 'agent_not_found', message: `agent ${id} does not exist or you may not see it` });
 
-export function createAgentsService({ agents, keys, usage, knowledge }: AgentsServiceDeps) {
+export function createAgentsService({ agents, keys, usage, knowledge, registry }: AgentsServiceDeps) {
   /** 404 for agents the caller may not see, 403 for those they see but may not change. */
   async function withAccess(caller: Caller, id: string, needed: Exclude<AccessLevel, 'none'>, action: string): Promise<Agent> {
     const agent = await agents.get(id);
@@ -67,6 +71,16 @@ export function createAgentsService({ agents, keys, usage, knowledge }: AgentsSe
     }
   }
 
+  /** A user may serve only a trained model they may see themselves. */
+  async function checkModel(caller: Caller, config: AgentConfig): Promise<void> {
+    const { provider } = config;
+    if (provider.kind !== 'gguf' || !REGISTRY_MODEL_ID.test(provider.model)) return;
+    const refuse = (why: string) =>
+      invalid({ code: 'model_not_found', message: `body.config.provider.model: ${why}`, details: { field: 'config.provider.model' } });
+    if (!registry) throw refuse(`model ${provider.model} is a trained model, and this deployment has no model registry configured`);
+    if (caller !== 'system' && !(await registry.canRead(caller, provider.model))) throw refuse(`trained model ${provider.model} does not exist or you may not use it`);
+  }
+
   async function versionOf(agent: Agent, ref: VersionRef): Promise<AgentVersion> {
     const version = await agents.getVersion(agent.id, ref);
     if (!version) throw notFound({ code: 'version_not_found', message: `agent ${agent.name} has no version ${ref}` });
@@ -78,6 +92,7 @@ export function createAgentsService({ agents, keys, usage, knowledge }: AgentsSe
   return {
     async create(input: CreateAgentInput, caller: Caller): Promise<Agent> {
       await checkKnowledgeBases(caller, input.config);
+      await checkModel(caller, input.config);
       return agents.insert({ id: newId('agent'), name: input.name, description: input.description, ownerId: ownerOf(caller), visibility: input.visibility, draft: input.config });
     },
 
@@ -87,7 +102,10 @@ export function createAgentsService({ agents, keys, usage, knowledge }: AgentsSe
 
     async updateDraft(id: string, changes: UpdateDraftInput, caller: Caller): Promise<Agent> {
       await withAccess(caller, id, 'write', 'edit its draft');
-      if (changes.config) await checkKnowledgeBases(caller, changes.config);
+      if (changes.config) {
+        await checkKnowledgeBases(caller, changes.config);
+        await checkModel(caller, changes.config);
+      }
       return agents.updateDraft(id, { description: changes.description, visibility: changes.visibility, draft: changes.config });
     },
 

@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { invalid, sleep, unavailable, upstreamFailed, type Logger } from '@llmp/core';
+import { REGISTRY_MODEL_ID } from '@llmp/contracts';
+import type { ModelRegistry } from '../../model-registry';
 import type { ChatMessage } from '../chat-request';
 import type { GenerationEvent, GenerationRequest, ModelProvider } from './provider';
 
@@ -11,6 +13,8 @@ export interface GgufProviderOptions {
   modelsDir: string;
   /** Sequences each loaded model's context holds: how many answers it generates at once. */
   sequences: number;
+  /** Where agents' `model_…` ids come from; their files are kept under `registry/` in the models directory. */
+  registry?: ModelRegistry;
   log: Logger;
 }
 
@@ -44,7 +48,7 @@ interface Pending {
  * `sequences`). A client that leaves aborts its generation; a dead worker
  * fails what it was running with 502 and is started again by the next request.
  */
-export function createGgufProvider({ modelsDir, sequences, log }: GgufProviderOptions): ModelProvider {
+export function createGgufProvider({ modelsDir, sequences, registry, log }: GgufProviderOptions): ModelProvider {
   const root = path.resolve(modelsDir);
   let worker: ChildProcess | null = null;
   let nextId = 1;
@@ -90,7 +94,22 @@ export function createGgufProvider({ modelsDir, sequences, log }: GgufProviderOp
     return child;
   }
 
-  function modelPath(model: string): string {
+  /** One download per registry model, however many requests ask for it at once. */
+  const downloads = new Map<string, Promise<void>>();
+
+  async function modelPath(model: string): Promise<string> {
+    if (REGISTRY_MODEL_ID.test(model)) {
+      const file = path.join(root, 'registry', `${model}.gguf`);
+      if (existsSync(file)) return file;
+      if (!registry) throw unavailable({ code: 'model_registry_unavailable', message: `model ${model} is a trained model, and this deployment has no model registry configured` });
+      let download = downloads.get(model);
+      if (!download) {
+        download = registry.download(model, file).finally(() => downloads.delete(model));
+        downloads.set(model, download);
+      }
+      await download;
+      return file;
+    }
     const file = path.resolve(root, model);
     if (!file.startsWith(`${root}${path.sep}`)) throw invalid({ code: 'invalid_model', message: `model "${model}" is not inside the models directory` });
     if (!existsSync(file)) throw unavailable({ code: 'model_file_missing', message: `the model file "${model}" is not in the models directory` });
@@ -101,7 +120,7 @@ export function createGgufProvider({ modelsDir, sequences, log }: GgufProviderOp
     kind: 'gguf',
     async *generate(request: GenerationRequest): AsyncIterable<GenerationEvent> {
       if (request.provider.kind !== 'gguf') throw new Error(`the gguf provider cannot serve a ${request.provider.kind} agent`);
-      const file = modelPath(request.provider.model);
+      const file = await modelPath(request.provider.model);
       worker ??= start();
       const child = worker;
       const id = nextId++;
