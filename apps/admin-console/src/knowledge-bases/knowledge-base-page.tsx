@@ -103,28 +103,34 @@ function Settings({ kb, members }: { kb: KnowledgeBase; members: KnowledgeBaseMe
         maw={320}
         mb="md"
       />
-      <Table aria-label="members" mb="sm">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Member</Table.Th>
-            <Table.Th>Role</Table.Th>
-            <Table.Th>Actions</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {members.map((m) => (
-            <Table.Tr key={m.userId}>
-              <Table.Td>{m.userId}</Table.Td>
-              <Table.Td>{m.role}</Table.Td>
-              <Table.Td>
-                <Button size="xs" variant="default" onClick={() => removeMember.mutate(m.userId)}>
-                  Remove {m.userId}
-                </Button>
-              </Table.Td>
+      {members.length === 0 ? (
+        <Text size="sm" c="dimmed" mb="sm">
+          No members: only its owner{kb.visibility === 'organisation' ? ', and every user as a reader,' : ''} besides managers and admins.
+        </Text>
+      ) : (
+        <Table aria-label="members" mb="sm">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Member</Table.Th>
+              <Table.Th>Role</Table.Th>
+              <Table.Th>Actions</Table.Th>
             </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+          </Table.Thead>
+          <Table.Tbody>
+            {members.map((m) => (
+              <Table.Tr key={m.userId}>
+                <Table.Td>{m.userId}</Table.Td>
+                <Table.Td>{m.role}</Table.Td>
+                <Table.Td>
+                  <Button size="xs" variant="default" onClick={() => removeMember.mutate(m.userId)}>
+                    Remove {m.userId}
+                  </Button>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
       <form aria-label="Add a member" onSubmit={submit}>
         <Group align="end" wrap="wrap">
           <TextInput label="User id" placeholder="usr_…" required value={userId} onChange={(e) => setUserId(e.currentTarget.value)} />
