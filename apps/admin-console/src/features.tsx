@@ -1,10 +1,12 @@
-import type { ReactNode } from 'react';
+import { lazy, type ReactNode } from 'react';
 import type { Role } from '@llmp/contracts';
-import { HealthPage } from './health/health-page';
-import { KnowledgeBasePage } from './knowledge-bases/knowledge-base-page';
-import { KnowledgeBasesPage } from './knowledge-bases/knowledge-bases-page';
-import { SearchPage } from './search/search-page';
-import { UsersPage } from './users/users-page';
+
+// Each page is its own chunk, fetched when first opened: the first load carries only the login form and the shell.
+const KnowledgeBasesPage = lazy(() => import('./knowledge-bases/knowledge-bases-page').then((m) => ({ default: m.KnowledgeBasesPage })));
+const KnowledgeBasePage = lazy(() => import('./knowledge-bases/knowledge-base-page').then((m) => ({ default: m.KnowledgeBasePage })));
+const SearchPage = lazy(() => import('./search/search-page').then((m) => ({ default: m.SearchPage })));
+const UsersPage = lazy(() => import('./users/users-page').then((m) => ({ default: m.UsersPage })));
+const HealthPage = lazy(() => import('./health/health-page').then((m) => ({ default: m.HealthPage })));
 
 /**
  * Every page of the console: one entry here and one folder beside this file. A service's pages

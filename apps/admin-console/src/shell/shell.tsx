@@ -1,4 +1,5 @@
-import { Badge, Button } from '@mantine/core';
+import { Badge, Button, Text } from '@mantine/core';
+import { Suspense } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { FEATURES } from '../features';
 import { hasRole } from '../session/access';
@@ -48,7 +49,9 @@ export function Shell() {
         </div>
       </header>
       <main className="shell-main">
-        <Outlet />
+        <Suspense fallback={<Text c="dimmed">Loading…</Text>}>
+          <Outlet />
+        </Suspense>
       </main>
     </div>
   );
