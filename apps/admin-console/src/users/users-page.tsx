@@ -46,9 +46,38 @@ function CreateUserForm() {
   );
 }
 
+/** A new password for someone else: their sessions end and their API keys are revoked, as the API does by default. */
+function ResetPassword({ user, onDone }: { user: User; onDone: () => void }) {
+  const { api } = useSignedIn();
+  const [password, setPassword] = useState('');
+  const reset = useMutation({
+    mutationFn: () => api.post(`/api/users/${encodeURIComponent(user.id)}/password`, { password }),
+    onSuccess: onDone,
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    reset.mutate();
+  };
+  return (
+    <form aria-label={`New password for ${user.username}`} onSubmit={submit} className="inline-form">
+      <TextInput aria-label={`New password for ${user.username}`} type="password" required minLength={8} size="xs" value={password} onChange={(e) => setPassword(e.currentTarget.value)} autoComplete="new-password" />
+      <Button type="submit" size="xs" loading={reset.isPending}>
+        Set password
+      </Button>
+      {reset.isError && (
+        <span role="alert" className="inline-error">
+          {reset.error.message}
+        </span>
+      )}
+    </form>
+  );
+}
+
 function UserRow({ user, isSelf }: { user: User; isSelf: boolean }) {
   const { api } = useSignedIn();
   const queryClient = useQueryClient();
+  const [resetting, setResetting] = useState(false);
+  const [resetDone, setResetDone] = useState(false);
   const update = useMutation({
     mutationFn: (change: { role?: Role; disabled?: boolean }) => api.patch<User>(`/api/users/${encodeURIComponent(user.id)}`, change),
     onSettled: () => queryClient.invalidateQueries({ queryKey: ['users'] }),
@@ -74,9 +103,26 @@ function UserRow({ user, isSelf }: { user: User; isSelf: boolean }) {
       <Table.Td>{new Date(user.createdAt).toLocaleDateString()}</Table.Td>
       <Table.Td>
         {!isSelf && (
-          <Button size="xs" variant="default" loading={update.isPending} onClick={() => update.mutate({ disabled: !user.disabled })}>
-            {user.disabled ? `Enable ${user.username}` : `Disable ${user.username}`}
-          </Button>
+          <Group gap="xs" wrap="wrap">
+            <Button size="xs" variant="default" loading={update.isPending} onClick={() => update.mutate({ disabled: !user.disabled })}>
+              {user.disabled ? `Enable ${user.username}` : `Disable ${user.username}`}
+            </Button>
+            {!resetting && (
+              <Button size="xs" variant="default" onClick={() => setResetting(true)}>
+                Reset password of {user.username}
+              </Button>
+            )}
+            {resetting && (
+              <ResetPassword
+                user={user}
+                onDone={() => {
+                  setResetting(false);
+                  setResetDone(true);
+                }}
+              />
+            )}
+            {resetDone && <span className="muted-note">Password changed; their sessions ended.</span>}
+          </Group>
         )}
         {update.isError && (
           <span role="alert" className="inline-error">
