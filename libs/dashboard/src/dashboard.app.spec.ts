@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { createLogger } from '@llmp/core';
 import { CONTENT_SECURITY_POLICY, createDashboardApp } from './dashboard.app';
@@ -17,6 +18,7 @@ describe('admin-dashboard serving the console', () => {
     writeFileSync(path.join(dir, 'index.html'), INDEX);
     writeFileSync(path.join(dir, 'assets', 'index-Ab12Cd.js'), 'console.log(1)');
     writeFileSync(path.join(dir, 'assets', 'index-Ef34Gh.css'), 'body{}');
+    writeFileSync(path.join(dir, 'assets', 'index-Ab12Cd.js.gz'), gzipSync('console.log(1)'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -37,6 +39,19 @@ describe('admin-dashboard serving the console', () => {
     expect(js.headers['content-type']).toMatch(/javascript/);
     const css = await request(app()).get('/assets/index-Ef34Gh.css').expect(200);
     expect(css.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+  });
+
+  it('sends the build\'s gzip copy of an asset to a browser that accepts gzip, and the plain file otherwise', async () => {
+    const gzip = await request(app()).get('/assets/index-Ab12Cd.js').set('accept-encoding', 'gzip').expect(200);
+    expect(gzip.headers).toMatchObject({ 'content-encoding': 'gzip', vary: 'accept-encoding', 'cache-control': 'public, max-age=31536000, immutable' });
+    expect(gzip.headers['content-type']).toMatch(/javascript/);
+    expect(gzip.text).toBe('console.log(1)');
+    const plain = await request(app()).get('/assets/index-Ab12Cd.js').set('accept-encoding', 'identity').expect(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.text).toBe('console.log(1)');
+    // No gzip copy of this one: the plain file, whatever the browser accepts.
+    const css = await request(app()).get('/assets/index-Ef34Gh.css').set('accept-encoding', 'gzip').expect(200);
+    expect(css.headers['content-encoding']).toBeUndefined();
   });
 
   it('answers client routes with the app, so that a reload or a shared link opens the page', async () => {

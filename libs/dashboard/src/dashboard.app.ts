@@ -43,6 +43,16 @@ function securityHeaders(res: Response): void {
   res.setHeader('cross-origin-opener-policy', 'same-origin');
 }
 
+// The build's scripts and stylesheets: flat names, so nothing else can be asked for.
+const COMPRESSIBLE_ASSET = /^\/[\w.-]+\.(?:js|css)$/;
+
+/** The gzip copy the build wrote beside a script or stylesheet, when the browser accepts gzip. */
+function precompressed(assetsDir: string, req: Request): string | null {
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || !COMPRESSIBLE_ASSET.test(req.path) || !req.acceptsEncodings('gzip')) return null;
+  const file = path.join(assetsDir, `${req.path.slice(1)}.gz`);
+  return existsSync(file) ? file : null;
+}
+
 /** Client routes (`/knowledge-bases/kb_…`) get the app; API paths and missing files never do. */
 function isClientRoute(req: Request): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
@@ -58,6 +68,7 @@ function isClientRoute(req: Request): boolean {
  */
 export function createDashboardApp({ log, staticDir = defaultStaticDir(), version, isReady }: DashboardAppDeps): HttpApp {
   const indexHtml = path.join(staticDir, 'index.html');
+  const assetsDir = path.join(staticDir, 'assets');
   if (!existsSync(indexHtml)) log.warn({ staticDir }, 'the console is not built: run `npx nx build admin-console`');
 
   return createHttpApp({
@@ -67,14 +78,25 @@ export function createDashboardApp({ log, staticDir = defaultStaticDir(), versio
     routes: [],
     isReady,
     afterRoutes: (app) => {
+      app.use('/assets', (req: Request, res: Response, next: NextFunction) => {
+        const compressed = precompressed(assetsDir, req);
+        if (!compressed) return next();
+        securityHeaders(res);
+        res.setHeader('cache-control', IMMUTABLE);
+        res.setHeader('vary', 'accept-encoding');
+        res.setHeader('content-encoding', 'gzip');
+        res.type(path.extname(req.path));
+        res.sendFile(compressed, { cacheControl: false }, (error) => error && next(error));
+      });
       app.use(
         '/assets',
-        express.static(path.join(staticDir, 'assets'), {
+        express.static(assetsDir, {
           index: false,
           fallthrough: true,
           setHeaders: (res) => {
             securityHeaders(res);
             res.setHeader('cache-control', IMMUTABLE);
+            res.setHeader('vary', 'accept-encoding');
           },
         }),
       );
