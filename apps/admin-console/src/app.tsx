@@ -6,7 +6,7 @@ import { ApiError } from './api/client';
 import { FEATURES, HOME } from './features';
 import { LoginPage } from './session/login-page';
 import { RequireRole } from './session/require-role';
-import { SessionProvider } from './session/session-context';
+import { SessionProvider, useSession } from './session/session-context';
 import { NotFound } from './shell/not-found';
 import { Shell } from './shell/shell';
 
@@ -22,6 +22,12 @@ function newQueryClient(): QueryClient {
   });
 }
 
+/** The console's front door: the home page, or straight to the login form without a detour. */
+function Home() {
+  const { session } = useSession();
+  return <Navigate to={session ? HOME : '/login'} replace />;
+}
+
 export function App() {
   const [queryClient] = useState(newQueryClient);
   return (
@@ -34,7 +40,7 @@ export function App() {
             <Routes>
               <Route path="/login" element={<LoginPage />} />
               <Route element={<Shell />}>
-                <Route index element={<Navigate to={HOME} replace />} />
+                <Route index element={<Home />} />
                 {FEATURES.map((f) => (
                   <Route key={f.path} path={f.path} element={<RequireRole role={f.role}>{f.element}</RequireRole>} />
                 ))}
