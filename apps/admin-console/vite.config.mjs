@@ -1,6 +1,7 @@
 // Builds the console into dist/apps/admin-console: index.html plus content-hashed files under
 // assets/, which admin-dashboard serves as immutable. `nx serve admin-console` runs Vite's dev
 // server and sends API calls to a platform on :8080 (`npm start`).
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import react from '@vitejs/plugin-react';
@@ -9,15 +10,19 @@ import { defineConfig } from 'vite';
 const root = import.meta.dirname;
 const gateway = process.env.LLMP_GATEWAY_URL ?? 'http://127.0.0.1:8080';
 
-/** A gzip copy beside every script and stylesheet: admin-dashboard sends it to browsers that accept gzip. */
+/**
+ * A gzip copy beside every script and stylesheet: admin-dashboard sends it to browsers that accept
+ * gzip. Made from the files as written, after every other plugin has finished with them.
+ */
 const precompress = {
   name: 'llmp-precompress',
   apply: 'build',
-  generateBundle(_options, bundle) {
-    for (const file of Object.values(bundle)) {
-      if (!/\.(js|css)$/.test(file.fileName)) continue;
-      const source = file.type === 'chunk' ? file.code : file.source;
-      this.emitFile({ type: 'asset', fileName: `${file.fileName}.gz`, source: gzipSync(source, { level: 9 }) });
+  enforce: 'post',
+  writeBundle(options, bundle) {
+    for (const fileName of Object.keys(bundle)) {
+      if (!/\.(js|css)$/.test(fileName)) continue;
+      const file = path.join(options.dir, fileName);
+      writeFileSync(`${file}.gz`, gzipSync(readFileSync(file), { level: 9 }));
     }
   },
 };
