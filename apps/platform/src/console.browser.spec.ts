@@ -130,7 +130,6 @@ if (!existsSync(CHROMIUM)) {
       `console: login form interactive ${Math.round(interactiveMs)} ms after navigation start ` +
         `(index.html ${Math.round(timing.html)} ms, scripts ${Math.round(timing.scripts)} ms, DOMContentLoaded ${Math.round(timing.domContentLoaded)} ms)\n`,
     );
-    expect(interactiveMs).toBeLessThan(INTERACTIVE_BUDGET_MS);
     expect(new URL(page.url()).pathname).toBe('/login');
     await capture(page, 'login');
     await expectAccessible(page, 'login');
@@ -144,6 +143,8 @@ if (!existsSync(CHROMIUM)) {
     expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents()).toEqual(['Knowledge bases', 'Search', 'Users', 'Health']);
     expect(page.errors).toEqual([]);
     await page.close();
+    // Last, so that a slow host does not hide what else this test would find.
+    expect(interactiveMs).toBeLessThan(INTERACTIVE_BUDGET_MS);
   });
 
   it('creates a knowledge base, takes a PDF dropped on it and shows the document reach ready', async () => {
