@@ -1,6 +1,6 @@
-import { Alert, Button, Paper, Stack, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Paper, Stack, TextInput, Title } from '@mantine/core';
 import { useEffect, useState, type FormEvent } from 'react';
-import { Navigate, useLocation, useNavigate } from 'react-router';
+import { Link, Navigate, useLocation, useNavigate } from 'react-router';
 import { ApiError } from '../api/client';
 import { useSession } from './session-context';
 
@@ -54,6 +54,9 @@ export function LoginPage() {
           <Button type="submit" loading={pending}>
             Log in
           </Button>
+          <Anchor component={Link} to="/health" size="sm">
+            Platform health (no login needed)
+          </Anchor>
         </Stack>
       </Paper>
     </main>
