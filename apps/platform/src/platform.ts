@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createAuthService, type AuthService } from '@llmp/auth';
-import { agentsMigrations, createAgentsApp } from '@llmp/agents';
+import { agentsMigrations, createAgents, loadDemoAgent, type SlotOptions } from '@llmp/agents';
 import type { Logger } from '@llmp/core';
 import { createDashboardApp } from '@llmp/dashboard';
 import { createPgliteDb, migrate, type Db } from '@llmp/db';
@@ -20,7 +20,7 @@ import {
   type UploadLimits,
 } from '@llmp/ingestion';
 import { createJobQueue } from '@llmp/queue';
-import { createStructuringApp, structuringMigrations } from '@llmp/structuring';
+import { createStructuring, structuringMigrations } from '@llmp/structuring';
 import { createTrainingApp, trainingMigrations } from '@llmp/training';
 import { lockDataDir } from './data-dir-lock';
 
@@ -40,6 +40,10 @@ export interface PlatformOptions {
   ingestionPipeline?: PipelineOptions;
   /** Upload limits (default 50 MB per file, 20 files per request). */
   ingestionUploads?: Partial<UploadLimits>;
+  /** GGUF files agents may serve (default `<dataDir>/models`; none without a data directory). */
+  modelsDir?: string;
+  /** Answers each agent provider generates at once, and how many wait (benchmarks). */
+  agentConcurrency?: SlotOptions;
 }
 
 export interface Platform {
@@ -69,6 +73,8 @@ export async function startPlatform({
   demoData = !!dataDir,
   ingestionPipeline,
   ingestionUploads,
+  modelsDir = dataDir ? path.join(path.resolve(dataDir), 'models') : undefined,
+  agentConcurrency,
 }: PlatformOptions): Promise<Platform> {
   const unlock = dataDir ? lockDataDir(path.resolve(dataDir)) : () => undefined;
   const started: Array<() => Promise<void>> = [async () => unlock()];
@@ -76,7 +82,8 @@ export async function startPlatform({
     for (const close of started.reverse()) await close();
   };
   try {
-    const db = await createPgliteDb({ dataDir: dataDir ? path.join(path.resolve(dataDir), 'pglite') : undefined });
+    // On a thread of its own, so a long statement never stalls the requests this process serves.
+    const db = await createPgliteDb({ dataDir: dataDir ? path.join(path.resolve(dataDir), 'pglite') : undefined, thread: true });
     started.push(() => db.close());
     for (const set of ALL_MIGRATIONS) await migrate(db, set);
 
@@ -98,14 +105,24 @@ export async function startPlatform({
       pipeline: ingestionPipeline,
       uploads: ingestionUploads,
     });
+    const services: Platform['services'] = {};
+    const structuring = await createStructuring({
+      ...deps('data-structuring'),
+      queue,
+      // Known once the ingestion server listens, below; builds only run after that.
+      ingestionUrl: () => services['document-ingestion'].server.url,
+    });
+    const agents = createAgents({ ...deps('agent-deployment'), ingestionUrl: () => services['document-ingestion'].server.url, modelsDir, concurrency: agentConcurrency });
+    const trainingDir = dataDir ? path.join(path.resolve(dataDir), 'training') : await mkdtemp(path.join(os.tmpdir(), 'llmp-training-'));
+    if (!dataDir) started.push(() => rm(trainingDir, { recursive: true, force: true }));
     const apps: Record<string, HttpApp> = {
       'document-ingestion': ingestion.app,
-      'data-structuring': createStructuringApp(deps('data-structuring')),
-      'model-training': createTrainingApp(deps('model-training')),
-      'agent-deployment': createAgentsApp(deps('agent-deployment')),
+      'data-structuring': structuring.app,
+      // The datasets service listens only below, so its URL is looked up when a job needs it.
+      'model-training': createTrainingApp({ ...deps('model-training'), trainingDir, structuringUrl: () => services['data-structuring'].server.url }),
+      'agent-deployment': agents.app,
       'admin-dashboard': createDashboardApp({ log: log.child({ service: 'admin-dashboard' }) }),
     };
-    const services: Platform['services'] = {};
     for (const [name, app] of Object.entries(apps)) {
       const server = await listen(app, { host: '127.0.0.1', port: 0 });
       services[name] = { app, server };
@@ -120,7 +137,9 @@ export async function startPlatform({
     started.push(() => auth.close());
     const firstAdmin = await auth.bootstrapAdmin();
     if (firstAdmin && demoData) {
-      await loadDemoData({ knowledgeBases: ingestion.knowledgeBases, documents: ingestion.documents, log: log.child({ service: 'document-ingestion' }) });
+      const demo = await loadDemoData({ knowledgeBases: ingestion.knowledgeBases, documents: ingestion.documents, log: log.child({ service: 'document-ingestion' }) });
+      await structuring.loadDemo(demo.knowledgeBase.id);
+      await loadDemoAgent({ agents: agents.agents, knowledgeBaseId: demo.knowledgeBase.id, log: log.child({ service: 'agent-deployment' }) });
     }
     const gateway = createGatewayApp({
       db,

@@ -113,5 +113,3 @@ export function createCredentialsRepository(db: Db) {
     },
   };
 }
-
-export type CredentialsRepository = ReturnType<typeof createCredentialsRepository>;

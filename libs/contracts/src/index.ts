@@ -5,3 +5,5 @@ export * from './users';
 export * from './access';
 export * from './datasets';
 export * from './services';
+export * from './ingestion';
+export * from './agents';

@@ -1,4 +1,4 @@
-import { testDatabases } from '@llmp/db/testing';
+import { pgliteThread, testDatabases } from '@llmp/db/testing';
 import { currentVersion, migrate, MigrationError, type MigrationSet } from './index';
 
 const set: MigrationSet = {
@@ -14,7 +14,7 @@ const set: MigrationSet = {
   ],
 };
 
-describe.each(testDatabases())('migrate on $name', (database) => {
+describe.each([...testDatabases(), pgliteThread])('migrate on $name', (database) => {
   let handle: Awaited<ReturnType<typeof database.open>>;
   beforeEach(async () => {
     handle = await database.open();
@@ -61,7 +61,7 @@ describe.each(testDatabases())('migrate on $name', (database) => {
   });
 });
 
-describe.each(testDatabases())('Db on $name', (database) => {
+describe.each([...testDatabases(), pgliteThread])('Db on $name', (database) => {
   let handle: Awaited<ReturnType<typeof database.open>>;
   beforeAll(async () => {
     handle = await database.open();
@@ -89,7 +89,7 @@ describe.each(testDatabases())('Db on $name', (database) => {
   });
 });
 
-describe.each(testDatabases().filter((d) => d.name === 'pglite'))('embedded $name', (database) => {
+describe.each([...testDatabases().filter((d) => d.name === 'pglite'), pgliteThread])('embedded $name', (database) => {
   it('ships the pgvector extension', async () => {
     const handle = await database.open();
     try {
@@ -98,6 +98,49 @@ describe.each(testDatabases().filter((d) => d.name === 'pglite'))('embedded $nam
       expect(rows[0].d).toBeCloseTo(1);
     } finally {
       await handle.close();
+    }
+  });
+});
+
+describe('the embedded database on its own thread', () => {
+  it('delivers notifications, keeps a transaction to itself, and reports what a statement violated', async () => {
+    const { db, close } = await pgliteThread.open();
+    try {
+      await db.exec('create table u (name text primary key)');
+      const heard: string[] = [];
+      const sub = await db.listen('events', { onNotify: (payload) => heard.push(payload) });
+      let outside!: Promise<{ rows: Array<{ n: number }> }>;
+      await db.transaction(async (tx) => {
+        await tx.query(`select pg_notify('events', $1)`, ['inside']);
+        await tx.query('insert into u values ($1)', ['ada']);
+        // Another caller waits for the transaction rather than seeing its rows half-way.
+        outside = db.query<{ n: number }>('select count(*)::int as n from u');
+        await tx.query('insert into u values ($1)', ['grace']);
+      });
+      expect((await outside).rows[0].n).toBe(2);
+      await db.query(`select pg_notify('events', $1)`, ['after']);
+      for (let i = 0; i < 50 && heard.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(heard).toEqual(['inside', 'after']);
+      await sub.close();
+      const error = await db.query('insert into u values ($1)', ['ada']).catch((e: unknown) => e as Record<string, unknown>);
+      expect(error).toMatchObject({ code: '23505', constraint: 'u_pkey' });
+      expect(JSON.stringify(error)).not.toContain('ada');
+    } finally {
+      await close();
+    }
+  });
+
+  it('answers other callers while a long statement runs', async () => {
+    const { db, close } = await pgliteThread.open();
+    try {
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 5);
+      await db.query('select count(*) from generate_series(1, 3000000)');
+      clearInterval(timer);
+      // On the serving thread this statement would have let no timer run until it finished.
+      expect(ticks).toBeGreaterThan(5);
+    } finally {
+      await close();
     }
   });
 });

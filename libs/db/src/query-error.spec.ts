@@ -1,5 +1,5 @@
 import { createLogger } from '@llmp/core';
-import { testDatabases } from '@llmp/db/testing';
+import { pgliteThread, testDatabases } from '@llmp/db/testing';
 
 const SECRET = 'sk-live-4f9a8c7e1d2b3a60';
 
@@ -10,7 +10,7 @@ function aBufferedLogger() {
   return { log, text: () => lines.join('') };
 }
 
-describe.each(testDatabases())('failed queries on $name', (database) => {
+describe.each([...testDatabases(), pgliteThread])('failed queries on $name', (database) => {
   let handle: Awaited<ReturnType<typeof database.open>>;
   beforeAll(async () => {
     handle = await database.open();

@@ -4,7 +4,7 @@ import { createPgDb } from './pg-db';
 import { createPgliteDb } from './pglite-db';
 
 export interface TestDatabase {
-  name: 'pglite' | 'postgres';
+  name: 'pglite' | 'pglite on its own thread' | 'postgres';
   /** Opens a fresh, isolated database; `close` drops what it created. */
   open(): Promise<{ db: Db; close(): Promise<void> }>;
 }
@@ -13,6 +13,15 @@ const pglite: TestDatabase = {
   name: 'pglite',
   async open() {
     const db = await createPgliteDb();
+    return { db, close: () => db.close() };
+  },
+};
+
+/** The embedded database as the platform runs it: on a thread of its own. */
+export const pgliteThread: TestDatabase = {
+  name: 'pglite on its own thread',
+  async open() {
+    const db = await createPgliteDb({ thread: true });
     return { db, close: () => db.close() };
   },
 };

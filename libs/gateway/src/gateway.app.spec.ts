@@ -5,7 +5,7 @@ import { createAuthService } from '@llmp/auth';
 import { TEST_PASSWORD_COST } from '@llmp/auth/testing';
 import { createLogger } from '@llmp/core';
 import { createPgliteDb, migrate, type Db } from '@llmp/db';
-import { createGatewayApp, gatewayMigrations, type ServiceUrls } from './index';
+import { agentKeyReader, createGatewayApp, gatewayMigrations, type ServiceUrls } from './index';
 
 const log = createLogger({ name: 'test', level: 'silent' });
 const secret = 'k'.repeat(32);
@@ -116,6 +116,21 @@ describe('gateway proxy', () => {
     expect(upstream.seen.at(-1)!.headers['x-llmp-identity']).toBeUndefined();
   });
 
+  it("routes OpenAI's fine-tuning API to training and the rest of /v1 to agents", async () => {
+    const agents = await anUpstream();
+    try {
+      const app = gateway({ training: upstream.url, agents: agents.url });
+      await request(app).post('/v1/fine_tuning/jobs').set('authorization', `Bearer ${token}`).send({ model: 'm' }).expect(200);
+      expect(upstream.seen.at(-1)).toMatchObject({ method: 'POST', url: '/v1/fine_tuning/jobs' });
+      await request(app).get('/v1/fine_tuning/jobs/ftjob_1/events?limit=2').set('authorization', `Bearer ${token}`).expect(200);
+      expect(upstream.seen.at(-1)).toMatchObject({ url: '/v1/fine_tuning/jobs/ftjob_1/events?limit=2' });
+      await request(app).get('/v1/models').set('authorization', `Bearer ${token}`).expect(200);
+      expect(agents.seen.map((s) => s.url)).toEqual(['/v1/models']);
+    } finally {
+      await agents.close();
+    }
+  });
+
   it('answers 502 with JSON naming the service when it is down', async () => {
     const res = await request(gateway({})).get('/api/datasets/anything').set('authorization', `Bearer ${token}`).expect(502);
     expect(res.body).toMatchObject({
@@ -140,6 +155,44 @@ describe('gateway proxy', () => {
     expect(res.body.checks['document-ingestion'].status).toBe('up');
     expect(res.body.checks['model-training']).toMatchObject({ status: 'down', error: expect.any(String) });
     expect(res.body.checks.database.status).toBe('up');
+  });
+
+  describe('agent keys on /v1', () => {
+    const agentKey = `llmp_agk_${'a'.repeat(43)}`;
+
+    it('passes an agent key on to agent-deployment with an identity only the gateway can sign', async () => {
+      await request(gateway({ agents: upstream.url })).post('/v1/chat/completions').set('authorization', `Bearer ${agentKey}`).send({ model: 'x' }).expect(200);
+      const seen = upstream.seen.at(-1)!;
+      expect(seen.url).toBe('/v1/chat/completions');
+      expect(seen.headers.authorization).toBe(`Bearer ${agentKey}`);
+      expect(seen.headers['x-llmp-identity']).toMatch(/^v1\./);
+    });
+
+    it('sends an agent key given as x-api-key on as a bearer', async () => {
+      await request(gateway({ agents: upstream.url })).get('/v1/models').set('x-api-key', agentKey).expect(200);
+      expect(upstream.seen.at(-1)!.headers.authorization).toBe(`Bearer ${agentKey}`);
+    });
+
+    it('treats an agent key outside /v1 as an unknown platform credential', async () => {
+      const res = await request(gateway({ agents: upstream.url })).get('/api/agents').set('authorization', `Bearer ${agentKey}`).expect(401);
+      expect(res.body.error.code).toBe('invalid_token');
+    });
+
+    it('still strips platform credentials on /v1', async () => {
+      await request(gateway({ agents: upstream.url })).get('/v1/models').set('authorization', `Bearer ${token}`).expect(200);
+      expect(upstream.seen.at(-1)!.headers.authorization).toBeUndefined();
+    });
+
+    it('never passes an agent key to a /v1 path another service owns by a longer prefix', () => {
+      const read = agentKeyReader([
+        { name: 'agent-deployment', prefixes: ['/api/agents', '/v1'], url: 'http://127.0.0.1:1' },
+        { name: 'model-training', prefixes: ['/api/training', '/v1/fine_tuning'], url: 'http://127.0.0.1:2' },
+      ]);
+      const req = (path: string) => ({ path, headers: { authorization: `Bearer ${agentKey}` } }) as unknown as Parameters<typeof read>[0];
+      expect(read(req('/v1/chat/completions'))).toBe(agentKey);
+      expect(read(req('/v1/fine_tuning/jobs'))).toBeUndefined();
+      expect(read(req('/v1x'))).toBeUndefined();
+    });
   });
 
   it('refuses a malformed Authorization header with 401', async () => {

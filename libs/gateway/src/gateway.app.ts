@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { AGENT_KEY_PREFIX, type Identity } from '@llmp/contracts';
 import { request } from 'undici';
 import type { AuthService } from '@llmp/auth';
 import type { Logger } from '@llmp/core';
@@ -33,7 +34,8 @@ export function upstreamsOf(services: ServiceUrls): Upstream[] {
   return [
     { name: 'document-ingestion', prefixes: ['/api/ingestion'], url: services.ingestion },
     { name: 'data-structuring', prefixes: ['/api/datasets'], url: services.structuring },
-    { name: 'model-training', prefixes: ['/api/training'], url: services.training },
+    // OpenAI's fine-tuning API is training's; the longest prefix wins over agents' `/v1`.
+    { name: 'model-training', prefixes: ['/api/training', '/v1/fine_tuning'], url: services.training },
     { name: 'agent-deployment', prefixes: ['/api/agents', '/v1'], url: services.agents },
   ];
 }
@@ -47,6 +49,32 @@ function bearerOf(req: Request): string | undefined {
   }
   const apiKey = req.headers['x-api-key'];
   return typeof apiKey === 'string' ? apiKey : undefined;
+}
+
+/** The OpenAI-compatible API, whose callers hold agent keys rather than platform credentials. */
+const AGENT_API = '/v1';
+
+/**
+ * Who the gateway vouches for when it passes an agent key on: only that the
+ * request came through it. The agent-deployment service checks the key itself.
+ */
+export const AGENT_KEY_CALLER: Identity = { userId: 'svc_api-gateway', username: 'agent-key', role: 'user', via: 'service', service: 'api-gateway' };
+
+const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+
+/**
+ * The agent key of a call that goes to agent-deployment's `/v1`, which the
+ * gateway forwards instead of resolving it to a user. A `/v1` path another
+ * service owns by a longer prefix never gets the key nor this caller.
+ */
+export function agentKeyReader(upstreams: Upstream[]): (req: Request) => string | undefined {
+  const prefixes = upstreams.flatMap((u) => u.prefixes.map((prefix) => ({ prefix, name: u.name }))).sort((a, b) => b.prefix.length - a.prefix.length);
+  return (req) => {
+    if (!under(req.path, AGENT_API)) return undefined;
+    if (prefixes.find(({ prefix }) => under(req.path, prefix))?.name !== 'agent-deployment') return undefined;
+    const bearer = bearerOf(req);
+    return bearer?.startsWith(`${AGENT_KEY_PREFIX}_`) ? bearer : undefined;
+  };
 }
 
 async function fetchOpenApi(url: string): Promise<OpenApiDocument | null> {
@@ -65,7 +93,8 @@ async function fetchOpenApi(url: string): Promise<OpenApiDocument | null> {
  */
 export function createGatewayApp({ db, log, auth, services, internalSecret, version = '0.1.0', isReady, proxyTimeoutMs }: GatewayAppDeps): HttpApp {
   const upstreams = upstreamsOf(services);
-  const proxy = createServiceProxy({ upstreams, internalSecret, log, headersTimeoutMs: proxyTimeoutMs });
+  const agentKeyOf = agentKeyReader(upstreams);
+  const proxy = createServiceProxy({ upstreams, internalSecret, log, headersTimeoutMs: proxyTimeoutMs, passBearer: agentKeyOf });
   const dashboard = createServiceProxy({
     upstreams: [{ name: 'admin-dashboard', prefixes: [''], url: services.dashboard }],
     internalSecret,
@@ -95,7 +124,7 @@ export function createGatewayApp({ db, log, auth, services, internalSecret, vers
     version,
     log,
     routes: [...own, openapi],
-    authenticate: (req) => auth.authenticate(bearerOf(req)),
+    authenticate: (req) => (agentKeyOf(req) ? AGENT_KEY_CALLER : auth.authenticate(bearerOf(req))),
     health,
     isReady,
     beforeBody: (a) => a.use(proxy.handler),

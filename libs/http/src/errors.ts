@@ -43,7 +43,6 @@ export class UnauthorizedError extends shortcut(401, 'unauthorized') {}
 export class ForbiddenError extends shortcut(403, 'forbidden') {}
 export class NotFoundError extends shortcut(404, 'not_found') {}
 export class ConflictError extends shortcut(409, 'conflict') {}
-export class GoneError extends shortcut(410, 'gone') {}
 export class PayloadTooLargeError extends shortcut(413, 'payload_too_large') {}
 export class UnsupportedMediaTypeError extends shortcut(415, 'unsupported_media_type') {}
 export class TooManyRequestsError extends shortcut(429, 'too_many_requests') {}

@@ -4,7 +4,8 @@ import { createServiceApp, type ServiceAppDeps } from '@llmp/service';
 import type { BlobStore } from './blob-store/blob-store';
 import { loadDemoData } from './demo/demo-data';
 import { documentsRoutes } from './documents/documents.routes';
-import { createDocumentsService, type DocumentsService, type UploadLimits } from './documents/documents.service';
+import { createDocumentsService, type DocumentsService } from './documents/documents.service';
+import type { UploadLimits } from './documents/upload';
 import type { EmbedderCatalog } from './embedding/embedder-catalog';
 import { createKnowledgeBaseAccess } from './knowledge-bases/knowledge-base-access';
 import { knowledgeBasesRoutes } from './knowledge-bases/knowledge-bases.routes';
@@ -16,6 +17,7 @@ import { createDocumentPipeline } from './pipeline/document-pipeline';
 import { startReconciler, type Reconciler } from './pipeline/reconciler';
 import { searchRoutes } from './search/search.routes';
 import { createSearchService, type SearchService } from './search/search.service';
+import { createIngestionStores } from './stores';
 import type { VectorStore } from './vector-store/vector-store';
 
 export interface PipelineOptions extends DocumentJobsOptions {
@@ -62,20 +64,21 @@ export async function createIngestion(deps: IngestionAppDeps): Promise<Ingestion
   const jobs = createDocumentJobs(queue, jobOptions);
   await queue.ensureQueue(DOCUMENT_QUEUE, jobs.queueOptions);
 
-  const access = createKnowledgeBaseAccess(db);
-  const knowledgeBases = createKnowledgeBasesService({ db, blobs, vectors, embedders, jobs, access, log });
-  const documents = createDocumentsService({ db, blobs, vectors, jobs, access, log, limits: uploads });
-  const search = createSearchService({ db, vectors, embedders, access });
+  const stores = createIngestionStores(db, vectors);
+  const access = createKnowledgeBaseAccess(stores.knowledgeBases);
+  const knowledgeBases = createKnowledgeBasesService({ ...stores, blobs, vectors, embedders, jobs, access, log });
+  const documents = createDocumentsService({ ...stores, blobs, vectors, jobs, access, log, limits: uploads });
+  const search = createSearchService({ store: stores.search, vectors, embedders, access });
 
   // The serving thread never parses: hostile files can exhaust a parser thread's heap or spin, never the process.
   const parser = worker ? createParsePool({ size: parseWorkers, memoryMb: parseMemoryMb, timeoutMs: parseTimeoutMs, log: log.child({ component: 'parser' }) }) : null;
   if (parser) {
     await parser.warm();
-    const { handle } = createDocumentPipeline({ db, blobs, vectors, embedders, jobs, log, parser, embedBatchSize, maxParseAttempts });
+    const { handle } = createDocumentPipeline({ ...stores, blobs, embedders, jobs, log, parser, embedBatchSize, maxParseAttempts });
     await queue.work(DOCUMENT_QUEUE, { concurrency }, handle);
   }
   // Any process may settle documents whose worker died; it takes no lock and changes only what is stuck.
-  const reconciler = startReconciler({ db, jobs, log, intervalMs: reconcileIntervalMs, idleSeconds: jobs.queueOptions.expireInSeconds });
+  const reconciler = startReconciler({ documents: stores.documents, jobs, log, intervalMs: reconcileIntervalMs, idleSeconds: jobs.queueOptions.expireInSeconds });
 
   const app = createServiceApp(
     { ...deps, health: { vectors: () => vectors.health(), queue: () => queue.health(), blobs: () => blobs.health(), ...deps.health } },

@@ -7,7 +7,7 @@ import { createFsBlobStore } from './blob-store/fs-blob-store';
 import { createEmbedderCatalog, type EmbedderCatalog } from './embedding/embedder-catalog';
 import { HASHING_EMBEDDER } from './embedding/hashing-embedder';
 import { DEFAULT_PARSE_WORKERS } from './parsing/parse-pool';
-import type { UploadLimits } from './documents/documents.service';
+import type { UploadLimits } from './documents/upload';
 import type { PipelineOptions } from './ingestion.app';
 import { createMilvusStore } from './vector-store/milvus-store';
 import { createPgvectorStore } from './vector-store/pgvector-store';

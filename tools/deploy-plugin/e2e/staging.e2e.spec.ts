@@ -5,6 +5,7 @@ import { join } from 'node:path';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { aDocx, aPdf } from '@llmp/ingestion/testing';
 import { SERVICES } from '@llmp/contracts';
+import OpenAI from 'openai';
 import { findFreePort } from '../src/environment/ports';
 import { docker, http, leftovers, nx, nxAsync, probeWhile, root, run, stageFiles, startRegistry, type LocalRegistry, type ProbeAnswer, type StageFiles } from './helpers';
 
@@ -175,6 +176,58 @@ describe('staging', () => {
     }
   });
 
+  it('serves the seeded demo dataset version and the demo agent through nginx, the agent to the official openai client', async () => {
+    const { state, credentials } = stageFiles(ENV);
+    const base = `http://127.0.0.1:${state.port}`;
+    const login = await http(state.port, '/api/auth/login', { auth: credentials.basicAuth, body: { username: 'admin', password: credentials.users.admin } });
+    const headers = {
+      authorization: `Basic ${Buffer.from(`${credentials.basicAuth.user}:${credentials.basicAuth.password}`).toString('base64')}`,
+      'x-api-key': login.json().token,
+    };
+    const call = async (path: string, body?: unknown) => {
+      const res = await fetch(base + path, {
+        method: body ? 'POST' : 'GET',
+        headers: body ? { ...headers, 'content-type': 'application/json' } : headers,
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(30_000),
+      });
+      return { status: res.status, text: await res.text() };
+    };
+
+    const datasets = JSON.parse((await call('/api/datasets')).text).data as Array<{ id: string; name: string }>;
+    const demo = datasets.find((d) => d.name === 'Demo')!;
+    expect(demo).toBeDefined();
+    // The seed started the build on the queue; it freezes the first version when it completes.
+    let versionId: string | undefined;
+    for (const deadline = Date.now() + 120_000; !versionId && Date.now() < deadline; ) {
+      const [build] = JSON.parse((await call(`/api/datasets/${demo.id}/builds`)).text).data as Array<{ status: string; progress: { versionId?: string } }>;
+      expect(build.status).not.toMatch(/failed|cancelled/);
+      versionId = build.progress.versionId;
+      if (!versionId) await new Promise((r) => setTimeout(r, 1000));
+    }
+    const exported = await call(`/api/datasets/versions/${versionId}/export?format=openai-chat`);
+    expect(exported.status).toBe(200);
+    const lines = exported.text.trim().split('\n').map((l) => JSON.parse(l) as { messages: Array<{ role: string }> });
+    expect(lines.length).toBeGreaterThanOrEqual(10);
+    expect(lines[0].messages.map((m) => m.role)).toContain('assistant');
+
+    const agents = JSON.parse((await call('/api/agents')).text).data as Array<{ id: string; name: string }>;
+    const agent = agents.find((a) => a.name === 'demo')!;
+    const key = JSON.parse((await call(`/api/agents/${agent.id}/keys`, { name: 'e2e' })).text).key as string;
+    // An OpenAI client sends only its key: /v1 is locked by agent keys, not by nginx's basic auth.
+    const client = new OpenAI({ apiKey: key, baseURL: `${base}/v1`, maxRetries: 0, timeout: 30_000 });
+    const completion = await client.chat.completions.create({ model: 'demo', messages: [{ role: 'user', content: 'How are passwords stored?' }] });
+    expect(completion.choices[0].message.content).toBeTruthy();
+    expect((completion as unknown as { citations: unknown[] }).citations.length).toBeGreaterThan(0);
+    let streamed = '';
+    for await (const chunk of await client.chat.completions.create({ model: 'demo', stream: true, messages: [{ role: 'user', content: 'How are passwords stored?' }] })) {
+      streamed += chunk.choices[0]?.delta?.content ?? '';
+    }
+    expect(streamed).toBe(completion.choices[0].message.content);
+    // Without a key, /v1 is refused by the gateway.
+    expect((await fetch(`${base}/v1/models`)).status).toBe(401);
+  });
+
   it('never writes credentials into the log or the summaries', () => {
     const { credentials, log } = stageFiles(ENV);
     const artifacts = [log, JSON.stringify(stageFiles(ENV).summary), run('cat', [`dist/deploy/${ENV}/summary.md`]).output];
@@ -186,7 +239,7 @@ describe('staging', () => {
   it('seeds idempotently: a second run changes nothing', () => {
     const r = nx(['run', 'deploy:seed', `--env=${ENV}`]);
     expectOk(r);
-    expect(r.output).toMatch(/created nothing; unchanged admin, manager, user, demo knowledge base/);
+    expect(r.output).toMatch(/created nothing; unchanged admin, manager, user, demo knowledge base, demo dataset, demo agent/);
   });
 
   it.each([

@@ -5,17 +5,23 @@
  *   1. tokens/s of a bare tfjs loop (tf.train.adam().minimize on the same forward pass), one thread;
  *   2. tokens/s of our Trainer (AdamW, gradient clipping), one thread;
  *   3. tokens/s of our Trainer data parallel over both cores (main thread + one worker);
- *   4. time to a validation loss target on the demo documents, both cores.
- * Training through the platform (job service, queue, supervision) lands with the service and is not measured here.
+ *   4. tokens/s of the same model and batch through the platform's trainer runtime: the built-in trainer
+ *      process (spec file, record files, JSON lines) under the service's supervisor, 1 and 2 threads;
+ *   5. time to a validation loss target on the demo documents, both cores.
  * Sizes: BENCH_TRAIN_STEPS (12) timed steps per loop, BENCH_TRAIN_TARGET (2.6) nats, BENCH_TRAIN_MAX_S (240).
  */
-import { availableParallelism, loadavg } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { demoDocuments } from '../../../libs/ingestion/src/demo/demo-data';
 import { tf, useWasmBackend } from '../../../libs/training/src/model/backend';
 import { DataParallelTrainer } from '../../../libs/training/src/model/data-parallel';
 import { LlamaModel, defaultLlamaConfig, type LlamaConfig } from '../../../libs/training/src/model/llama-model';
 import { Trainer, createBatcher, defaultAdamW, sequentialBatches, type Batch } from '../../../libs/training/src/model/trainer';
 import { Tokenizer } from '../../../libs/training/src/tokenizer/tokenizer';
+import { builtInTrainerCommand } from '../../../libs/training/src/runtime/built-in-trainer-command';
+import type { TrainerSpec } from '../../../libs/training/src/runtime/protocol';
+import { superviseTrainer } from '../../../libs/training/src/runtime/supervisor';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const STEPS = env('BENCH_TRAIN_STEPS', 12);
@@ -79,6 +85,41 @@ async function main() {
   );
   await parallel.close();
 
+  // Through the platform: timed between progress lines as the supervisor receives them, after the same warm-up.
+  const dir = await mkdtemp(join(tmpdir(), 'llmp-bench-train-'));
+  try {
+    await writeFile(join(dir, 'train.ndjson'), JSON.stringify({ id: 'demo', text: all.slice(0, split) }) + '\n');
+    for (const threads of [1, 2]) {
+      const spec: TrainerSpec = {
+        protocol: 1,
+        jobId: 'ftjob_bench',
+        workDir: join(dir, `t${threads}`),
+        trainFile: join(dir, 'train.ndjson'),
+        validationFile: null,
+        model: { preset: 'bench', dModel: config.dModel, nLayers: config.nLayers, nHeads: config.nHeads, ffnHidden: config.ffnHidden, ropeTheta: config.ropeTheta, rmsEps: config.rmsEps, tiedEmbeddings: config.tiedEmbeddings },
+        hyperparameters: { nEpochs: 1000, batchSize: BATCH, learningRate: defaultAdamW.learningRate, seed: 1, contextLength: SEQ, vocabSize: tokenizer.vocabSize, evalEvery: 1_000_000, checkpointEvery: 1_000_000 },
+        threads,
+        resumeFrom: null,
+        output: { path: join(dir, 'model.gguf'), format: 'gguf', fileType: 'f32' },
+      };
+      await writeFile(join(dir, `spec${threads}.json`), JSON.stringify(spec));
+      const arrivals: number[] = [];
+      const run = superviseTrainer(builtInTrainerCommand(), join(dir, `spec${threads}.json`), { stallTimeoutMs: 120_000, killGraceMs: 2000 }, async (line) => {
+        if (line.type !== 'progress') return;
+        arrivals.push(performance.now());
+        if (arrivals.length === WARMUP + STEPS + 1) run.cancel();
+      });
+      await run.result;
+      const seconds = (arrivals[WARMUP + STEPS] - arrivals[WARMUP]) / 1000;
+      const rate = (STEPS * BATCH * SEQ) / seconds;
+      const label = `platform trainer process, ${threads} thread${threads > 1 ? 's' : ''}`;
+      const against = threads === 1 ? ours1 : ours2;
+      console.log(`${label.padEnd(44)} ${rate.toFixed(0).padStart(7)} tokens/s  (${STEPS} steps in ${seconds.toFixed(1)} s; overhead ${(100 * (1 - rate / against)).toFixed(1)}% against the in-process Trainer, target ≤ 10%)`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+
   const trainer = new Trainer(LlamaModel.create(config, { seed: 2 }));
   const dp = await DataParallelTrainer.start(trainer, { workers: 1 });
   const next = createBatcher(train, { batchSize: BATCH, seqLen: SEQ, seed: 3 });
@@ -95,7 +136,6 @@ async function main() {
   console.log(`validation loss target ${TARGET} nats ${reached}: ${val.loss.toFixed(3)} (perplexity ${val.perplexity.toFixed(1)}) after ${step} steps, ${seconds.toFixed(1)} s, 2 threads`);
   await dp.close();
   trainer.dispose();
-  console.log('through the platform (job service and queue): not yet measured; the service lands on top of this trainer');
 }
 
 main().catch((err) => {

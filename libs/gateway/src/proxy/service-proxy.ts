@@ -23,6 +23,11 @@ export interface ServiceProxyOptions {
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * A credential the service checks itself (agent keys on `/v1`), forwarded
+   * as `Authorization: Bearer`; every other credential stops here.
+   */
+  passBearer?: (req: Request) => string | undefined;
 }
 
 // Connection-level headers describe one hop and must not be forwarded (RFC 9110 §7.6.1).
@@ -84,6 +89,7 @@ export function createServiceProxy({
   headersTimeoutMs = 30_000,
   bodyTimeoutMs = 300_000,
   connectTimeoutMs = 5_000,
+  passBearer = () => undefined,
 }: ServiceProxyOptions) {
   const signer = createIdentitySigner(internalSecret);
   // One request per connection at a time (a slow answer must not hold up the
@@ -98,6 +104,8 @@ export function createServiceProxy({
     if (!match) return next();
     const { upstream, origin } = match;
     const headers = forwardedHeaders(req);
+    const bearer = passBearer(req);
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
     // A declared body is forwarded whatever the method, exactly as it came, so
     // the length the identity is bound to is the length the service receives.
     const hasBody = req.method !== 'HEAD' && ((req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined);

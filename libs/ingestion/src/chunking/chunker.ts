@@ -1,4 +1,4 @@
-import type { ChunkingSettings } from '../knowledge-bases/knowledge-base';
+import type { ChunkingSettings } from '@llmp/contracts';
 import type { Block, ParsedDocument } from '../parsing/parsed-document';
 import type { Chunk } from './chunk';
 import { sentenceSpans, wordSpans, type Span } from './sentences';

@@ -1,8 +1,7 @@
 import { Readable } from 'node:stream';
-import { SYSTEM } from '@llmp/contracts';
+import { SYSTEM, type KnowledgeBase } from '@llmp/contracts';
 import type { Logger } from '@llmp/core';
 import type { DocumentsService } from '../documents/documents.service';
-import type { KnowledgeBase } from '../knowledge-bases/knowledge-base';
 import type { KnowledgeBasesService } from '../knowledge-bases/knowledge-bases.service';
 
 export const DEMO_KNOWLEDGE_BASE = 'Demo';

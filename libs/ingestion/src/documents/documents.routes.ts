@@ -1,12 +1,27 @@
-import { z } from 'zod';
-import { route, type RouteSpec } from '@llmp/http';
-import { listDocumentsQuery } from './document';
+import { listChunksQuery, listDocumentsQuery, type RejectedFile, type UploadResult } from '@llmp/contracts';
+import { AppError, InputError, route, type RouteSpec } from '@llmp/http';
 import type { DocumentsService } from './documents.service';
+import { multipartUpload } from './multipart-upload';
 
-const chunksQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
-});
+/** 201 when a file was stored, 200 when every file was there already, 207 when some were refused. */
+function uploadStatus(result: UploadResult): number {
+  if (result.rejected.length) return 207;
+  return result.documents.some((d) => !d.duplicate) ? 201 : 200;
+}
+
+/** When no file was stored: the first refusal's status, with every refusal in the details. */
+function nothingStored(rejected: RejectedFile[]): AppError {
+  if (!rejected.length) {
+    return new InputError({ code: 'no_files', message: 'the request has no file parts; send each file as a multipart part with a file name' });
+  }
+  const [first] = rejected;
+  return new AppError({
+    status: first.status,
+    code: first.code,
+    message: rejected.map((r) => (r.filename !== null ? `${JSON.stringify(r.filename)}: ${r.message}` : r.message)).join('; '),
+    details: rejected,
+  });
+}
 
 export function documentsRoutes(documents: DocumentsService): RouteSpec[] {
   const tag = 'ingestion';
@@ -22,10 +37,13 @@ export function documentsRoutes(documents: DocumentsService): RouteSpec[] {
         'and the error of the first refused file when none was accepted.',
       access: 'user',
       handle: async ({ params, req, res, identity }) => {
-        const result = await documents.upload(params.id, req, identity!);
-        // 207 when some files were refused: the body says, file by file, which and why.
-        const status = result.rejected.length ? 207 : result.documents.some((d) => !d.duplicate) ? 201 : 200;
-        res.status(status).json(result);
+        const upload = multipartUpload(req, documents.limits);
+        const result = await documents.upload(params.id, upload.files, identity!);
+        if (upload.tooManyFiles) {
+          result.rejected.push({ filename: null, status: 400, code: 'too_many_files', message: `at most ${documents.limits.maxFiles} files per request; the rest were ignored` });
+        }
+        if (!result.documents.length) throw nothingStored(result.rejected);
+        res.status(uploadStatus(result)).json(result);
       },
     }),
     route({
@@ -51,7 +69,7 @@ export function documentsRoutes(documents: DocumentsService): RouteSpec[] {
       tag,
       summary: "A document's chunks with their heading path, pages and offsets",
       access: 'user',
-      query: chunksQuery,
+      query: listChunksQuery,
       handle: ({ params, query, identity }) => documents.chunks(params.id, query, identity!),
     }),
     route({

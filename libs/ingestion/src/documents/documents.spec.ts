@@ -1,8 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { Identity } from '@llmp/contracts';
 import { aDocx } from '../testing/docx-writer';
 import { startHarness, type Harness } from '../testing/ingestion-harness';
 import { aPdf } from '../testing/pdf-writer';
+import type { UploadedFile } from './upload';
 
 const MARKDOWN = `# Operations handbook
 
@@ -85,6 +88,18 @@ describe('documents', () => {
     expect(htmlChunks.find((c: { text: string }) => c.text.includes('180 euros'))?.headingPath).toEqual(['Travel policy', 'Hotels']);
     const mdChunks = await chunksOf(md.id);
     expect(mdChunks.find((c: { text: string }) => c.text.includes('fifteen minutes'))?.headingPath).toEqual(['Operations handbook', 'On-call']);
+  });
+
+  it('stores files handed to it as a stream of files with their metadata, whatever transport they came by', async () => {
+    async function* files(): AsyncGenerator<UploadedFile> {
+      yield { filename: 'streamed.txt', declaredType: 'text/plain', content: Readable.from([Buffer.from('Streamed without multipart.\n')]), metadata: { source: 'stream' } };
+      yield { filename: 'nothing.txt', content: Readable.from([Buffer.alloc(0)]) };
+    }
+    const caller: Identity = { userId: 'usr_user', username: 'user', role: 'user', via: 'token' };
+    const result = await h.ingestion.documents.upload(kbId, files(), caller);
+    expect(result.documents).toEqual([expect.objectContaining({ filename: 'streamed.txt', metadata: { source: 'stream' }, createdBy: 'usr_user', duplicate: false })]);
+    expect(result.rejected).toEqual([expect.objectContaining({ filename: 'nothing.txt', status: 400, code: 'empty_file' })]);
+    expect(await h.waitForDocument(result.documents[0].id)).toMatchObject({ status: 'ready' });
   });
 
   it('returns the existing document when the same bytes are uploaded again, whatever the name', async () => {

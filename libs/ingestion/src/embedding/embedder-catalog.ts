@@ -1,4 +1,4 @@
-import type { EmbedderSpec } from '../knowledge-bases/knowledge-base';
+import type { EmbedderSpec } from '@llmp/contracts';
 import type { Embedder } from './embedder';
 import { createHashingEmbedder, HASHING_EMBEDDER } from './hashing-embedder';
 import { createOpenAiEmbedder, type OpenAiEmbedderOptions } from './openai-embedder';

@@ -1,35 +1,41 @@
-import { SYSTEM, type AccessLevel, type Caller } from '@llmp/contracts';
-import type { Db } from '@llmp/db';
-import { NotFoundError, requireAccess } from '@llmp/http';
-import type { KnowledgeBase } from './knowledge-base';
-import { createKnowledgeBasesRepository } from './knowledge-bases.repository';
-
-export const knowledgeBaseNotFound = (id: string) =>
-  new NotFoundError({ code: 'knowledge_base_not_found', message: `knowledge base ${id} does not exist` });
+import { accessLevel, satisfiesAccess, SYSTEM, type AccessLevel, type Caller, type KnowledgeBase } from '@llmp/contracts';
+import { forbidden } from '@llmp/core';
+import { knowledgeBaseNotFound } from './knowledge-base.errors';
+import type { KnowledgeBaseStore } from './knowledge-base.store';
 
 export interface RequireOptions {
-  /** What the caller tried, for the 403: "upload to knowledge base kb_…". */
+  /** What the caller tried, for the refusal: "upload to knowledge base kb_…". */
   action: string;
-  /** The 404 when the caller may not see it; by default, the knowledge base does not exist. */
+  /** What a caller who may not see it is told; by default, that the knowledge base does not exist. */
   notFound?: () => Error;
 }
 
-export type KnowledgeBaseAccess = ReturnType<typeof createKnowledgeBaseAccess>;
+export interface KnowledgeBaseAccess {
+  /**
+   * The knowledge base once `caller` holds `needed` on it. One they cannot
+   * see does not exist for them; one they see but may not change is refused
+   * with `access_denied`.
+   */
+  require(id: string, caller: Caller, needed: Exclude<AccessLevel, 'none'>, options: RequireOptions): Promise<KnowledgeBase>;
+}
 
 /**
  * The one gate in front of every knowledge base and what it holds: the
  * documents, chunks, uploads and search hits of a knowledge base are only
  * as visible as the knowledge base itself.
  */
-export function createKnowledgeBaseAccess(db: Db) {
-  const repo = createKnowledgeBasesRepository(db);
+export function createKnowledgeBaseAccess(knowledgeBases: KnowledgeBaseStore): KnowledgeBaseAccess {
   return {
-    /** The knowledge base once `caller` holds `needed` on it: 404 when they cannot see it, 403 when they see it but may not do this. */
-    async require(id: string, caller: Caller, needed: Exclude<AccessLevel, 'none'>, { action, notFound = () => knowledgeBaseNotFound(id) }: RequireOptions): Promise<KnowledgeBase> {
-      const kb = await repo.get(id);
+    async require(id, caller, needed, { action, notFound = () => knowledgeBaseNotFound(id) }) {
+      const kb = await knowledgeBases.get(id);
       if (!kb) throw notFound();
-      const memberRole = caller === SYSTEM ? null : await repo.memberRole(id, caller.userId);
-      requireAccess(caller, { ownerId: kb.ownerId, visibility: kb.visibility, memberRole }, needed, { action, notFound });
+      const memberRole = caller === SYSTEM ? null : await knowledgeBases.memberRole(id, caller.userId);
+      const level = accessLevel(caller, { ownerId: kb.ownerId, visibility: kb.visibility, memberRole });
+      if (level === 'none') throw notFound();
+      if (!satisfiesAccess(level, needed)) {
+        const who = needed === 'write' ? 'its owner, an editor or a manager' : 'its owner or a manager';
+        throw forbidden({ code: 'access_denied', message: `only ${who} may ${action}; you may ${level === 'write' ? 'edit its contents' : 'only read it'}` });
+      }
       return kb;
     },
   };

@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { setMemberBody, userIdSchema } from '@llmp/contracts';
+import { createKnowledgeBaseBody, reindexBody, setMemberBody, updateKnowledgeBaseBody, userIdSchema, type KnowledgeBase } from '@llmp/contracts';
 import { parse, route, type RouteSpec } from '@llmp/http';
-import type { KnowledgeBase } from './knowledge-base';
-import { createKnowledgeBaseBody, reindexBody, updateKnowledgeBaseBody } from './knowledge-base';
 import type { KnowledgeBasesService } from './knowledge-bases.service';
 
 const memberParams = z.object({ userId: userIdSchema });

@@ -1,43 +1,39 @@
 import { isDeepStrictEqual } from 'node:util';
-import { SYSTEM, type Caller, type Member, type MemberRole } from '@llmp/contracts';
-import { newId, type Logger } from '@llmp/core';
-import type { Db } from '@llmp/db';
-import { ConflictError, InputError, NotFoundError } from '@llmp/http';
-import type { BlobStore } from '../blob-store/blob-store';
-import { isFinal } from '../documents/document';
-import { createDocumentsRepository } from '../documents/documents.repository';
-import type { EmbedderCatalog } from '../embedding/embedder-catalog';
-import type { DocumentJobs } from '../pipeline/document-jobs';
-import type { VectorStore } from '../vector-store/vector-store';
 import {
-  chunkingSettings,
+  chunkingSettingsSchema,
+  SYSTEM,
+  type Caller,
   type CreateKnowledgeBase,
   type EmbedderSpec,
   type KnowledgeBase,
+  type Member,
+  type MemberRole,
   type ReindexRequest,
+  type ReindexResult,
   type UpdateKnowledgeBase,
-} from './knowledge-base';
+} from '@llmp/contracts';
+import { invalid, newId, notFound, type Logger } from '@llmp/core';
+import type { BlobStore } from '../blob-store/blob-store';
+import { isFinal } from '../documents/document';
+import type { DocumentStore } from '../documents/document.store';
+import type { EmbedderCatalog } from '../embedding/embedder-catalog';
+import type { DocumentJobs } from '../pipeline/document-jobs';
+import type { InTransaction } from '../stores';
+import type { VectorStore } from '../vector-store/vector-store';
 import type { KnowledgeBaseAccess } from './knowledge-base-access';
-import { createKnowledgeBasesRepository } from './knowledge-bases.repository';
+import { knowledgeBaseNameTaken, knowledgeBaseNotFound } from './knowledge-base.errors';
+import type { KnowledgeBaseStore } from './knowledge-base.store';
 
 export interface KnowledgeBasesServiceDeps {
-  db: Db;
+  knowledgeBases: KnowledgeBaseStore;
+  documents: DocumentStore;
+  transaction: InTransaction;
   blobs: BlobStore;
   vectors: VectorStore;
   embedders: EmbedderCatalog;
   jobs: DocumentJobs;
   access: KnowledgeBaseAccess;
   log: Logger;
-}
-
-export interface ReindexResult {
-  queued: string[];
-  /** Documents still being processed; reindex them once they finish. */
-  skipped: string[];
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string })?.code === '23505';
 }
 
 /** Each embedder generation of a knowledge base has its own vector collection. */
@@ -47,24 +43,18 @@ function collectionName(id: string, revision: number): string {
 
 export type KnowledgeBasesService = ReturnType<typeof createKnowledgeBasesService>;
 
-export function createKnowledgeBasesService({ db, blobs, vectors, embedders, jobs, access, log }: KnowledgeBasesServiceDeps) {
-  const repo = createKnowledgeBasesRepository(db);
-  const documents = createDocumentsRepository(db);
-
+export function createKnowledgeBasesService({ knowledgeBases, documents, transaction, blobs, vectors, embedders, jobs, access, log }: KnowledgeBasesServiceDeps) {
   function checkEmbedder(spec: EmbedderSpec): void {
     const problem = embedders.problem(spec);
-    if (problem) throw new InputError({ code: 'unknown_embedder', message: `body.embedder: ${problem}` });
+    if (problem) throw invalid({ code: 'unknown_embedder', message: `body.embedder: ${problem}` });
   }
 
   const get = (id: string, caller: Caller): Promise<KnowledgeBase> => access.require(id, caller, 'read', { action: `read knowledge base ${id}` });
 
-  const nameTaken = (name: string) =>
-    new ConflictError({ code: 'knowledge_base_exists', message: `a knowledge base named "${name}" already exists` });
-
   return {
     get,
     /** Only the knowledge bases `caller` may read. */
-    list: (caller: Caller) => repo.list(caller),
+    list: (caller: Caller) => knowledgeBases.list(caller),
     embedders: () => ({ data: embedders.list(), default: embedders.defaultSpec }),
 
     /** The caller owns what they create; what the platform creates for itself has no owner. */
@@ -72,16 +62,16 @@ export function createKnowledgeBasesService({ db, blobs, vectors, embedders, job
       const embedder = body.embedder ?? embedders.defaultSpec;
       checkEmbedder(embedder);
       const ownerId = caller === SYSTEM ? null : caller.userId;
-      if (await repo.findByName(body.name, ownerId)) throw nameTaken(body.name);
+      if (await knowledgeBases.findByName(body.name, ownerId)) throw knowledgeBaseNameTaken(body.name);
       const id = newId('kb');
       const vectorCollection = collectionName(id, 1);
       await vectors.ensureCollection(vectorCollection, { dimension: embedder.dimension });
       try {
-        return await repo.insert({
+        return await knowledgeBases.insert({
           id,
           name: body.name,
           description: body.description,
-          chunking: body.chunking ?? chunkingSettings.parse({}),
+          chunking: body.chunking ?? chunkingSettingsSchema.parse({}),
           embedder,
           vectorCollection,
           createdBy: ownerId,
@@ -90,7 +80,6 @@ export function createKnowledgeBasesService({ db, blobs, vectors, embedders, job
         });
       } catch (error) {
         await vectors.dropCollection(vectorCollection).catch(() => undefined);
-        if (isUniqueViolation(error)) throw nameTaken(body.name);
         throw error;
       }
     },
@@ -105,43 +94,37 @@ export function createKnowledgeBasesService({ db, blobs, vectors, embedders, job
       if (body.embedder) checkEmbedder(body.embedder);
       let dropped: string | null = null;
       let created: { name: string; dimension: number } | null = null;
-      try {
-        const updated = await db.transaction(async (tx) => {
-          const txRepo = createKnowledgeBasesRepository(tx);
-          const kb = await txRepo.getForUpdate(id);
-          if (!kb) throw new NotFoundError({ code: 'knowledge_base_not_found', message: `knowledge base ${id} does not exist` });
-          const chunkingChanged = body.chunking !== undefined && !isDeepStrictEqual(body.chunking, kb.chunking);
-          const embedderChanged = body.embedder !== undefined && !isDeepStrictEqual(body.embedder, kb.embedder);
-          if (body.name && body.name.toLowerCase() !== kb.name.toLowerCase()) {
-            const other = await txRepo.findByName(body.name, kb.ownerId);
-            if (other && other.id !== id) throw nameTaken(body.name);
-          }
-          let vectorCollection: string | undefined;
-          if (embedderChanged) {
-            vectorCollection = collectionName(id, kb.settingsRevision + 1);
-            created = { name: vectorCollection, dimension: body.embedder!.dimension };
-            dropped = kb.vectorCollection;
-          }
-          return txRepo.update(id, {
-            name: body.name,
-            description: body.description,
-            chunking: chunkingChanged ? body.chunking : undefined,
-            embedder: embedderChanged ? body.embedder : undefined,
-            vectorCollection,
-            visibility: body.visibility,
-            bumpRevision: chunkingChanged || embedderChanged,
-          });
-        });
-        if (created) {
-          const { name, dimension } = created as { name: string; dimension: number };
-          await vectors.ensureCollection(name, { dimension });
+      const updated = await transaction(async (tx) => {
+        const kb = await tx.knowledgeBases.getForUpdate(id);
+        if (!kb) throw knowledgeBaseNotFound(id);
+        const chunkingChanged = body.chunking !== undefined && !isDeepStrictEqual(body.chunking, kb.chunking);
+        const embedderChanged = body.embedder !== undefined && !isDeepStrictEqual(body.embedder, kb.embedder);
+        if (body.name && body.name.toLowerCase() !== kb.name.toLowerCase()) {
+          const other = await tx.knowledgeBases.findByName(body.name, kb.ownerId);
+          if (other && other.id !== id) throw knowledgeBaseNameTaken(body.name);
         }
-        if (dropped) await vectors.dropCollection(dropped);
-        return (await repo.get(id)) ?? updated!;
-      } catch (error) {
-        if (isUniqueViolation(error)) throw nameTaken(body.name ?? '');
-        throw error;
+        let vectorCollection: string | undefined;
+        if (embedderChanged) {
+          vectorCollection = collectionName(id, kb.settingsRevision + 1);
+          created = { name: vectorCollection, dimension: body.embedder!.dimension };
+          dropped = kb.vectorCollection;
+        }
+        return tx.knowledgeBases.update(id, {
+          name: body.name,
+          description: body.description,
+          chunking: chunkingChanged ? body.chunking : undefined,
+          embedder: embedderChanged ? body.embedder : undefined,
+          vectorCollection,
+          visibility: body.visibility,
+          bumpRevision: chunkingChanged || embedderChanged,
+        });
+      });
+      if (created) {
+        const { name, dimension } = created as { name: string; dimension: number };
+        await vectors.ensureCollection(name, { dimension });
       }
+      if (dropped) await vectors.dropCollection(dropped);
+      return (await knowledgeBases.get(id)) ?? updated!;
     },
 
     /** Cancels its work, then removes its documents, chunks, vectors and files. */
@@ -152,7 +135,7 @@ export function createKnowledgeBasesService({ db, blobs, vectors, embedders, job
         await documents.finish(doc.id, 'cancelled', { code: 'deleted', message: 'the knowledge base was deleted' });
         if (doc.jobId) await jobs.cancel(doc.jobId).catch((err) => log.warn({ err, documentId: doc.id }, 'could not cancel a job'));
       }
-      await repo.delete(id);
+      await knowledgeBases.delete(id);
       await vectors.dropCollection(kb.vectorCollection);
       await blobs.deletePrefix(id);
     },
@@ -166,7 +149,7 @@ export function createKnowledgeBasesService({ db, blobs, vectors, embedders, job
         const found = new Set(candidates.map((d) => d.id));
         const missing = body.documentIds.filter((d) => !found.has(d));
         if (missing.length) {
-          throw new NotFoundError({ code: 'document_not_found', message: `not in knowledge base ${id}: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}` });
+          throw notFound({ code: 'document_not_found', message: `not in knowledge base ${id}: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}` });
         }
       }
       for (const doc of candidates) {
@@ -182,22 +165,22 @@ export function createKnowledgeBasesService({ db, blobs, vectors, embedders, job
 
     async members(id: string, caller: Caller): Promise<{ data: Member[] }> {
       await get(id, caller);
-      return { data: await repo.listMembers(id) };
+      return { data: await knowledgeBases.listMembers(id) };
     },
 
     /** Adds a member or changes their role; the owner needs no membership. */
     async setMember(id: string, userId: string, role: MemberRole, caller: Caller): Promise<Member> {
       const kb = await access.require(id, caller, 'administer', { action: `change the members of knowledge base ${id}` });
       if (userId === kb.ownerId) {
-        throw new InputError({ code: 'owner_is_not_a_member', message: `params.userId: ${userId} owns knowledge base ${id} already` });
+        throw invalid({ code: 'owner_is_not_a_member', message: `params.userId: ${userId} owns knowledge base ${id} already` });
       }
-      return repo.setMember(id, userId, role, caller === SYSTEM ? null : caller.userId);
+      return knowledgeBases.setMember(id, userId, role, caller === SYSTEM ? null : caller.userId);
     },
 
     async removeMember(id: string, userId: string, caller: Caller): Promise<void> {
       await access.require(id, caller, 'administer', { action: `change the members of knowledge base ${id}` });
-      if (!(await repo.removeMember(id, userId))) {
-        throw new NotFoundError({ code: 'member_not_found', message: `${userId} is not a member of knowledge base ${id}` });
+      if (!(await knowledgeBases.removeMember(id, userId))) {
+        throw notFound({ code: 'member_not_found', message: `${userId} is not a member of knowledge base ${id}` });
       }
     },
   };

@@ -1,4 +1,4 @@
-import type { DocumentType } from '../documents/document';
+import type { DocumentType } from '@llmp/contracts';
 import { parseCsv } from './csv.parser';
 import { parseDocx } from './docx.parser';
 import { parseHtml } from './html.parser';

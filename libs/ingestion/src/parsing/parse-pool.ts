@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '@llmp/core';
-import type { DocumentType } from '../documents/document';
+import type { DocumentType } from '@llmp/contracts';
 import { DocumentParseError } from './parse-error';
 import type { ParsedDocument } from './parsed-document';
 import type { ParseRequest, ParseResponse } from './parse-worker';

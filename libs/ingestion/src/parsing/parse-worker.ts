@@ -1,4 +1,4 @@
-import type { DocumentType } from '../documents/document';
+import type { DocumentType } from '@llmp/contracts';
 import { parseDocument } from './parse-document';
 import { DocumentParseError } from './parse-error';
 import type { ZipLimits } from './zip';

@@ -1,4 +1,4 @@
-import type { DocumentType } from '../documents/document';
+import type { DocumentType } from '@llmp/contracts';
 
 export type BlockKind = 'heading' | 'paragraph' | 'list' | 'code' | 'table' | 'record';
 

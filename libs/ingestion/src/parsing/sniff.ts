@@ -1,6 +1,6 @@
 import path from 'node:path';
+import type { DocumentType } from '@llmp/contracts';
 import type { RandomAccess } from '../blob-store/blob-store';
-import type { DocumentType } from '../documents/document';
 import { DocumentParseError } from './parse-error';
 import { decodeText, looksBinary } from './text-decoding';
 import { readZipDirectory } from './zip';

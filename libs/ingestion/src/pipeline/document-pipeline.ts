@@ -1,24 +1,25 @@
+import type { Document, DocumentError, PipelineStage } from '@llmp/contracts';
 import { newId, type Logger } from '@llmp/core';
-import type { Db } from '@llmp/db';
 import { JobAbortedError, PermanentJobError, type JobContext } from '@llmp/queue';
 import type { BlobStore } from '../blob-store/blob-store';
 import type { StoredChunk } from '../chunking/chunk';
 import { chunkDocument, embeddingText } from '../chunking/chunker';
-import type { Document, DocumentError, PipelineStage } from '../documents/document';
-import { createChunksRepository } from '../documents/chunks.repository';
-import { createDocumentsRepository, type RunUpdate } from '../documents/documents.repository';
+import type { DocumentStore, RunUpdate } from '../documents/document.store';
 import type { EmbedderCatalog } from '../embedding/embedder-catalog';
 import { EmbedderError } from '../embedding/embedder';
-import { createKnowledgeBasesRepository } from '../knowledge-bases/knowledge-bases.repository';
+import type { KnowledgeBaseStore } from '../knowledge-bases/knowledge-base.store';
 import { DocumentParseError } from '../parsing/parse-error';
 import { ParserCrashedError, ParserTimeoutError, type ParsePool } from '../parsing/parse-pool';
-import { VectorStoreUnavailableError, type VectorStore } from '../vector-store/vector-store';
+import type { InTransaction } from '../stores';
+import { VectorStoreUnavailableError } from '../vector-store/vector-store';
 import type { DocumentJobData, DocumentJobs } from './document-jobs';
 
 export interface DocumentPipelineDeps {
-  db: Db;
+  documents: DocumentStore;
+  knowledgeBases: KnowledgeBaseStore;
+  /** The indexing step writes chunks and vectors in one transaction. */
+  transaction: InTransaction;
   blobs: BlobStore;
-  vectors: VectorStore;
   embedders: EmbedderCatalog;
   jobs: DocumentJobs;
   log: Logger;
@@ -84,9 +85,7 @@ const PROGRESS_EVERY_MS = 500;
  * leaves nothing half-indexed and its retry starts clean.
  */
 export function createDocumentPipeline(deps: DocumentPipelineDeps) {
-  const { db, blobs, vectors, embedders, jobs, log, parser, embedBatchSize = 64, maxParseAttempts = 2 } = deps;
-  const documents = createDocumentsRepository(db);
-  const knowledgeBases = createKnowledgeBasesRepository(db);
+  const { documents, knowledgeBases, transaction, blobs, embedders, jobs, log, parser, embedBatchSize = 64, maxParseAttempts = 2 } = deps;
 
   async function handle(job: JobContext<DocumentJobData>): Promise<Record<string, unknown>> {
     const { id: jobId, data, attempt, signal } = job;
@@ -155,22 +154,20 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
 
       await begin('indexing');
       const stored: StoredChunk[] = chunks.map((c) => ({ ...c, id: newId('chk'), documentId, knowledgeBaseId: kb.id }));
-      await db.transaction(async (tx) => {
-        const txDocuments = createDocumentsRepository(tx);
-        if (!(await txDocuments.lockOwned(documentId, runId))) throw new LostDocumentError();
+      await transaction(async (tx) => {
+        if (!(await tx.documents.lockOwned(documentId, runId))) throw new LostDocumentError();
         signal.throwIfAborted();
-        const store = vectors.inTransaction?.(tx) ?? vectors;
         // Normally there already; checked only once the document is known to still exist.
-        await store.ensureCollection(kb.vectorCollection, { dimension: kb.embedder.dimension });
-        await store.deleteDocuments(kb.vectorCollection, [documentId]);
-        await createChunksRepository(tx).replace(documentId, stored);
-        await store.upsert(
+        await tx.vectors.ensureCollection(kb.vectorCollection, { dimension: kb.embedder.dimension });
+        await tx.vectors.deleteDocuments(kb.vectorCollection, [documentId]);
+        await tx.chunks.replace(documentId, stored);
+        await tx.vectors.upsert(
           kb.vectorCollection,
           stored.map((c, i) => ({ id: c.id, documentId, vector: embeddings[i] })),
         );
         finish();
         stages.ready = { at: new Date().toISOString() };
-        await txDocuments.updateRun(documentId, runId, {
+        await tx.documents.updateRun(documentId, runId, {
           status: 'ready',
           progress: 1,
           stages,

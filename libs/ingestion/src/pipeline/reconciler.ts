@@ -1,10 +1,10 @@
 import type { Logger } from '@llmp/core';
-import type { Db } from '@llmp/db';
-import { createDocumentsRepository, type StoredDocument } from '../documents/documents.repository';
+import type { StoredDocument } from '../documents/document';
+import type { DocumentStore } from '../documents/document.store';
 import type { DocumentJobs } from './document-jobs';
 
 export interface ReconcilerDeps {
-  db: Db;
+  documents: DocumentStore;
   jobs: DocumentJobs;
   log: Logger;
   /** How often to look (default 30 000). */
@@ -25,9 +25,7 @@ export interface Reconciler {
  * to say so), the job vanished, or the document never got a job because the
  * process died between storing it and queueing it.
  */
-export function startReconciler({ db, jobs, log, intervalMs = 30_000, idleSeconds = 120 }: ReconcilerDeps): Reconciler {
-  const documents = createDocumentsRepository(db);
-
+export function startReconciler({ documents, jobs, log, intervalMs = 30_000, idleSeconds = 120 }: ReconcilerDeps): Reconciler {
   async function settle(doc: StoredDocument): Promise<boolean> {
     if (!doc.jobId) {
       if (doc.status !== 'queued') return false;

@@ -1,5 +1,5 @@
 import { route, type RouteSpec } from '@llmp/http';
-import { searchBody } from './search';
+import { searchBody } from '@llmp/contracts';
 import type { SearchService } from './search.service';
 
 export function searchRoutes(search: SearchService): RouteSpec[] {

@@ -1,14 +1,12 @@
-import type { Caller } from '@llmp/contracts';
-import type { Db } from '@llmp/db';
+import type { Caller, KnowledgeBase, SearchHit, SearchRequest, SearchResponse } from '@llmp/contracts';
 import type { EmbedderCatalog } from '../embedding/embedder-catalog';
-import type { KnowledgeBase } from '../knowledge-bases/knowledge-base';
 import type { KnowledgeBaseAccess } from '../knowledge-bases/knowledge-base-access';
 import type { VectorMatch, VectorStore } from '../vector-store/vector-store';
-import { bm25, fusionWeights, reciprocalRankFusion, RRF_K, type SearchHit, type SearchRequest, type SearchResponse } from './search';
-import { createSearchRepository, hasFilters } from './search.repository';
+import { bm25, fusionWeights, hasFilters, reciprocalRankFusion, RRF_K } from './search';
+import type { SearchStore } from './search.store';
 
 export interface SearchServiceDeps {
-  db: Db;
+  store: SearchStore;
   vectors: VectorStore;
   embedders: EmbedderCatalog;
   access: KnowledgeBaseAccess;
@@ -31,9 +29,7 @@ export type SearchService = ReturnType<typeof createSearchService>;
  * Each half can run alone. Hits are checked against the chunks table, so
  * vectors of deleted or half-written documents never surface.
  */
-export function createSearchService({ db, vectors, embedders, access }: SearchServiceDeps) {
-  const repo = createSearchRepository(db);
-
+export function createSearchService({ store, vectors, embedders, access }: SearchServiceDeps) {
   async function vectorHalf(kbs: KnowledgeBase[], request: SearchRequest, allowed: Map<string, string[]> | null, limit: number): Promise<VectorMatch[]> {
     const queryVectors = new Map<string, number[]>();
     const matches: VectorMatch[] = [];
@@ -52,9 +48,9 @@ export function createSearchService({ db, vectors, embedders, access }: SearchSe
 
   /** Chunks ranked by BM25F over the query's terms; a chunk need not contain every word of a question. */
   async function fulltextHalf(request: SearchRequest, kbIds: string[], limit: number): Promise<Array<{ id: string; score: number }>> {
-    const terms = await repo.queryTerms(request.query);
+    const terms = await store.queryTerms(request.query);
     if (!terms.length) return [];
-    const [stats, matches] = await Promise.all([repo.termStatistics(terms, kbIds), repo.termMatches(terms, kbIds, request.filters, BM25_CANDIDATES)]);
+    const [stats, matches] = await Promise.all([store.termStatistics(terms, kbIds), store.termMatches(terms, kbIds, request.filters, BM25_CANDIDATES)]);
     return bm25(matches, stats).slice(0, limit);
   }
 
@@ -70,7 +66,7 @@ export function createSearchService({ db, vectors, embedders, access }: SearchSe
       const { topK, mode, filters } = request;
       // Room for hits that the filters or a missing chunk remove afterwards.
       const limit = Math.max(topK * 4, 20);
-      const allowed = hasFilters(filters) ? await repo.allowedDocuments(kbIds, filters, MAX_PREFILTER_DOCUMENTS) : null;
+      const allowed = hasFilters(filters) ? await store.allowedDocuments(kbIds, filters, MAX_PREFILTER_DOCUMENTS) : null;
 
       const vectorHits = mode === 'fulltext' ? [] : await vectorHalf(kbs, request, allowed, limit);
       const textHits = mode === 'vector' ? [] : await fulltextHalf(request, kbIds, limit);
@@ -92,7 +88,7 @@ export function createSearchService({ db, vectors, embedders, access }: SearchSe
         ordered = [...fused.entries()].sort((a, b) => b[1] - a[1]);
       }
 
-      const chunks = await repo.hydrate(ordered.map(([id]) => id), kbIds, filters);
+      const chunks = await store.hydrate(ordered.map(([id]) => id), kbIds, filters);
       const results: SearchHit[] = [];
       for (const [id, score] of ordered) {
         const chunk = chunks.get(id);
@@ -103,16 +99,16 @@ export function createSearchService({ db, vectors, embedders, access }: SearchSe
           text: chunk.text,
           score: rounded,
           citation: {
-            documentId: chunk.document_id,
-            knowledgeBaseId: chunk.knowledge_base_id,
+            documentId: chunk.documentId,
+            knowledgeBaseId: chunk.knowledgeBaseId,
             title: chunk.title,
             filename: chunk.filename,
-            page: chunk.page_start,
-            pageEnd: chunk.page_end,
-            heading: chunk.heading_path.length ? chunk.heading_path[chunk.heading_path.length - 1] : null,
-            headingPath: chunk.heading_path,
-            startOffset: chunk.start_offset,
-            endOffset: chunk.end_offset,
+            page: chunk.pageStart,
+            pageEnd: chunk.pageEnd,
+            heading: chunk.headingPath.at(-1) ?? null,
+            headingPath: chunk.headingPath,
+            startOffset: chunk.start,
+            endOffset: chunk.end,
             score: rounded,
           },
           ranks: { vector: vectorRank.get(id)?.rank ?? null, fulltext: textRank.get(id)?.rank ?? null },

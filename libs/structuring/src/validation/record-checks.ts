@@ -1,5 +1,9 @@
 import { isChatRecord, type DatasetRecord, type RecordFormat, type RecordIssue } from '../records/record';
 
+const NUL = '\u0000';
+/** Postgres text and jsonb cannot hold NUL, and no tokenizer trains on it usefully. */
+const NUL_MESSAGE = 'must not contain NUL characters (\\u0000)';
+
 /**
  * What makes a well-shaped record unusable for training, as OpenAI's file
  * checks see it: a conversation needs an assistant message with content to
@@ -7,7 +11,10 @@ import { isChatRecord, type DatasetRecord, type RecordFormat, type RecordIssue }
  * Paths name the record as its source format wrote it, where that maps one to one.
  */
 export function recordIssues(record: DatasetRecord, format: RecordFormat = 'openai-chat'): RecordIssue[] {
-  if (!isChatRecord(record)) return record.text.trim() ? [] : [{ path: 'text', message: 'must not be empty' }];
+  if (!isChatRecord(record)) {
+    if (record.text.includes(NUL)) return [{ path: 'text', message: NUL_MESSAGE }];
+    return record.text.trim() ? [] : [{ path: 'text', message: 'must not be empty' }];
+  }
   const issues: RecordIssue[] = [];
   const at = messagePath(format, record.messages);
   let assistants = 0;
@@ -15,6 +22,7 @@ export function recordIssues(record: DatasetRecord, format: RecordFormat = 'open
   record.messages.forEach((message, i) => {
     const empty = !message.content.trim();
     if (empty) issues.push({ path: at(i, 'content'), message: 'must not be empty' });
+    if (message.content.includes(NUL)) issues.push({ path: at(i, 'content'), message: NUL_MESSAGE });
     if (message.weight !== undefined && message.role !== 'assistant') {
       issues.push({ path: at(i, 'weight'), message: `is only allowed on assistant messages, not on ${message.role}` });
     }

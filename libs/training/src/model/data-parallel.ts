@@ -11,11 +11,14 @@ export interface DataParallelOptions {
 
 /**
  * Run from TypeScript sources (tests, benchmarks, `npm start`) the worker
- * needs tsx's require hook; built output has a .js file next to this one.
+ * needs tsx's require hook; a bundled app ships `gradient-worker.cjs` beside
+ * the bundle this code runs from, and plain compiled output has a .js file.
  */
 function workerBootstrap(): string {
-  const js = join(__dirname, 'gradient-worker.js');
-  if (existsSync(js)) return `require(${JSON.stringify(js)});`;
+  for (const built of ['gradient-worker.cjs', 'gradient-worker.js']) {
+    const file = join(__dirname, built);
+    if (existsSync(file)) return `require(${JSON.stringify(file)});`;
+  }
   return `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(join(__dirname, 'gradient-worker.ts'))});`;
 }
 

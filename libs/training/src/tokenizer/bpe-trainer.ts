@@ -6,13 +6,15 @@ export interface TrainBpeOptions {
   specials?: readonly string[];
   /** Pairs seen fewer times than this are not merged, so small corpora stop early. */
   minPairCount?: number;
+  /** Called after each merge: training is synchronous and can be long, and a caller may need to show it is alive. */
+  onMerge?: (merges: number) => void;
 }
 
 /**
  * Learns byte-level BPE merges from texts. Deterministic: the most frequent
  * pair wins, ties go to the smallest (left, right) ids.
  */
-export function trainBpe(texts: Iterable<string>, { vocabSize, specials = SPECIAL_TOKENS, minPairCount = 2 }: TrainBpeOptions): Tokenizer {
+export function trainBpe(texts: Iterable<string>, { vocabSize, specials = SPECIAL_TOKENS, minPairCount = 2, onMerge }: TrainBpeOptions): Tokenizer {
   const base = 256 + specials.length;
   if (vocabSize < base) throw new Error(`vocabSize ${vocabSize} is below the ${base} byte and special tokens`);
 
@@ -59,6 +61,7 @@ export function trainBpe(texts: Iterable<string>, { vocabSize, specials = SPECIA
       }
       w.parts = next;
     }
+    onMerge?.(merges.length);
   }
   return new Tokenizer({ kind: 'byte-bpe', specials: [...specials], merges });
 }

@@ -42,9 +42,11 @@ describe('Tokenizer', () => {
 
 describe('trainBpe', () => {
   it('learns the requested number of merges deterministically and encodes shorter', () => {
-    const a = trainBpe(corpus, { vocabSize: 270 });
+    const reported: number[] = [];
+    const a = trainBpe(corpus, { vocabSize: 270, onMerge: (n) => reported.push(n) });
     const b = trainBpe(corpus, { vocabSize: 270 });
     expect(a.vocabSize).toBe(270);
+    expect(reported).toEqual(Array.from({ length: a.merges.length }, (_, i) => i + 1));
     expect(a.toJSON()).toEqual(b.toJSON());
     const text = 'the cat sat on the mat';
     expect(a.encode(text).length).toBeLessThanOrEqual(new TextEncoder().encode(text).length / 2);

@@ -1,6 +1,6 @@
 import type { Credentials } from '../environment/credentials';
 import type { EdgeTarget } from './edge-http';
-import { deadlineIn, edgeCall, login } from './staged-api';
+import { deadlineIn, edgeCall, login, type Deadline } from './staged-api';
 
 export const DEMO_USERS = [
   { username: 'admin', role: 'admin' },
@@ -29,8 +29,9 @@ export interface SeedResult {
 
 /**
  * Demo data through the public API (behind nginx): the bootstrap admin logs in, creates the
- * manager and user accounts and loads the demo knowledge base. Idempotent: an existing username
- * (409) and an already loaded knowledge base (200) are left as they are.
+ * manager and user accounts, loads the demo knowledge base, builds the demo dataset from it and
+ * publishes the demo agent over it. Idempotent: an existing username (409) and demo parts already
+ * there (200) are left as they are.
  */
 export async function seed(
   target: EdgeTarget,
@@ -52,11 +53,32 @@ export async function seed(
     else if (res.status === 409) result.unchanged.push(username);
     else throw new Error(`POST /api/users (${username}) answered ${res.status}: ${res.text.slice(0, 300)}`);
   }
-  const demo = await edgeCall(target, { method: 'POST', path: '/api/ingestion/demo', token }, deadline);
-  if (demo.status === 201) result.created.push(DEMO_KNOWLEDGE_BASE);
-  else if (demo.status === 200) result.unchanged.push(DEMO_KNOWLEDGE_BASE);
-  else throw new Error(`POST /api/ingestion/demo answered ${demo.status}: ${demo.text.slice(0, 300)}`);
+  const demo = await demoCall(target, token, '/api/ingestion/demo', DEMO_KNOWLEDGE_BASE, result, deadline);
+  const knowledgeBaseId = (demo as { knowledgeBase?: { id?: string } }).knowledgeBase?.id;
+  if (!knowledgeBaseId) throw new Error('POST /api/ingestion/demo answered without the knowledge base');
+  // The dataset builds from the knowledge base on the job queue and freezes its first version when done.
+  await demoCall(target, token, '/api/datasets/demo', DEMO_DATASET, result, deadline);
+  await demoCall(target, token, '/api/agents/demo', DEMO_AGENT, result, deadline, { knowledgeBaseId });
   return result;
 }
 
+/** One idempotent demo loader: 201 when it created its part, 200 when it was already there. */
+async function demoCall(
+  target: EdgeTarget,
+  token: string,
+  path: string,
+  name: string,
+  result: SeedResult,
+  deadline: Deadline,
+  body?: unknown,
+): Promise<unknown> {
+  const res = await edgeCall(target, { method: 'POST', path, token, ...(body === undefined ? {} : { body }) }, deadline);
+  if (res.status === 201) result.created.push(name);
+  else if (res.status === 200) result.unchanged.push(name);
+  else throw new Error(`POST ${path} answered ${res.status}: ${res.text.slice(0, 300)}`);
+  return res.body;
+}
+
 export const DEMO_KNOWLEDGE_BASE = 'demo knowledge base';
+export const DEMO_DATASET = 'demo dataset';
+export const DEMO_AGENT = 'demo agent';

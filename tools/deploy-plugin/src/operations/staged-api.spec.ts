@@ -32,12 +32,14 @@ describe('seed against a gateway that is slow to answer', () => {
   let server: Server;
   let baseUrl: string;
   let logins = 0;
+  let demoAgentBodies: string[] = [];
   let loginDelayMs = 0;
   let loginStatus = 200;
   const timers: NodeJS.Timeout[] = [];
 
   beforeEach(async () => {
     logins = 0;
+    demoAgentBodies = [];
     server = createServer((req, res) => {
       if (req.url === '/api/auth/login') {
         logins++;
@@ -49,8 +51,13 @@ describe('seed against a gateway that is slow to answer', () => {
         }, delay));
         return;
       }
-      res.writeHead(req.url === '/api/users' ? 409 : 200, { 'content-type': 'application/json' });
-      res.end('{}');
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk));
+      req.on('end', () => {
+        if (req.url === '/api/agents/demo') demoAgentBodies.push(body);
+        res.writeHead(req.url === '/api/users' ? 409 : 200, { 'content-type': 'application/json' });
+        res.end(req.url === '/api/ingestion/demo' ? JSON.stringify({ knowledgeBase: { id: 'kb_demo1' }, created: false }) : '{}');
+      });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -68,7 +75,8 @@ describe('seed against a gateway that is slow to answer', () => {
     const started = Date.now();
     const result = await seed({ baseUrl, basicAuth: credentials.basicAuth }, credentials, { deadlineMs: 1200 + 8000, attemptTimeoutMs: 1000 });
     expect(logins).toBe(2);
-    expect(result.unchanged).toEqual(['admin', 'manager', 'user', 'demo knowledge base']);
+    expect(result.unchanged).toEqual(['admin', 'manager', 'user', 'demo knowledge base', 'demo dataset', 'demo agent']);
+    expect(demoAgentBodies).toEqual([JSON.stringify({ knowledgeBaseId: 'kb_demo1' })]);
     expect(Date.now() - started).toBeLessThan(8000);
   });
 

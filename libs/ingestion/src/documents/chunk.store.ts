@@ -15,7 +15,7 @@ interface ChunkRow {
   token_count: number;
 }
 
-export function toChunk(row: ChunkRow): StoredChunk {
+function toChunk(row: ChunkRow): StoredChunk {
   return {
     id: row.id,
     documentId: row.document_id,
@@ -35,16 +35,23 @@ export function toChunk(row: ChunkRow): StoredChunk {
 const BATCH = 500;
 
 /** The text full-text search sees: the chunk and the headings above it. */
-export function searchableText(chunk: Pick<StoredChunk, 'text' | 'headingPath'>): string {
+function searchableText(chunk: Pick<StoredChunk, 'text' | 'headingPath'>): string {
   return chunk.headingPath.length ? `${chunk.headingPath.join('\n')}\n${chunk.text}` : chunk.text;
 }
 
-export type ChunksRepository = ReturnType<typeof createChunksRepository>;
+/** The chunks of each document, as the pipeline last indexed them. */
+export interface ChunkStore {
+  /** Swaps a document's chunks for these; call inside the indexing transaction. */
+  replace(documentId: string, chunks: StoredChunk[]): Promise<void>;
+  /** In document order. */
+  listByDocument(documentId: string, page?: { limit?: number; offset?: number }): Promise<StoredChunk[]>;
+  countByDocument(documentId: string): Promise<number>;
+}
 
-export function createChunksRepository(db: Db) {
+/** Over the `ingestion` schema of Postgres or PGlite; full-text lexemes are computed as chunks are written. */
+export function createSqlChunkStore(db: Db): ChunkStore {
   return {
-    /** Swaps a document's chunks for these; call inside the indexing transaction. */
-    async replace(documentId: string, chunks: StoredChunk[]): Promise<void> {
+    async replace(documentId, chunks) {
       await db.query('delete from ingestion.chunks where document_id = $1', [documentId]);
       for (let i = 0; i < chunks.length; i += BATCH) {
         const batch = chunks.slice(i, i + BATCH);
@@ -73,7 +80,7 @@ export function createChunksRepository(db: Db) {
       }
     },
 
-    async listByDocument(documentId: string, { limit = 100, offset = 0 } = {}): Promise<StoredChunk[]> {
+    async listByDocument(documentId, { limit = 100, offset = 0 } = {}) {
       const { rows } = await db.query<ChunkRow>(
         'select * from ingestion.chunks where document_id = $1 order by ordinal limit $2 offset $3',
         [documentId, limit, offset],
@@ -81,7 +88,7 @@ export function createChunksRepository(db: Db) {
       return rows.map(toChunk);
     },
 
-    async countByDocument(documentId: string): Promise<number> {
+    async countByDocument(documentId) {
       const { rows } = await db.query<{ n: number }>('select count(*)::int as n from ingestion.chunks where document_id = $1', [documentId]);
       return rows[0].n;
     },

@@ -1,15 +1,16 @@
-import type { Identity } from '@llmp/contracts';
-import { newId } from '@llmp/core';
+import { chunkingSettingsSchema, type Identity } from '@llmp/contracts';
+import { DomainError, newId } from '@llmp/core';
 import { migrate } from '@llmp/db';
 import { testDatabases } from '@llmp/db/testing';
 import type { StoredChunk } from './chunking/chunk';
-import { createChunksRepository } from './documents/chunks.repository';
-import { createDocumentsRepository, type NewDocument } from './documents/documents.repository';
-import { chunkingSettings } from './knowledge-bases/knowledge-base';
-import { createKnowledgeBasesRepository } from './knowledge-bases/knowledge-bases.repository';
+import { createSqlChunkStore } from './documents/chunk.store';
+import { createSqlDocumentStore, type NewDocument } from './documents/document.store';
+import { createSqlKnowledgeBaseStore, type NewKnowledgeBase } from './knowledge-bases/knowledge-base.store';
 import { ingestionMigrations } from './migrations';
-import { createSearchRepository } from './search/search.repository';
+import { createSqlSearchStore } from './search/search.store';
 import { bm25 } from './search/search';
+import { createIngestionStores } from './stores';
+import type { VectorStore } from './vector-store/vector-store';
 
 function aDocument(knowledgeBaseId: string, overrides: Partial<NewDocument> = {}): NewDocument {
   const id = newId('doc');
@@ -31,11 +32,41 @@ function aDocument(knowledgeBaseId: string, overrides: Partial<NewDocument> = {}
   };
 }
 
+function aKnowledgeBase(overrides: Partial<NewKnowledgeBase> = {}): NewKnowledgeBase {
+  const id = newId('kb');
+  return {
+    id,
+    name: `Knowledge base ${id}`,
+    description: '',
+    chunking: chunkingSettingsSchema.parse({}),
+    embedder: { name: 'hashing-ngram-v1', dimension: 16 },
+    vectorCollection: `${id}_r1`,
+    createdBy: null,
+    ownerId: null,
+    visibility: 'private',
+    ...overrides,
+  };
+}
+
+const noVectors = () => Promise.reject(new Error('these tests write no vectors'));
+/** A vector store outside the database (as Milvus is): transactions hand it through untouched. */
+const vectorsElsewhere: VectorStore = {
+  kind: 'milvus',
+  ensureCollection: noVectors,
+  dropCollection: noVectors,
+  upsert: noVectors,
+  deleteDocuments: noVectors,
+  search: noVectors,
+  count: noVectors,
+  health: noVectors,
+  close: noVectors,
+};
+
 function aChunk(documentId: string, knowledgeBaseId: string, ordinal: number, text: string, headingPath: string[] = []): StoredChunk {
   return { id: newId('chk'), documentId, knowledgeBaseId, ordinal, text, start: 0, end: text.length, headingPath, pageStart: null, pageEnd: null, tokenCount: 5 };
 }
 
-describe.each(testDatabases())('ingestion repositories on $name', (database) => {
+describe.each(testDatabases())('ingestion stores on $name', (database) => {
   let handle: Awaited<ReturnType<typeof database.open>>;
   let kbId: string;
 
@@ -43,11 +74,11 @@ describe.each(testDatabases())('ingestion repositories on $name', (database) => 
     handle = await database.open();
     await migrate(handle.db, ingestionMigrations);
     kbId = newId('kb');
-    await createKnowledgeBasesRepository(handle.db).insert({
+    await createSqlKnowledgeBaseStore(handle.db).insert({
       id: kbId,
       name: 'Repo test',
       description: '',
-      chunking: chunkingSettings.parse({}),
+      chunking: chunkingSettingsSchema.parse({}),
       embedder: { name: 'hashing-ngram-v1', dimension: 16 },
       vectorCollection: `${kbId}_r1`,
       createdBy: null,
@@ -58,7 +89,7 @@ describe.each(testDatabases())('ingestion repositories on $name', (database) => 
   afterAll(() => handle.close());
 
   it('keeps one document per content hash in a knowledge base', async () => {
-    const docs = createDocumentsRepository(handle.db);
+    const docs = createSqlDocumentStore(handle.db);
     const first = await docs.insert(aDocument(kbId, { contentHash: 'same' }));
     expect(first).toMatchObject({ status: 'queued', stale: false, stages: { queued: { at: expect.any(String) } } });
     expect(await docs.insert(aDocument(kbId, { contentHash: 'same' }))).toBeNull();
@@ -66,7 +97,7 @@ describe.each(testDatabases())('ingestion repositories on $name', (database) => 
   });
 
   it('lets only the run that claimed a document write to it', async () => {
-    const docs = createDocumentsRepository(handle.db);
+    const docs = createSqlDocumentStore(handle.db);
     const doc = (await docs.insert(aDocument(kbId)))!;
     expect(await docs.claim(doc.id, 'job-1', 'run_a')).toMatchObject({ attempts: 1 });
     expect(await docs.claim(doc.id, 'job-2', 'run_x')).toBeNull();
@@ -81,9 +112,9 @@ describe.each(testDatabases())('ingestion repositories on $name', (database) => 
   });
 
   it('replaces chunks and ranks them by full-text match on any query term', async () => {
-    const docs = createDocumentsRepository(handle.db);
-    const chunks = createChunksRepository(handle.db);
-    const search = createSearchRepository(handle.db);
+    const docs = createSqlDocumentStore(handle.db);
+    const chunks = createSqlChunkStore(handle.db);
+    const search = createSqlSearchStore(handle.db);
     const doc = (await docs.insert(aDocument(kbId, { metadata: { team: 'ops' } })))!;
     await chunks.replace(doc.id, [aChunk(doc.id, kbId, 0, 'old text about nothing')]);
     const fresh = [
@@ -115,11 +146,11 @@ describe.each(testDatabases())('ingestion repositories on $name', (database) => 
 
     const hydrated = await search.hydrate([fresh[0].id, 'chk_gone'], [kbId], { types: ['text'] });
     expect([...hydrated.keys()]).toEqual([fresh[0].id]);
-    expect(hydrated.get(fresh[0].id)).toMatchObject({ heading_path: ['Operations', 'Backups'], title: 'A document' });
+    expect(hydrated.get(fresh[0].id)).toMatchObject({ headingPath: ['Operations', 'Backups'], title: 'A document' });
   });
 
   it('finds unfinished documents that nobody touched for a while', async () => {
-    const docs = createDocumentsRepository(handle.db);
+    const docs = createSqlDocumentStore(handle.db);
     const doc = (await docs.insert(aDocument(kbId)))!;
     await handle.db.query(`update ingestion.documents set updated_at = now() - interval '10 minutes' where id = $1`, [doc.id]);
     expect((await docs.listIdle(60)).map((d) => d.id)).toContain(doc.id);
@@ -128,10 +159,10 @@ describe.each(testDatabases())('ingestion repositories on $name', (database) => 
   });
 
   it('lists only the knowledge bases a caller may read, members included, filtering in SQL', async () => {
-    const repo = createKnowledgeBasesRepository(handle.db);
+    const repo = createSqlKnowledgeBaseStore(handle.db);
     const person = (userId: string, role: Identity['role'] = 'user'): Identity => ({ userId, username: userId, role, via: 'token' });
     const add = async (name: string, ownerId: string, visibility: 'private' | 'organisation') =>
-      (await repo.insert({ id: newId('kb'), name, description: '', chunking: chunkingSettings.parse({}), embedder: { name: 'hashing-ngram-v1', dimension: 16 }, vectorCollection: `v_${name}`, createdBy: ownerId, ownerId, visibility })).id;
+      (await repo.insert({ id: newId('kb'), name, description: '', chunking: chunkingSettingsSchema.parse({}), embedder: { name: 'hashing-ngram-v1', dimension: 16 }, vectorCollection: `v_${name}`, createdBy: ownerId, ownerId, visibility })).id;
     const alicePrivate = await add('alice private', 'usr_alice', 'private');
     const aliceShared = await add('alice shared', 'usr_alice', 'private');
     const aliceOrg = await add('alice org', 'usr_alice', 'organisation');
@@ -148,6 +179,60 @@ describe.each(testDatabases())('ingestion repositories on $name', (database) => 
     expect(await repo.findByName('ALICE PRIVATE', 'usr_bob')).toBeNull();
     expect((await repo.findByName('ALICE PRIVATE', 'usr_alice'))?.id).toBe(alicePrivate);
   });
+
+  it('refuses a name its owner already uses, whatever the case, as a conflict the service can pass on', async () => {
+    const store = createSqlKnowledgeBaseStore(handle.db);
+    await store.insert(aKnowledgeBase({ name: 'Runbooks', ownerId: 'usr_dana', createdBy: 'usr_dana' }));
+    const refused = store.insert(aKnowledgeBase({ name: 'RUNBOOKS', ownerId: 'usr_dana', createdBy: 'usr_dana' }));
+    await expect(refused).rejects.toBeInstanceOf(DomainError);
+    await expect(refused).rejects.toMatchObject({ kind: 'conflict', code: 'knowledge_base_exists', message: 'a knowledge base named "RUNBOOKS" already exists' });
+    expect(await store.insert(aKnowledgeBase({ name: 'Runbooks', ownerId: 'usr_eve', createdBy: 'usr_eve' }))).toMatchObject({ name: 'Runbooks', ownerId: 'usr_eve' });
+    const other = await store.insert(aKnowledgeBase({ name: 'Playbooks', ownerId: 'usr_dana', createdBy: 'usr_dana' }));
+    await expect(store.update(other.id, { name: 'runbooks' })).rejects.toMatchObject({ kind: 'conflict', code: 'knowledge_base_exists' });
+    expect(await store.get(other.id)).toMatchObject({ name: 'Playbooks' });
+  });
+
+  it('maps chunks and the chunks behind search hits to domain objects, offsets and pages included', async () => {
+    const documents = createSqlDocumentStore(handle.db);
+    const chunks = createSqlChunkStore(handle.db);
+    const doc = (await documents.insert(aDocument(kbId, { title: 'Pump manual', filename: 'pump.pdf', type: 'pdf', mediaType: 'application/pdf' })))!;
+    const chunk = { ...aChunk(doc.id, kbId, 0, 'Replace the seals.', ['Maintenance']), start: 120, end: 138, pageStart: 2, pageEnd: 3 };
+    await chunks.replace(doc.id, [chunk]);
+    expect(await chunks.listByDocument(doc.id)).toEqual([chunk]);
+    const hydrated = await createSqlSearchStore(handle.db).hydrate([chunk.id], [kbId], {});
+    expect(hydrated.get(chunk.id)).toEqual({
+      id: chunk.id,
+      documentId: doc.id,
+      knowledgeBaseId: kbId,
+      text: 'Replace the seals.',
+      headingPath: ['Maintenance'],
+      pageStart: 2,
+      pageEnd: 3,
+      start: 120,
+      end: 138,
+      title: 'Pump manual',
+      filename: 'pump.pdf',
+    });
+  });
+
+  it('commits the work of a transaction together, and none of it when the work fails', async () => {
+    const stores = createIngestionStores(handle.db, vectorsElsewhere);
+    const kept = aKnowledgeBase();
+    await stores.transaction(async (tx) => {
+      expect(tx.vectors).toBe(vectorsElsewhere);
+      await tx.knowledgeBases.insert(kept);
+      await tx.documents.insert(aDocument(kept.id));
+    });
+    expect(await stores.knowledgeBases.get(kept.id)).toMatchObject({ documents: { total: 1 } });
+    const dropped = aKnowledgeBase();
+    const work = stores.transaction(async (tx) => {
+      await tx.knowledgeBases.insert(dropped);
+      await tx.documents.insert(aDocument(dropped.id));
+      throw new Error('changed my mind');
+    });
+    await expect(work).rejects.toThrow('changed my mind');
+    expect(await stores.knowledgeBases.get(dropped.id)).toBeNull();
+  });
 });
 
 describe.each(testDatabases())('ingestion migrations on $name', (database) => {
@@ -160,7 +245,7 @@ describe.each(testDatabases())('ingestion migrations on $name', (database) => {
          values ('kb_old', 'Old', '{}', '{}', 'kb_old_r1', 'usr_creator'), ('kb_seeded', 'Demo', '{}', '{}', 'kb_seeded_r1', null)`,
       );
       await migrate(handle.db, ingestionMigrations);
-      const repo = createKnowledgeBasesRepository(handle.db);
+      const repo = createSqlKnowledgeBaseStore(handle.db);
       expect(await repo.get('kb_old')).toMatchObject({ ownerId: 'usr_creator', visibility: 'organisation' });
       expect(await repo.get('kb_seeded')).toMatchObject({ ownerId: null, visibility: 'organisation' });
       const stranger: Identity = { userId: 'usr_someone', username: 'someone', role: 'user', via: 'token' };

@@ -1,5 +1,6 @@
+import type { Document, DocumentError, DocumentMetadata, DocumentStatus, DocumentType, ListDocumentsQuery } from '@llmp/contracts';
 import type { Db } from '@llmp/db';
-import type { Document, DocumentError, DocumentStatus, DocumentType, ListDocumentsQuery } from './document';
+import type { StoredDocument } from './document';
 
 interface DocumentRow {
   id: string;
@@ -12,7 +13,7 @@ interface DocumentRow {
   size_bytes: number;
   content_hash: string;
   blob_key: string;
-  metadata: Record<string, unknown>;
+  metadata: DocumentMetadata;
   status: DocumentStatus;
   indexed_revision: number | null;
   settings_revision: number;
@@ -31,13 +32,6 @@ interface DocumentRow {
   created_by: string | null;
   created_at: Date | string;
   updated_at: Date | string;
-}
-
-/** A document with the bookkeeping the API does not show. */
-export interface StoredDocument extends Document {
-  blobKey: string;
-  jobId: string | null;
-  runId: string | null;
 }
 
 const iso = (value: Date | string) => new Date(value).toISOString();
@@ -76,12 +70,6 @@ function toDocument(row: DocumentRow): StoredDocument {
     jobId: row.job_id,
     runId: row.run_id,
   };
-}
-
-/** The public view: no storage keys or worker bookkeeping. */
-export function publicDocument(doc: StoredDocument): Document {
-  const { blobKey: _blobKey, jobId: _jobId, runId: _runId, ...rest } = doc;
-  return rest;
 }
 
 const SELECT = `
@@ -129,12 +117,45 @@ const RUN_COLUMNS: Record<Exclude<keyof RunUpdate, 'release'>, { column: string;
   indexedRevision: { column: 'indexed_revision' },
 };
 
-export type DocumentsRepository = ReturnType<typeof createDocumentsRepository>;
+/**
+ * Documents and their pipeline state. A run of the pipeline owns a document
+ * through its run id: what a cancelled, superseded or presumed-dead run
+ * writes later is dropped.
+ */
+export interface DocumentStore {
+  /** Inserts the document, or answers null when these bytes are already in the knowledge base. */
+  insert(doc: NewDocument): Promise<StoredDocument | null>;
+  get(id: string): Promise<StoredDocument | null>;
+  findByHash(knowledgeBaseId: string, contentHash: string): Promise<StoredDocument | null>;
+  /** One page, in id order. */
+  list(knowledgeBaseId: string, query: ListDocumentsQuery): Promise<StoredDocument[]>;
+  /** Every document of a knowledge base, for deleting it. */
+  listAll(knowledgeBaseId: string): Promise<StoredDocument[]>;
+  /** Documents whose index does not match the knowledge base's settings, or that never became ready; or every one, or those named. */
+  listToReindex(knowledgeBaseId: string, which: { all: boolean; documentIds?: string[] }): Promise<StoredDocument[]>;
+  /** Puts a finished document back in the queue, awaiting a new job; false if it is still being processed. */
+  requeue(id: string): Promise<boolean>;
+  /** Names the job that processes the document, unless a run has claimed it for that job already. */
+  setJob(id: string, jobId: string): Promise<void>;
+  /** Makes `runId` the owner of the document for job `jobId`; null when the document is gone, finished, or now belongs to another job. */
+  claim(id: string, jobId: string, runId: string): Promise<StoredDocument | null>;
+  /** Writes what a run learnt; false when the run no longer owns the document (cancelled, deleted, superseded). */
+  updateRun(id: string, runId: string, update: RunUpdate): Promise<boolean>;
+  /** Locks the document for the rest of the transaction if `runId` still owns it. */
+  lockOwned(id: string, runId: string): Promise<boolean>;
+  /** Ends processing for good, whoever runs it; null when it had already finished. */
+  finish(id: string, status: 'failed' | 'cancelled', error: DocumentError): Promise<StoredDocument | null>;
+  /** Unfinished documents untouched for `idleSeconds`: candidates for the reconciler. */
+  listIdle(idleSeconds: number, limit?: number): Promise<StoredDocument[]>;
+  touch(id: string): Promise<void>;
+  /** Removes it and, with it, its chunks; answers what was removed. */
+  delete(id: string): Promise<StoredDocument | null>;
+}
 
-export function createDocumentsRepository(db: Db) {
-  return {
-    /** Inserts the document, or answers null when these bytes are already in the knowledge base. */
-    async insert(doc: NewDocument): Promise<StoredDocument | null> {
+/** Over the `ingestion` schema of Postgres or PGlite. */
+export function createSqlDocumentStore(db: Db): DocumentStore {
+  const store: DocumentStore = {
+    async insert(doc) {
       const { rows } = await db.query<{ id: string }>(
         `insert into ingestion.documents
            (id, knowledge_base_id, title, filename, type, media_type, declared_type, size_bytes, content_hash, blob_key,
@@ -158,15 +179,15 @@ export function createDocumentsRepository(db: Db) {
           doc.createdBy,
         ],
       );
-      return rows[0] ? this.get(rows[0].id) : null;
+      return rows[0] ? store.get(rows[0].id) : null;
     },
 
-    async get(id: string): Promise<StoredDocument | null> {
+    async get(id) {
       const { rows } = await db.query<DocumentRow>(`${SELECT} where d.id = $1`, [id]);
       return rows[0] ? toDocument(rows[0]) : null;
     },
 
-    async findByHash(knowledgeBaseId: string, contentHash: string): Promise<StoredDocument | null> {
+    async findByHash(knowledgeBaseId, contentHash) {
       const { rows } = await db.query<DocumentRow>(`${SELECT} where d.knowledge_base_id = $1 and d.content_hash = $2`, [
         knowledgeBaseId,
         contentHash,
@@ -174,7 +195,7 @@ export function createDocumentsRepository(db: Db) {
       return rows[0] ? toDocument(rows[0]) : null;
     },
 
-    async list(knowledgeBaseId: string, { status, limit, after }: ListDocumentsQuery): Promise<StoredDocument[]> {
+    async list(knowledgeBaseId, { status, limit, after }) {
       const params: unknown[] = [knowledgeBaseId, limit];
       let where = 'd.knowledge_base_id = $1';
       if (status) {
@@ -189,14 +210,12 @@ export function createDocumentsRepository(db: Db) {
       return rows.map(toDocument);
     },
 
-    /** Every document of a knowledge base, for deleting it. */
-    async listAll(knowledgeBaseId: string): Promise<StoredDocument[]> {
+    async listAll(knowledgeBaseId) {
       const { rows } = await db.query<DocumentRow>(`${SELECT} where d.knowledge_base_id = $1 order by d.id`, [knowledgeBaseId]);
       return rows.map(toDocument);
     },
 
-    /** Documents whose index does not match the knowledge base's settings, or that never became ready. */
-    async listToReindex(knowledgeBaseId: string, { all, documentIds }: { all: boolean; documentIds?: string[] }): Promise<StoredDocument[]> {
+    async listToReindex(knowledgeBaseId, { all, documentIds }) {
       const params: unknown[] = [knowledgeBaseId];
       let where = 'd.knowledge_base_id = $1';
       if (documentIds) {
@@ -209,8 +228,7 @@ export function createDocumentsRepository(db: Db) {
       return rows.map(toDocument);
     },
 
-    /** Puts a finished document back in the queue, awaiting a new job; false if it is still being processed. */
-    async requeue(id: string): Promise<boolean> {
+    async requeue(id) {
       const { rowCount } = await db.query(
         `update ingestion.documents d
             set status = 'queued', job_id = null, run_id = null, progress = 0, error = null,
@@ -221,16 +239,11 @@ export function createDocumentsRepository(db: Db) {
       return rowCount > 0;
     },
 
-    /** Names the job that processes the document, unless a run has claimed it for that job already. */
-    async setJob(id: string, jobId: string): Promise<void> {
+    async setJob(id, jobId) {
       await db.query('update ingestion.documents set job_id = $2 where id = $1 and job_id is null', [id, jobId]);
     },
 
-    /**
-     * Makes `runId` the owner of the document for job `jobId`; null when the
-     * document is gone, finished, or now belongs to another job.
-     */
-    async claim(id: string, jobId: string, runId: string): Promise<StoredDocument | null> {
+    async claim(id, jobId, runId) {
       const { rowCount } = await db.query(
         // A job sent just before its id was recorded finds job_id still null: it may claim.
         `update ingestion.documents d
@@ -238,11 +251,10 @@ export function createDocumentsRepository(db: Db) {
           where d.id = $1 and (d.job_id = $2 or d.job_id is null) and ${UNFINISHED}`,
         [id, jobId, runId],
       );
-      return rowCount ? this.get(id) : null;
+      return rowCount ? store.get(id) : null;
     },
 
-    /** Writes what a run learnt; false when the run no longer owns the document (cancelled, deleted, superseded). */
-    async updateRun(id: string, runId: string, update: RunUpdate): Promise<boolean> {
+    async updateRun(id, runId, update) {
       const sets: string[] = ['updated_at = now()'];
       const params: unknown[] = [id, runId];
       for (const [key, spec] of Object.entries(RUN_COLUMNS) as Array<[keyof typeof RUN_COLUMNS, { column: string; json?: boolean }]>) {
@@ -256,24 +268,21 @@ export function createDocumentsRepository(db: Db) {
       return rowCount > 0;
     },
 
-    /** Locks the document for the rest of the transaction if `runId` still owns it. */
-    async lockOwned(id: string, runId: string): Promise<boolean> {
+    async lockOwned(id, runId) {
       const { rows } = await db.query('select id from ingestion.documents where id = $1 and run_id = $2 for update', [id, runId]);
       return rows.length > 0;
     },
 
-    /** Ends processing for good, whoever runs it; null when it had already finished. */
-    async finish(id: string, status: 'failed' | 'cancelled', error: DocumentError): Promise<StoredDocument | null> {
+    async finish(id, status, error) {
       const { rowCount } = await db.query(
         `update ingestion.documents d set status = $2, error = $3, run_id = null, updated_at = now()
           where d.id = $1 and ${UNFINISHED}`,
         [id, status, JSON.stringify(error)],
       );
-      return rowCount ? this.get(id) : null;
+      return rowCount ? store.get(id) : null;
     },
 
-    /** Unfinished documents untouched for `idleSeconds`: candidates for the reconciler. */
-    async listIdle(idleSeconds: number, limit = 100): Promise<StoredDocument[]> {
+    async listIdle(idleSeconds, limit = 100) {
       const { rows } = await db.query<DocumentRow>(
         `${SELECT} where ${UNFINISHED} and d.updated_at < now() - make_interval(secs => $1) order by d.updated_at limit $2`,
         [idleSeconds, limit],
@@ -281,15 +290,16 @@ export function createDocumentsRepository(db: Db) {
       return rows.map(toDocument);
     },
 
-    async touch(id: string): Promise<void> {
+    async touch(id) {
       await db.query('update ingestion.documents set updated_at = now() where id = $1', [id]);
     },
 
-    async delete(id: string): Promise<StoredDocument | null> {
-      const doc = await this.get(id);
+    async delete(id) {
+      const doc = await store.get(id);
       if (!doc) return null;
       await db.query('delete from ingestion.documents where id = $1', [id]);
       return doc;
     },
   };
+  return store;
 }

@@ -1,7 +1,24 @@
+import type { SearchFilters } from '@llmp/contracts';
 import type { Db } from '@llmp/db';
-import type { SearchFilters, TermMatch, TermStatistics } from './search';
+import type { TermMatch, TermStatistics } from './search';
 
-export interface HydratedChunk {
+/** A chunk with what its citation needs from its document. */
+export interface CitableChunk {
+  id: string;
+  documentId: string;
+  knowledgeBaseId: string;
+  text: string;
+  headingPath: string[];
+  pageStart: number | null;
+  pageEnd: number | null;
+  /** Character offsets in the document's extracted text. */
+  start: number;
+  end: number;
+  title: string;
+  filename: string;
+}
+
+interface CitableChunkRow {
   id: string;
   document_id: string;
   knowledge_base_id: string;
@@ -36,13 +53,49 @@ function filterSql(filters: SearchFilters, params: unknown[]): string {
 /** A lexeme as a tsquery operand: quoted, so punctuation in it is taken literally. */
 const quoteLexeme = (lexeme: string) => `'${lexeme.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 
-export const hasFilters = (filters: SearchFilters) =>
-  !!(filters.documentIds || filters.types || (filters.metadata && Object.keys(filters.metadata).length));
-
-export function createSearchRepository(db: Db) {
+function toCitableChunk(row: CitableChunkRow): CitableChunk {
   return {
-    /** Ids of the documents the filters allow, per knowledge base; null when there are more than `limit`. */
-    async allowedDocuments(knowledgeBaseIds: string[], filters: SearchFilters, limit: number): Promise<Map<string, string[]> | null> {
+    id: row.id,
+    documentId: row.document_id,
+    knowledgeBaseId: row.knowledge_base_id,
+    text: row.text,
+    headingPath: row.heading_path ?? [],
+    pageStart: row.page_start,
+    pageEnd: row.page_end,
+    start: row.start_offset,
+    end: row.end_offset,
+    title: row.title,
+    filename: row.filename,
+  };
+}
+
+/** What search reads: document filters, full-text term statistics and matches, and the chunks behind hits. */
+export interface SearchStore {
+  /** Ids of the documents the filters allow, per knowledge base; null when there are more than `limit`. */
+  allowedDocuments(knowledgeBaseIds: string[], filters: SearchFilters, limit: number): Promise<Map<string, string[]> | null>;
+  /** The query's distinct stemmed terms (English stemming and stop words, as the index uses). */
+  queryTerms(query: string): Promise<string[]>;
+  /**
+   * What BM25 needs from the searched knowledge bases: how many chunks there are, their mean
+   * length, and for each term how many chunks contain it. Counted at query time through the GIN
+   * index, so it is the same on Postgres and PGlite and never stale.
+   */
+  termStatistics(terms: string[], knowledgeBaseIds: string[]): Promise<TermStatistics>;
+  /**
+   * The chunks containing at least one of the terms (the `candidates` best by `ts_rank`, which is
+   * cheap, so that counting term frequencies stays fast on large knowledge bases), with each term's
+   * frequency in its text (headings included) and which terms occur in its innermost heading and in
+   * its document's title or file name: the fields a BM25F score weighs separately.
+   */
+  termMatches(terms: string[], knowledgeBaseIds: string[], filters: SearchFilters, candidates: number): Promise<TermMatch[]>;
+  /** The chunks that still exist and pass the filters, with their document's title. */
+  hydrate(ids: string[], knowledgeBaseIds: string[], filters: SearchFilters): Promise<Map<string, CitableChunk>>;
+}
+
+/** Over the `ingestion` schema of Postgres or PGlite, with Postgres full-text search. */
+export function createSqlSearchStore(db: Db): SearchStore {
+  return {
+    async allowedDocuments(knowledgeBaseIds, filters, limit) {
       const params: unknown[] = [knowledgeBaseIds, limit + 1];
       const { rows } = await db.query<{ id: string; knowledge_base_id: string }>(
         `select d.id, d.knowledge_base_id from ingestion.documents d
@@ -55,18 +108,12 @@ export function createSearchRepository(db: Db) {
       return byKb;
     },
 
-    /** The query's distinct stemmed terms (English stemming and stop words, as the index uses). */
-    async queryTerms(query: string): Promise<string[]> {
+    async queryTerms(query) {
       const { rows } = await db.query<{ lexemes: string[] }>(`select tsvector_to_array(to_tsvector('english', $1)) as lexemes`, [query]);
       return rows[0]?.lexemes ?? [];
     },
 
-    /**
-     * What BM25 needs from the searched knowledge bases: how many chunks there are, their mean
-     * length, and for each term how many chunks contain it. Counted at query time through the GIN
-     * index, so it is the same on Postgres and PGlite and never stale.
-     */
-    async termStatistics(terms: string[], knowledgeBaseIds: string[]): Promise<TermStatistics> {
+    async termStatistics(terms, knowledgeBaseIds) {
       const { rows } = await db.query<{ chunks: number; mean_length: number; frequencies: number[] }>(
         `select count(*)::int as chunks, coalesce(avg(c.token_count), 0)::float8 as mean_length,
                 array(select (select count(*)::int from ingestion.chunks x
@@ -84,13 +131,7 @@ export function createSearchRepository(db: Db) {
       };
     },
 
-    /**
-     * The chunks containing at least one of the terms (the `candidates` best by `ts_rank`, which is
-     * cheap, so that counting term frequencies stays fast on large knowledge bases), with each term's frequency in its text
-     * (headings included) and which terms occur in its innermost heading and in its document's
-     * title or file name: the fields a BM25F score weighs separately.
-     */
-    async termMatches(terms: string[], knowledgeBaseIds: string[], filters: SearchFilters, candidates: number): Promise<TermMatch[]> {
+    async termMatches(terms, knowledgeBaseIds, filters, candidates) {
       const params: unknown[] = [terms, terms.map(quoteLexeme).join(' | '), knowledgeBaseIds, candidates];
       // Headings and titles are shared by many chunks: each distinct one is analysed once.
       const { rows } = await db.query<{ id: string; length: number; lexemes: string[] | null; counts: number[] | null; heading: string[]; title: string[] }>(
@@ -132,11 +173,10 @@ export function createSearchRepository(db: Db) {
       }));
     },
 
-    /** The chunks that still exist and pass the filters, with their document's title. */
-    async hydrate(ids: string[], knowledgeBaseIds: string[], filters: SearchFilters): Promise<Map<string, HydratedChunk>> {
+    async hydrate(ids, knowledgeBaseIds, filters) {
       if (!ids.length) return new Map();
       const params: unknown[] = [ids, knowledgeBaseIds];
-      const { rows } = await db.query<HydratedChunk>(
+      const { rows } = await db.query<CitableChunkRow>(
         `select c.id, c.document_id, c.knowledge_base_id, c.text, c.heading_path, c.page_start, c.page_end, c.start_offset, c.end_offset,
                 d.title, d.filename
            from ingestion.chunks c
@@ -144,7 +184,7 @@ export function createSearchRepository(db: Db) {
           where c.id = any($1::text[]) and c.knowledge_base_id = any($2::text[])${filterSql(filters, params)}`,
         params,
       );
-      return new Map(rows.map((r) => [r.id, r]));
+      return new Map(rows.map((r) => [r.id, toCitableChunk(r)]));
     },
   };
 }

@@ -1,6 +1,51 @@
-import type { Caller, Member, MemberRole, Visibility } from '@llmp/contracts';
+import type { Caller, ChunkingSettings, DocumentCounts, EmbedderSpec, KnowledgeBase, Member, MemberRole, Visibility } from '@llmp/contracts';
 import { readableBy, type Db } from '@llmp/db';
-import type { ChunkingSettings, DocumentCounts, EmbedderSpec, KnowledgeBase } from './knowledge-base';
+import { isUniqueViolation } from '../db-errors';
+import { knowledgeBaseNameTaken } from './knowledge-base.errors';
+
+export interface NewKnowledgeBase {
+  id: string;
+  name: string;
+  description: string;
+  chunking: ChunkingSettings;
+  embedder: EmbedderSpec;
+  vectorCollection: string;
+  createdBy: string | null;
+  ownerId: string | null;
+  visibility: Visibility;
+}
+
+export interface KnowledgeBaseChanges {
+  name?: string;
+  description?: string;
+  chunking?: ChunkingSettings;
+  embedder?: EmbedderSpec;
+  vectorCollection?: string;
+  visibility?: Visibility;
+  bumpRevision?: boolean;
+}
+
+/** Knowledge bases with their document counts, and their members. */
+export interface KnowledgeBaseStore {
+  /** Fails with `knowledge_base_exists` when its owner has one by that name already. */
+  insert(kb: NewKnowledgeBase): Promise<KnowledgeBase>;
+  get(id: string): Promise<KnowledgeBase | null>;
+  /** Locks the row until the transaction ends, so settings changes never interleave. */
+  getForUpdate(id: string): Promise<KnowledgeBase | null>;
+  /** Names are unique per owner, whatever their case (the platform's own knowledge bases have none). */
+  findByName(name: string, ownerId: string | null): Promise<KnowledgeBase | null>;
+  /** The knowledge bases `caller` may read. */
+  list(caller: Caller): Promise<KnowledgeBase[]>;
+  memberRole(id: string, userId: string): Promise<MemberRole | null>;
+  listMembers(id: string): Promise<Member[]>;
+  /** Adds the member, or changes their role. */
+  setMember(id: string, userId: string, role: MemberRole, addedBy: string | null): Promise<Member>;
+  /** False when they were not a member. */
+  removeMember(id: string, userId: string): Promise<boolean>;
+  /** Null when it does not exist; fails with `knowledge_base_exists` when the new name is taken. */
+  update(id: string, changes: KnowledgeBaseChanges): Promise<KnowledgeBase | null>;
+  delete(id: string): Promise<boolean>;
+}
 
 interface KnowledgeBaseRow {
   id: string;
@@ -78,54 +123,31 @@ function toMember(row: MemberRow): Member {
   return { userId: row.user_id, role: row.role, addedBy: row.added_by, addedAt: iso(row.added_at) };
 }
 
-export interface NewKnowledgeBase {
-  id: string;
-  name: string;
-  description: string;
-  chunking: ChunkingSettings;
-  embedder: EmbedderSpec;
-  vectorCollection: string;
-  createdBy: string | null;
-  ownerId: string | null;
-  visibility: Visibility;
-}
-
-export interface KnowledgeBaseChanges {
-  name?: string;
-  description?: string;
-  chunking?: ChunkingSettings;
-  embedder?: EmbedderSpec;
-  vectorCollection?: string;
-  visibility?: Visibility;
-  bumpRevision?: boolean;
-}
-
-export type KnowledgeBasesRepository = ReturnType<typeof createKnowledgeBasesRepository>;
-
-export function createKnowledgeBasesRepository(db: Db) {
-  return {
-    async insert(kb: NewKnowledgeBase): Promise<KnowledgeBase> {
-      await db.query(
-        `insert into ingestion.knowledge_bases (id, name, description, chunking, embedder, vector_collection, created_by, owner_id, visibility)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [kb.id, kb.name, kb.description, JSON.stringify(kb.chunking), JSON.stringify(kb.embedder), kb.vectorCollection, kb.createdBy, kb.ownerId, kb.visibility],
-      );
-      return (await this.get(kb.id))!;
+/** Over the `ingestion` schema of Postgres or PGlite. */
+export function createSqlKnowledgeBaseStore(db: Db): KnowledgeBaseStore {
+  const store: KnowledgeBaseStore = {
+    async insert(kb) {
+      await db
+        .query(
+          `insert into ingestion.knowledge_bases (id, name, description, chunking, embedder, vector_collection, created_by, owner_id, visibility)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [kb.id, kb.name, kb.description, JSON.stringify(kb.chunking), JSON.stringify(kb.embedder), kb.vectorCollection, kb.createdBy, kb.ownerId, kb.visibility],
+        )
+        .catch(nameTakenOr(kb.name));
+      return (await store.get(kb.id))!;
     },
 
-    async get(id: string): Promise<KnowledgeBase | null> {
+    async get(id) {
       const { rows } = await db.query<KnowledgeBaseRow>(`${SELECT} where kb.id = $1`, [id]);
       return rows[0] ? toKnowledgeBase(rows[0]) : null;
     },
 
-    /** Locks the row until the transaction ends, so settings changes never interleave. */
-    async getForUpdate(id: string): Promise<KnowledgeBase | null> {
+    async getForUpdate(id) {
       const { rows } = await db.query<{ id: string }>('select id from ingestion.knowledge_bases where id = $1 for update', [id]);
-      return rows[0] ? this.get(id) : null;
+      return rows[0] ? store.get(id) : null;
     },
 
-    /** Names are unique per owner (the platform's own knowledge bases have none). */
-    async findByName(name: string, ownerId: string | null): Promise<KnowledgeBase | null> {
+    async findByName(name, ownerId) {
       const { rows } = await db.query<KnowledgeBaseRow>(
         `${SELECT} where coalesce(kb.owner_id, '') = coalesce($2, '') and lower(kb.name) = lower($1)`,
         [name, ownerId],
@@ -133,15 +155,15 @@ export function createKnowledgeBasesRepository(db: Db) {
       return rows[0] ? toKnowledgeBase(rows[0]) : null;
     },
 
-    /** The knowledge bases `caller` may read, filtered here rather than after fetching all of them. */
-    async list(caller: Caller): Promise<KnowledgeBase[]> {
+    // Filtered in SQL rather than after fetching every knowledge base.
+    async list(caller) {
       const params: unknown[] = [];
       const where = readableBy(caller, ACCESS_TABLES, params);
       const { rows } = await db.query<KnowledgeBaseRow>(`${SELECT} where ${where} order by kb.id`, params);
       return rows.map(toKnowledgeBase);
     },
 
-    async memberRole(id: string, userId: string): Promise<MemberRole | null> {
+    async memberRole(id, userId) {
       const { rows } = await db.query<{ role: MemberRole }>(
         'select role from ingestion.knowledge_base_members where knowledge_base_id = $1 and user_id = $2',
         [id, userId],
@@ -149,7 +171,7 @@ export function createKnowledgeBasesRepository(db: Db) {
       return rows[0]?.role ?? null;
     },
 
-    async listMembers(id: string): Promise<Member[]> {
+    async listMembers(id) {
       const { rows } = await db.query<MemberRow>(
         'select user_id, role, added_by, added_at from ingestion.knowledge_base_members where knowledge_base_id = $1 order by added_at, user_id',
         [id],
@@ -157,8 +179,7 @@ export function createKnowledgeBasesRepository(db: Db) {
       return rows.map(toMember);
     },
 
-    /** Adds the member, or changes their role. */
-    async setMember(id: string, userId: string, role: MemberRole, addedBy: string | null): Promise<Member> {
+    async setMember(id, userId, role, addedBy) {
       const { rows } = await db.query<MemberRow>(
         `insert into ingestion.knowledge_base_members (knowledge_base_id, user_id, role, added_by) values ($1, $2, $3, $4)
          on conflict (knowledge_base_id, user_id) do update set role = excluded.role
@@ -168,12 +189,12 @@ export function createKnowledgeBasesRepository(db: Db) {
       return toMember(rows[0]);
     },
 
-    async removeMember(id: string, userId: string): Promise<boolean> {
+    async removeMember(id, userId) {
       const { rowCount } = await db.query('delete from ingestion.knowledge_base_members where knowledge_base_id = $1 and user_id = $2', [id, userId]);
       return rowCount > 0;
     },
 
-    async update(id: string, changes: KnowledgeBaseChanges): Promise<KnowledgeBase | null> {
+    async update(id, changes) {
       const sets: string[] = ['updated_at = now()'];
       const params: unknown[] = [id];
       const set = (column: string, value: unknown) => {
@@ -187,13 +208,21 @@ export function createKnowledgeBasesRepository(db: Db) {
       if (changes.vectorCollection !== undefined) set('vector_collection', changes.vectorCollection);
       if (changes.visibility !== undefined) set('visibility', changes.visibility);
       if (changes.bumpRevision) sets.push('settings_revision = settings_revision + 1');
-      const { rowCount } = await db.query(`update ingestion.knowledge_bases set ${sets.join(', ')} where id = $1`, params);
-      return rowCount ? this.get(id) : null;
+      const { rowCount } = await db.query(`update ingestion.knowledge_bases set ${sets.join(', ')} where id = $1`, params).catch(nameTakenOr(changes.name ?? ''));
+      return rowCount ? store.get(id) : null;
     },
 
-    async delete(id: string): Promise<boolean> {
+    async delete(id) {
       const { rowCount } = await db.query('delete from ingestion.knowledge_bases where id = $1', [id]);
       return rowCount > 0;
     },
+  };
+  return store;
+}
+
+/** A unique violation on a knowledge base can only be its name, per owner. */
+function nameTakenOr(name: string) {
+  return (error: unknown): never => {
+    throw isUniqueViolation(error) ? knowledgeBaseNameTaken(name) : error;
   };
 }

@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { aUser, startAgentsHarness, type AgentsHarness } from '../testing/agents-harness';
+import { hasLlamaCppBinary, writeTinyGguf } from '../testing/tiny-gguf';
+
+const describeWithLlamaCpp = hasLlamaCppBinary() ? describe : describe.skip;
+
+describeWithLlamaCpp('agents on a local GGUF model run by llama.cpp', () => {
+  let dir: string;
+  let h: AgentsHarness;
+  let key: string;
+  const alice = aUser('usr_alice');
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'llmp-models-'));
+    await writeTinyGguf(join(dir, 'tiny.gguf'));
+    h = await startAgentsHarness({ modelsDir: dir, concurrency: { concurrency: 1, queueSize: 4, queueTimeoutMs: 20_000 } });
+    const agent = (
+      await h.as(alice).post('/api/agents').send({ name: 'tiny', config: { provider: { kind: 'gguf', model: 'tiny.gguf' }, generation: { temperature: 0, maxTokens: 24 } } }).expect(201)
+    ).body;
+    await h.as(alice).post(`/api/agents/${agent.id}/publish`).expect(201);
+    key = (await h.as(alice).post(`/api/agents/${agent.id}/keys`).send({ name: 'k' }).expect(201)).body.key;
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const ask = (extra: object = {}) => h.withKey(key).post('/v1/chat/completions').send({ model: 'tiny', messages: [{ role: 'user', content: 'what does the agent answer?' }], ...extra });
+
+  it('answers with the model’s own token counts, the same text streamed or not', async () => {
+    const whole = (await ask().expect(200)).body;
+    expect(whole).toMatchObject({ object: 'chat.completion', model: 'tiny@1', llmp: { provider: 'gguf', extractive: false } });
+    expect(whole.usage.completion_tokens).toBeGreaterThan(0);
+    expect(whole.usage.completion_tokens).toBeLessThanOrEqual(24);
+    expect(['stop', 'length']).toContain(whole.choices[0].finish_reason);
+    const streamed = await ask({ stream: true }).buffer(true).parse((r, done) => {
+      let text = '';
+      r.on('data', (c: Buffer) => (text += c.toString('utf8')));
+      r.on('end', () => done(null, text));
+    });
+    const chunks = (streamed.body as string).split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)));
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe(whole.choices[0].message.content);
+  }, 60_000);
+
+  it('serves concurrent requests one sequence at a time without failing any', async () => {
+    const answers = await Promise.all(Array.from({ length: 4 }, () => ask()));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(new Set(answers.map((r) => r.body.choices[0].message.content)).size).toBe(1);
+  }, 60_000);
+
+  it('frees the only sequence when a client leaves mid-stream, so the next answer runs', async () => {
+    const body = JSON.stringify({ model: 'tiny', stream: true, messages: [{ role: 'user', content: 'tell me everything' }] });
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(new URL('/v1/chat/completions', h.forwarder.url), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${key}`,
+          'x-test-identity': JSON.stringify({ userId: 'svc_api-gateway', username: 'agent-key', role: 'user', via: 'service', service: 'api-gateway' }),
+        },
+      });
+      req.on('response', (res) =>
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        }),
+      );
+      req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
+      req.end(body);
+    });
+    const next = await ask().expect(200);
+    expect(next.body.usage.completion_tokens).toBeGreaterThan(0);
+    const { rows } = await h.db.query<{ status: string }>("select status from agents.usage where stream order by id desc limit 1");
+    expect(['cancelled', 'ok']).toContain(rows[0].status);
+  }, 60_000);
+
+  it('answers 502 when llama.cpp cannot run the file, and keeps serving the good model', async () => {
+    await writeFile(join(dir, 'broken.gguf'), Buffer.concat([Buffer.from('GGUF'), randomBytes(4096)]));
+    const agent = (await h.as(alice).post('/api/agents').send({ name: 'broken', config: { provider: { kind: 'gguf', model: 'broken.gguf' } } }).expect(201)).body;
+    await h.as(alice).post(`/api/agents/${agent.id}/publish`).expect(201);
+    const brokenKey = (await h.as(alice).post(`/api/agents/${agent.id}/keys`).send({ name: 'k' }).expect(201)).body.key;
+    const res = await h.withKey(brokenKey).post('/v1/chat/completions').send({ model: 'broken', messages: [{ role: 'user', content: 'hi' }] }).expect(502);
+    expect(res.body.error).toMatchObject({ type: 'server_error', code: 'provider_failed' });
+    await ask().expect(200);
+  }, 60_000);
+
+  it('answers 503 in OpenAI’s shape when the agent’s model file is missing', async () => {
+    const agent = (await h.as(alice).post('/api/agents').send({ name: 'ghost', config: { provider: { kind: 'gguf', model: 'missing.gguf' } } }).expect(201)).body;
+    await h.as(alice).post(`/api/agents/${agent.id}/publish`).expect(201);
+    const ghostKey = (await h.as(alice).post(`/api/agents/${agent.id}/keys`).send({ name: 'k' }).expect(201)).body.key;
+    const res = await h.withKey(ghostKey).post('/v1/chat/completions').send({ model: 'ghost', messages: [{ role: 'user', content: 'hi' }] }).expect(503);
+    expect(res.body.error).toMatchObject({ type: 'server_error', code: 'model_file_missing' });
+  });
+});

@@ -1,0 +1,169 @@
+import { once } from 'node:events';
+import type { Express, NextFunction, Request, Response } from 'express';
+import { DomainError, type Logger } from '@llmp/core';
+import { AppError, route, statusOfDomainError, type RouteSpec } from '@llmp/http';
+import type { ServedAgent } from '../agents/agent.store';
+import { INVALID_API_KEY, RateLimitedError, type Completion, type ServingService } from './serving.service';
+
+/** The OpenAI-compatible API's path prefix. */
+export const OPENAI_PREFIX = '/v1';
+
+function bearerOf(req: Request): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  return match?.[1];
+}
+
+function modelOf({ agent, version }: ServedAgent) {
+  return { id: agent.name, object: 'model', created: Math.floor(new Date(version.createdAt).getTime() / 1000), owned_by: 'llmp', agent_id: agent.id, version: version.number };
+}
+
+/**
+ * Extension fields beside OpenAI's: `citations` (the passages the answer
+ * drew on; `[n]` in the text is `citations[n-1]`), and `llmp` (which
+ * provider answered and whether it only quoted passages).
+ */
+function extensions(completion: Completion) {
+  return { citations: completion.citations, llmp: { provider: completion.provider, extractive: completion.provider === 'extractive' } };
+}
+
+async function answerWhole(completion: Completion, signal: AbortSignal) {
+  let content = '';
+  for await (const delta of completion.deltas(signal)) content += delta;
+  if (signal.aborted) return undefined;
+  const outcome = completion.outcome!;
+  return {
+    id: completion.id,
+    object: 'chat.completion',
+    created: completion.created,
+    model: completion.model,
+    system_fingerprint: null,
+    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: outcome.finishReason }],
+    usage: { prompt_tokens: outcome.promptTokens, completion_tokens: outcome.completionTokens, total_tokens: outcome.promptTokens + outcome.completionTokens },
+    ...extensions(completion),
+  };
+}
+
+async function streamAnswer(completion: Completion, res: Response, signal: AbortSignal, log: Logger): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+  const write = async (data: unknown) => {
+    if (signal.aborted) return;
+    if (!res.write(`data: ${JSON.stringify(data)}\n\n`)) await once(res, 'drain', { signal }).catch(() => undefined);
+  };
+  const chunk = (choices: unknown[], extra: object = {}) => ({
+    id: completion.id,
+    object: 'chat.completion.chunk',
+    created: completion.created,
+    model: completion.model,
+    system_fingerprint: null,
+    choices,
+    ...extra,
+  });
+  await write(chunk([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
+  try {
+    for await (const delta of completion.deltas(signal)) await write(chunk([{ index: 0, delta: { content: delta }, logprobs: null, finish_reason: null }]));
+  } catch (error) {
+    // The status line is gone: like OpenAI, the error travels as the stream's last event.
+    if (!signal.aborted) {
+      const { body } = openAiError(error, log);
+      await write(body);
+      res.end();
+    }
+    return;
+  }
+  if (signal.aborted) return;
+  const outcome = completion.outcome!;
+  await write(chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: outcome.finishReason }], extensions(completion)));
+  if (completion.includeUsage) {
+    await write(chunk([], { usage: { prompt_tokens: outcome.promptTokens, completion_tokens: outcome.completionTokens, total_tokens: outcome.promptTokens + outcome.completionTokens } }));
+  }
+  res.end('data: [DONE]\n\n');
+}
+
+/**
+ * `/v1`: OpenAI's chat completions and models, opened by agent keys. The
+ * gateway passes an agent key through together with a signed identity of
+ * its own, so the route still needs a caller that came through it.
+ */
+export function openAiRoutes(serving: ServingService, log: Logger): RouteSpec[] {
+  const tag = 'openai';
+  return [
+    route({
+      method: 'get',
+      path: `${OPENAI_PREFIX}/models`,
+      tag,
+      summary: 'OpenAI-compatible: the published agent your agent key opens, as a model',
+      access: 'user',
+      handle: async ({ req }) => ({ object: 'list', data: (await serving.models(bearerOf(req))).map(modelOf) }),
+    }),
+    route({
+      method: 'post',
+      path: `${OPENAI_PREFIX}/chat/completions`,
+      tag,
+      summary: 'OpenAI-compatible chat completions (stream or not) from an agent: "model" is its name or id, optionally @version; answers carry "citations"',
+      access: 'user',
+      handle: async ({ req, res }) => {
+        const abort = new AbortController();
+        res.on('close', () => {
+          if (!res.writableFinished) abort.abort(new Error('the client closed the connection'));
+        });
+        const completion = await serving.start(bearerOf(req), req.body, abort.signal);
+        for (const [name, value] of Object.entries(completion.rateLimitHeaders)) res.setHeader(name, value);
+        if (!completion.stream) return answerWhole(completion, abort.signal);
+        await streamAnswer(completion, res, abort.signal, log);
+        return undefined;
+      },
+    }),
+  ];
+}
+
+const TYPE_OF_STATUS: Record<number, string> = { 401: 'invalid_request_error', 403: 'permission_error', 429: 'rate_limit_error' };
+
+interface BodyParserError {
+  status?: number;
+  expose?: boolean;
+  message: string;
+  type?: string;
+}
+
+/** OpenAI's error body: `{ error: { message, type, param, code } }`. */
+export function openAiError(error: unknown, log: Logger): { status: number; body: object; headers: Record<string, string> } {
+  let status = 500;
+  let message = 'The server had an error while processing your request; the request id identifies it in the logs';
+  let code: string | null = 'internal_error';
+  let param: string | null = null;
+  let retryAfter: number | undefined;
+  let headers: Record<string, string> = {};
+  if (error instanceof DomainError) {
+    status = error.code === INVALID_API_KEY ? 401 : statusOfDomainError(error);
+    ({ message, code } = error);
+    param = (error.details as { param?: string } | undefined)?.param ?? null;
+    retryAfter = error.retryAfterSeconds;
+    if (error instanceof RateLimitedError) headers = { ...error.headers };
+  } else if (error instanceof AppError) {
+    ({ status, message, code } = error);
+    retryAfter = error.retryAfterSeconds;
+  } else {
+    const e = error as BodyParserError;
+    if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
+      status = e.status;
+      message = e.type === 'entity.parse.failed' ? `We could not parse the JSON body of your request: ${e.message}` : e.message;
+      code = e.type === 'entity.too.large' ? 'request_too_large' : 'invalid_request';
+    }
+  }
+  if (status >= 500) log.error({ err: error }, message);
+  if (retryAfter !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfter)));
+  const type = TYPE_OF_STATUS[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error');
+  return { status, body: { error: { message, type, param, code } }, headers };
+}
+
+/** After the routes: unknown `/v1` paths and every `/v1` error answer in OpenAI's shape. */
+export function mountOpenAiErrors(app: Express, log: Logger): void {
+  app.use(OPENAI_PREFIX, (req: Request, res: Response) => {
+    res.status(404).json({ error: { message: `Invalid URL (${req.method} ${req.originalUrl})`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
+  });
+  app.use(OPENAI_PREFIX, (error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const { status, body, headers } = openAiError(error, log);
+    res.set(headers).status(status).json(body);
+  });
+}

@@ -1,0 +1,69 @@
+import { encode } from 'gpt-tokenizer';
+import type { AgentCitation } from '@llmp/contracts';
+import type { Passage } from '../ingestion-client';
+import type { ChatMessage } from './chat-request';
+
+export interface PromptPassage {
+  /** `[n]` in the prompt and the answer. */
+  index: number;
+  passage: Passage;
+}
+
+/** Tokens as the platform counts them when a provider does not say (OpenAI's cl100k/o200k family). */
+export const countTokens = (text: string): number => encode(text).length;
+
+export const countMessageTokens = (messages: ChatMessage[]): number =>
+  // OpenAI's accounting: a few tokens of framing per message and for the reply's start.
+  messages.reduce((sum, m) => sum + 4 + countTokens(m.content), 3);
+
+/**
+ * Best passages first, each kept whole, until the next would pass the
+ * token budget; later (lower-ranked) passages that still fit are kept.
+ */
+export function fitPassages(passages: Passage[], maxTokens: number): PromptPassage[] {
+  const chosen: PromptPassage[] = [];
+  let used = 0;
+  for (const passage of [...passages].sort((a, b) => b.score - a.score)) {
+    const cost = countTokens(passage.text) + 12;
+    if (used + cost > maxTokens) continue;
+    used += cost;
+    chosen.push({ index: chosen.length + 1, passage });
+  }
+  return chosen;
+}
+
+function source(p: PromptPassage): string {
+  const c = p.passage.citation;
+  const where = [c.title, c.heading, c.page !== null ? `page ${c.page}` : null].filter(Boolean).join(' — ');
+  return `[${p.index}] ${where}\n${p.passage.text}`;
+}
+
+/** The system prompt, then the passages as a numbered context the model is told to cite, then the conversation. */
+export function buildPrompt(systemPrompt: string, passages: PromptPassage[], conversation: ChatMessage[]): ChatMessage[] {
+  const system: ChatMessage[] = [];
+  if (systemPrompt.trim()) system.push({ role: 'system', content: systemPrompt });
+  if (passages.length) {
+    system.push({
+      role: 'system',
+      content: `Answer from these numbered passages and cite them as [n]. If they do not hold the answer, say so.\n\n${passages.map(source).join('\n\n')}`,
+    });
+  }
+  return [...system, ...conversation];
+}
+
+export function citationsOf(passages: PromptPassage[]): AgentCitation[] {
+  return passages.map(({ index, passage }) => ({
+    index,
+    documentId: passage.citation.documentId,
+    knowledgeBaseId: passage.citation.knowledgeBaseId,
+    title: passage.citation.title,
+    filename: passage.citation.filename,
+    page: passage.citation.page,
+    pageEnd: passage.citation.pageEnd,
+    heading: passage.citation.heading,
+    startOffset: passage.citation.startOffset,
+    endOffset: passage.citation.endOffset,
+    score: passage.score,
+    text: passage.text,
+  }));
+}

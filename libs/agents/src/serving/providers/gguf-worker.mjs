@@ -1,0 +1,90 @@
+// Runs GGUF models with llama.cpp (node-llama-cpp, CPU only) for the
+// agent-deployment service, in a process of its own: node-llama-cpp is ESM
+// with top-level await, which the CommonJS service cannot require, and a
+// crash in native code must not take the service down with it.
+// Protocol: one JSON object per line. In: {type:"generate", id, modelPath,
+// prompt, maxTokens, temperature, topP, stop, sequences} | {type:"abort", id}.
+// Out: {type:"ready"} | {type:"token", id, text} | {type:"done", id,
+// finishReason, promptTokens, completionTokens} | {type:"error", id, message}.
+import { createInterface } from 'node:readline';
+
+const send = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
+
+let llamaPromise;
+/** One llama.cpp runtime, and each model loaded once with one context whose sequences the generations share. */
+const models = new Map();
+const running = new Map();
+
+async function llama() {
+  llamaPromise ??= import('node-llama-cpp').then(({ getLlama }) => getLlama({ gpu: false, build: 'never', logLevel: 'error' }));
+  return llamaPromise;
+}
+
+function loaded(modelPath, sequences) {
+  let entry = models.get(modelPath);
+  if (!entry) {
+    entry = (async () => {
+      const model = await (await llama()).loadModel({ modelPath });
+      const context = await model.createContext({ sequences, contextSize: model.trainContextSize, threads: 1 });
+      return { model, context };
+    })();
+    models.set(modelPath, entry);
+    entry.catch(() => models.delete(modelPath));
+  }
+  return entry;
+}
+
+async function generate({ id, modelPath, prompt, maxTokens, temperature, topP, stop, sequences }) {
+  const state = { aborted: false };
+  running.set(id, state);
+  let sequence;
+  let outcome;
+  try {
+    const { model, context } = await loaded(modelPath, sequences);
+    sequence = context.getSequence();
+    const room = Math.max(1, context.contextSize - maxTokens);
+    const input = [model.tokens.bos, ...model.tokenize(prompt)].filter((t) => t !== null && t !== undefined).slice(-room);
+    const output = [];
+    let text = '';
+    let finishReason = 'length';
+    for await (const token of sequence.evaluate(input, { temperature, topP })) {
+      if (state.aborted) break;
+      if (token === model.tokens.eos) {
+        finishReason = 'stop';
+        break;
+      }
+      output.push(token);
+      const next = model.detokenize(output);
+      const stopAt = stop.map((s) => next.indexOf(s, Math.max(0, text.length - s.length))).filter((i) => i >= 0).sort((a, b) => a - b)[0];
+      if (stopAt !== undefined) {
+        if (stopAt > text.length) send({ type: 'token', id, text: next.slice(text.length, stopAt) });
+        finishReason = 'stop';
+        break;
+      }
+      if (next.length > text.length) send({ type: 'token', id, text: next.slice(text.length) });
+      text = next;
+      if (output.length >= maxTokens || input.length + output.length >= context.contextSize) break;
+    }
+    outcome = { type: 'done', id, finishReason, promptTokens: input.length, completionTokens: output.length };
+  } catch (error) {
+    outcome = { type: 'error', id, message: error instanceof Error ? error.message : String(error) };
+  } finally {
+    running.delete(id);
+    // Disposing the sequence hands its slot in the shared context to the next generation,
+    // before the service hears that this one ended and lets the next one in.
+    await sequence?.dispose();
+  }
+  send(outcome);
+}
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  const message = JSON.parse(line);
+  if (message.type === 'generate') void generate(message);
+  else if (message.type === 'abort') {
+    const state = running.get(message.id);
+    if (state) state.aborted = true;
+  }
+});
+lines.on('close', () => process.exit(0));
+send({ type: 'ready' });

@@ -1,0 +1,158 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { invalid, sleep, unavailable, upstreamFailed, type Logger } from '@llmp/core';
+import type { ChatMessage } from '../chat-request';
+import type { GenerationEvent, GenerationRequest, ModelProvider } from './provider';
+
+export interface GgufProviderOptions {
+  /** Where GGUF files live (`LLMP_MODELS_DIR`); an agent names a file inside it. */
+  modelsDir: string;
+  /** Sequences each loaded model's context holds: how many answers it generates at once. */
+  sequences: number;
+  log: Logger;
+}
+
+type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'token'; id: number; text: string }
+  | { type: 'done'; id: number; finishReason: 'stop' | 'length'; promptTokens: number; completionTokens: number }
+  | { type: 'error'; id: number; message: string };
+
+/** How long an abandoned generation may take to stop before its slot is handed on anyway. */
+const WORKER_ACK_TIMEOUT_MS = 10_000;
+
+/** Bundled apps ship the worker beside `main.cjs`; from sources it sits beside this file. */
+function workerPath(): string {
+  return path.join(__dirname, 'gguf-worker.mjs');
+}
+
+/** A plain transcript: small local models seldom carry a chat template, and this one works with any. */
+export function transcript(messages: ChatMessage[]): string {
+  return `${messages.map((m) => `${m.role}: ${m.content}`).join('\n')}\nassistant:`;
+}
+
+interface Pending {
+  push(event: GenerationEvent | Error): void;
+}
+
+/**
+ * GGUF models run by llama.cpp in one child process, started on the first
+ * request: each model is loaded once there and its context's sequences are
+ * shared by concurrent answers (the service's slots keep them within
+ * `sequences`). A client that leaves aborts its generation; a dead worker
+ * fails what it was running with 502 and is started again by the next request.
+ */
+export function createGgufProvider({ modelsDir, sequences, log }: GgufProviderOptions): ModelProvider {
+  const root = path.resolve(modelsDir);
+  let worker: ChildProcess | null = null;
+  let nextId = 1;
+  const pending = new Map<number, Pending>();
+
+  function start(): ChildProcess {
+    const child = spawn(process.execPath, [workerPath()], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      let message: WorkerMessage;
+      try {
+        message = JSON.parse(line) as WorkerMessage;
+      } catch {
+        return;
+      }
+      if (message.type === 'ready') return;
+      const target = pending.get(message.id);
+      if (!target) return;
+      if (message.type === 'token') target.push({ type: 'delta', text: message.text });
+      else if (message.type === 'done') {
+        pending.delete(message.id);
+        target.push({ type: 'done', finishReason: message.finishReason, usage: { promptTokens: message.promptTokens, completionTokens: message.completionTokens } });
+      } else {
+        pending.delete(message.id);
+        const missing = /node-llama-cpp/.test(message.message) && /Cannot find|not found/i.test(message.message);
+        target.push(
+          missing
+            ? unavailable({ code: 'provider_unavailable', message: 'the gguf provider needs node-llama-cpp, which this deployment does not have' })
+            : upstreamFailed({ code: 'provider_failed', message: `llama.cpp could not answer: ${message.message}` }),
+        );
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => log.warn({ output: chunk.toString('utf8').slice(0, 2000) }, 'gguf worker wrote to stderr'));
+    child.on('exit', (code, signal) => {
+      if (worker === child) worker = null;
+      if (pending.size) log.error({ code, signal, running: pending.size }, 'gguf worker exited');
+      for (const [id, target] of pending) {
+        pending.delete(id);
+        target.push(upstreamFailed({ code: 'provider_failed', message: `the llama.cpp process exited (${signal ?? code}) while answering` }));
+      }
+    });
+    child.stdin!.on('error', () => undefined);
+    return child;
+  }
+
+  function modelPath(model: string): string {
+    const file = path.resolve(root, model);
+    if (!file.startsWith(`${root}${path.sep}`)) throw invalid({ code: 'invalid_model', message: `model "${model}" is not inside the models directory` });
+    if (!existsSync(file)) throw unavailable({ code: 'model_file_missing', message: `the model file "${model}" is not in the models directory` });
+    return file;
+  }
+
+  return {
+    kind: 'gguf',
+    async *generate(request: GenerationRequest): AsyncIterable<GenerationEvent> {
+      if (request.provider.kind !== 'gguf') throw new Error(`the gguf provider cannot serve a ${request.provider.kind} agent`);
+      const file = modelPath(request.provider.model);
+      worker ??= start();
+      const child = worker;
+      const id = nextId++;
+      const queue: Array<GenerationEvent | Error> = [];
+      let wake: (() => void) | null = null;
+      pending.set(id, {
+        push(event) {
+          queue.push(event);
+          wake?.();
+        },
+      });
+      const abort = () => {
+        child.stdin!.write(`${JSON.stringify({ type: 'abort', id })}\n`);
+        wake?.();
+      };
+      request.signal.addEventListener('abort', abort, { once: true });
+      try {
+        child.stdin!.write(
+          `${JSON.stringify({ type: 'generate', id, modelPath: file, prompt: transcript(request.messages), maxTokens: request.maxTokens, temperature: request.temperature, topP: request.topP, stop: request.stop, sequences })}\n`,
+        );
+        for (;;) {
+          if (!queue.length) {
+            if (request.signal.aborted) return;
+            await new Promise<void>((resolve) => (wake = resolve));
+            wake = null;
+            continue;
+          }
+          const event = queue.shift()!;
+          if (event instanceof Error) throw event;
+          yield event;
+          if (event.type === 'done') return;
+        }
+      } finally {
+        request.signal.removeEventListener('abort', abort);
+        if (pending.has(id)) {
+          // Left early (client gone, consumer stopped): the worker stops generating, and the
+          // sequence is free only once it says so, so the caller's slot is not handed on before.
+          const ended = new Promise<void>((resolve) => {
+            pending.set(id, { push: (event) => (event instanceof Error || event.type === 'done' ? resolve() : undefined) });
+          });
+          child.stdin!.write(`${JSON.stringify({ type: 'abort', id })}\n`);
+          const patience = new AbortController();
+          await Promise.race([ended, sleep(WORKER_ACK_TIMEOUT_MS, patience.signal).catch(() => undefined)]);
+          patience.abort();
+          pending.delete(id);
+        }
+      }
+    },
+    async close() {
+      worker?.kill();
+      worker = null;
+    },
+  };
+}

@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import { hashSecret } from '@llmp/auth';
+import { AGENT_KEY_PREFIX, type AgentCitation, type AgentKey, type AgentProvider } from '@llmp/contracts';
+import { DomainError, invalid, unavailable, type Logger } from '@llmp/core';
+import type { AgentStore, ServedAgent } from '../agents/agent.store';
+import type { KnowledgeSource } from '../ingestion-client';
+import type { AgentKeyStore } from '../keys/agent-key.store';
+import type { UsageStore } from '../usage/usage.store';
+import { badParam, parseChatRequest, parseModel, type ChatRequest, type ChatRequestLimits } from './chat-request';
+import { buildPrompt, citationsOf, countMessageTokens, countTokens, fitPassages, type PromptPassage } from './prompt';
+import type { ModelProvider } from './providers/provider';
+import type { RateLimiter } from './rate-limiter';
+import type { Slots } from './slots';
+
+export interface ServingServiceDeps {
+  agents: AgentStore;
+  keys: AgentKeyStore;
+  usage: UsageStore;
+  knowledge: KnowledgeSource;
+  limiter: RateLimiter;
+  /** The providers this deployment offers, by kind; an agent on a missing one answers 503. */
+  providers: Partial<Record<AgentProvider['kind'], ModelProvider>>;
+  /** Bounds concurrent generations per provider; a provider without slots runs every request at once. */
+  slots?: Partial<Record<AgentProvider['kind'], Slots>>;
+  limits: ChatRequestLimits;
+  log: Logger;
+}
+
+/** An error that carries OpenAI's `x-ratelimit-*` headers with it. */
+export class RateLimitedError extends DomainError {
+  constructor(
+    message: string,
+    readonly headers: Record<string, string>,
+    retryAfterSeconds: number,
+  ) {
+    super('rate_limited', { code: 'rate_limit_exceeded', message, retryAfterSeconds });
+  }
+}
+
+export interface CompletionOutcome {
+  finishReason: 'stop' | 'length';
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** An admitted chat completion: everything settled but the answer, which `deltas` streams. */
+export interface Completion {
+  id: string;
+  created: number;
+  /** `name@version`: which agent version answers. */
+  model: string;
+  stream: boolean;
+  includeUsage: boolean;
+  rateLimitHeaders: Record<string, string>;
+  citations: AgentCitation[];
+  /** Which provider answered, and whether it only quoted passages. */
+  provider: AgentProvider['kind'];
+  /**
+   * The answer's text as it is produced; `outcome` is set once it ends.
+   * Usage is recorded when the stream ends, fails, or is abandoned.
+   */
+  deltas(signal: AbortSignal): AsyncIterable<string>;
+  outcome: CompletionOutcome | null;
+}
+
+export type ServingService = ReturnType<typeof createServingService>;
+
+/** `/v1` answers this code with 401, as OpenAI does. */
+export const INVALID_API_KEY = 'invalid_api_key';
+const invalidKey = () =>
+  invalid({ code: INVALID_API_KEY, message: 'Incorrect API key provided: send an agent key (llmp_agk_…) as "Authorization: Bearer"; it may be unknown or revoked, or its agent archived' });
+
+export function createServingService({ agents, keys, usage, knowledge, limiter, providers, slots = {}, limits, log }: ServingServiceDeps) {
+  async function authenticate(bearer: string | undefined): Promise<AgentKey> {
+    if (!bearer?.startsWith(`${AGENT_KEY_PREFIX}_`)) throw invalidKey();
+    const key = await keys.findActive(hashSecret(bearer));
+    if (!key) throw invalidKey();
+    return key;
+  }
+
+  async function resolve(model: string, key: AgentKey): Promise<ServedAgent> {
+    const { agent, version } = parseModel(model);
+    const served = await agents.served(agent, version);
+    // A key opens its own agent only: another agent's name is as unknown as a made-up one.
+    if (!served || served.agent.id !== key.agentId) {
+      throw badParam('model', `The model "${model}" does not exist or this key may not use it; models are agent names or ids${version !== undefined ? ' with a version that exists' : ' with a published version'} (GET /v1/models lists them)`, 'model_not_found');
+    }
+    return served;
+  }
+
+  return {
+    authenticate,
+
+    /** The agent the key opens, if it has a published version. */
+    async models(bearer: string | undefined): Promise<ServedAgent[]> {
+      const key = await authenticate(bearer);
+      return agents.listPublished([key.agentId]);
+    },
+
+    /** Everything before the answer: key, request, agent version, limits, retrieval and a model slot. `signal` ends a wait in the queue. */
+    async start(bearer: string | undefined, body: unknown, signal: AbortSignal): Promise<Completion> {
+      const startedAt = performance.now();
+      const key = await authenticate(bearer);
+      const request: ChatRequest = parseChatRequest(body, limits);
+      const { agent, version } = await resolve(request.model, key);
+      const config = version.config;
+      const maxTokens = Math.min(request.maxTokens ?? config.generation.maxTokens, config.generation.maxTokens);
+
+      const estimate = countMessageTokens(request.messages) + maxTokens;
+      const admission = limiter.admit(key.id, { rpm: key.rpm, tpm: key.tpm }, estimate);
+      if (!admission.allowed) {
+        const which = admission.exceeded === 'requests' ? `requests per minute (limit ${key.rpm})` : `tokens per minute (limit ${key.tpm}, this request needs up to ${estimate})`;
+        throw new RateLimitedError(`Rate limit reached for key ${key.prefix}… on ${which}; retry in ${admission.retryAfterSeconds} s`, admission.headers, admission.retryAfterSeconds);
+      }
+      void keys.touch(key.id).catch((error) => log.warn({ err: error, keyId: key.id }, 'could not record when the key was last used'));
+
+      const provider = providers[config.provider.kind];
+      if (!provider) {
+        admission.settle(0);
+        throw unavailable({ code: 'provider_unavailable', message: `agent ${agent.name} uses the ${config.provider.kind} provider, which this deployment does not offer` });
+      }
+
+      let passages: PromptPassage[] = [];
+      const question = request.messages.filter((m) => m.role === 'user').at(-1)!.content;
+      if (config.knowledgeBaseIds.length) {
+        try {
+          const found = await knowledge.search(question.slice(0, 2000), config.knowledgeBaseIds, config.retrieval.topK);
+          passages = fitPassages(found, config.retrieval.maxContextTokens);
+        } catch (error) {
+          admission.settle(0);
+          throw error;
+        }
+      }
+      const prompt = buildPrompt(config.systemPrompt, passages, request.messages);
+      const promptTokens = countMessageTokens(prompt);
+      let release = () => {};
+      try {
+        release = (await slots[config.provider.kind]?.acquire(signal)) ?? release;
+      } catch (error) {
+        admission.settle(0);
+        throw error;
+      }
+
+      const completion: Completion = {
+        id: `chatcmpl-${randomBytes(12).toString('base64url')}`,
+        created: Math.floor(Date.now() / 1000),
+        model: `${agent.name}@${version.number}`,
+        stream: request.stream,
+        includeUsage: request.includeUsage,
+        rateLimitHeaders: admission.headers,
+        citations: citationsOf(passages),
+        provider: config.provider.kind,
+        outcome: null,
+        async *deltas(signal) {
+          let text = '';
+          let firstTokenAt: number | null = null;
+          let status: 'ok' | 'failed' | 'cancelled' = 'cancelled';
+          let reported: CompletionOutcome['finishReason'] = 'stop';
+          let measured: { promptTokens: number; completionTokens: number } | undefined;
+          try {
+            for await (const event of provider.generate({
+              provider: config.provider,
+              messages: prompt,
+              passages,
+              maxTokens,
+              temperature: request.temperature ?? config.generation.temperature,
+              topP: request.topP ?? config.generation.topP,
+              stop: request.stop,
+              signal,
+            })) {
+              if (event.type === 'done') {
+                reported = event.finishReason;
+                measured = event.usage;
+                status = 'ok';
+                break;
+              }
+              firstTokenAt ??= performance.now();
+              text += event.text;
+              yield event.text;
+            }
+            if (signal.aborted) status = 'cancelled';
+          } catch (error) {
+            status = signal.aborted ? 'cancelled' : 'failed';
+            throw error;
+          } finally {
+            release();
+            const counted = measured ?? { promptTokens, completionTokens: countTokens(text) };
+            completion.outcome = { finishReason: reported, ...counted };
+            admission.settle(counted.promptTokens + counted.completionTokens);
+            await usage
+              .record({
+                agentId: agent.id,
+                versionId: version.id,
+                keyId: key.id,
+                stream: request.stream,
+                status,
+                promptTokens: counted.promptTokens,
+                completionTokens: counted.completionTokens,
+                latencyMs: performance.now() - startedAt,
+                timeToFirstTokenMs: firstTokenAt === null ? null : firstTokenAt - startedAt,
+              })
+              .catch((error) => log.error({ err: error, agentId: agent.id }, 'could not record usage'));
+          }
+        },
+      };
+      return completion;
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { unprocessable } from '@llmp/core';
+import type { Hyperparameters, JobEstimate } from './job';
+import { parameterCount, type LlamaConfigShape } from './presets';
+
+/**
+ * This machine's speed for the built-in trainer, measured with
+ * `npm run bench:train`: sustained arithmetic of the training step and the
+ * fixed cost of one step (kernel launches, the optimizer, the threads'
+ * hand-off), which dominates for small models.
+ */
+export interface Calibration {
+  flopsPerSecond: number;
+  secondsPerStep: number;
+  /** Start-up: the process, tfjs's wasm backend, the tokenizer. */
+  startupSeconds: number;
+}
+
+export const DEFAULT_CALIBRATION: Calibration = { flopsPerSecond: 0.8e9, secondsPerStep: 0.04, startupSeconds: 5 };
+
+export interface Limits {
+  memoryBytes: number;
+  seconds: number;
+}
+
+export interface PreflightInput {
+  config: LlamaConfigShape;
+  hyperparameters: Hyperparameters;
+  /** Upper bound of the training split's tokens (its bytes, plus the special tokens around each message). */
+  tokensPerEpoch: number;
+  threads: number;
+}
+
+/** Training FLOPs per token: 6 per weight of every matmul (forward and backward), the tied output included, plus attention. */
+export function flopsPerToken(c: LlamaConfigShape): number {
+  const matmuls = c.nLayers * (4 * c.dModel * c.dModel + 3 * c.dModel * c.ffnHidden) + 2 * c.vocabSize * c.dModel;
+  return 6 * matmuls + 6 * c.nLayers * 2 * c.contextLength * c.dModel;
+}
+
+const MB = 1024 * 1024;
+/** Node, tfjs and the wasm module of each thread before any tensor. */
+const RUNTIME_BYTES_PER_THREAD = 160 * MB;
+
+export function estimateJob({ config, hyperparameters: hp, tokensPerEpoch, threads }: PreflightInput, calibration: Calibration, limits: Limits): JobEstimate {
+  const parameters = parameterCount(config);
+  const stepsPerEpoch = Math.max(1, Math.ceil(tokensPerEpoch / (hp.batchSize * hp.contextLength)));
+  const totalSteps = hp.nEpochs * stepsPerEpoch;
+  // Master weights, both AdamW moments, the gradient and tfjs's copy in the main thread; weights and gradient in each other one.
+  const parameterBytes = parameters * 4 * (5 + 3 * (threads - 1));
+  // Activations kept for the backward pass of one batch: per token, each layer's projections, SwiGLU and attention rows, and the logits.
+  const perToken = config.nLayers * (12 * config.dModel + 4 * config.ffnHidden + 3 * config.nHeads * config.contextLength) + 4 * config.vocabSize;
+  const activationBytes = hp.batchSize * hp.contextLength * perToken * 4 * 2;
+  const memoryBytes = Math.round(parameterBytes + activationBytes + RUNTIME_BYTES_PER_THREAD * threads);
+  const tokensPerStep = hp.batchSize * hp.contextLength;
+  const secondsPerStep = calibration.secondsPerStep + (tokensPerStep * flopsPerToken(config)) / (calibration.flopsPerSecond * Math.max(1, threads * 0.8));
+  const seconds = Math.ceil(calibration.startupSeconds + totalSteps * secondsPerStep * 1.1);
+  return { parameters, memoryBytes, tokensPerEpoch, totalSteps, seconds, limits };
+}
+
+/** Refuses, with the numbers, a job that would not fit the memory or time it is allowed. */
+export function assertFits(estimate: JobEstimate): void {
+  const problems: string[] = [];
+  const { limits } = estimate;
+  if (estimate.memoryBytes > limits.memoryBytes) problems.push(`about ${Math.ceil(estimate.memoryBytes / MB)} MB of memory (the limit is ${Math.floor(limits.memoryBytes / MB)} MB)`);
+  if (estimate.seconds > limits.seconds) problems.push(`about ${estimate.seconds} s (the limit is ${limits.seconds} s)`);
+  if (problems.length === 0) return;
+  throw unprocessable({
+    code: 'job_exceeds_limits',
+    message: `this job would need ${problems.join(' and ')}: ${estimate.parameters} parameters, ${estimate.tokensPerEpoch} tokens per epoch, ${estimate.totalSteps} steps; use a smaller model, fewer epochs or a shorter context`,
+    details: estimate,
+  });
+}

@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import { invalid } from '@llmp/core';
+import { route, type RouteSpec } from '@llmp/http';
+import type { Checkpoint, Job, JobEvent } from '../jobs/job';
+import type { JobsService } from '../jobs/jobs.service';
+import { pageQuery } from '../jobs/jobs.routes';
+
+/**
+ * OpenAI's fine-tuning API (`/v1/fine_tuning/jobs`) over the same jobs, in
+ * its response shapes, so the official clients work unmodified. A
+ * `training_file` names a frozen dataset version, whose own validation
+ * split is the validation data.
+ */
+const auto = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]).optional();
+const openAiHyperparameters = z
+  .object({
+    n_epochs: auto(z.number().int().min(1).max(100)),
+    batch_size: auto(z.number().int().min(1).max(256)),
+    learning_rate_multiplier: auto(z.number().positive().max(100)),
+    // llmp's own, beside OpenAI's three.
+    context_length: z.number().int().min(8).max(4096).optional(),
+    vocab_size: z.number().int().min(261).max(8192).optional(),
+    eval_every: z.number().int().min(1).max(100_000).optional(),
+    checkpoint_every: z.number().int().min(1).max(100_000).optional(),
+  })
+  .strict();
+
+const createBody = z.object({
+  model: z.string().min(1).max(200),
+  training_file: z.string().min(1).max(200),
+  validation_file: z.string().max(200).nullable().optional(),
+  hyperparameters: openAiHyperparameters.optional(),
+  method: z
+    .object({ type: z.literal('supervised'), supervised: z.object({ hyperparameters: openAiHyperparameters.optional() }).optional() })
+    .optional(),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).nullable().optional(),
+  suffix: z.string().max(64).nullable().optional(),
+  metadata: z.record(z.string(), z.string()).nullable().optional(),
+  integrations: z.array(z.unknown()).max(0, 'integrations are not supported').nullable().optional(),
+});
+
+const unix = (iso: string | null) => (iso === null ? null : Math.floor(Date.parse(iso) / 1000));
+
+export function openAiJob(job: Job) {
+  const hp = { n_epochs: job.hyperparameters.nEpochs, batch_size: job.hyperparameters.batchSize, learning_rate_multiplier: job.hyperparameters.learningRateMultiplier };
+  const remaining = job.state === 'running' && job.totalSteps && job.step > 0 && job.startedAt ? ((Date.now() - Date.parse(job.startedAt)) / job.step) * (job.totalSteps - job.step) : null;
+  return {
+    object: 'fine_tuning.job' as const,
+    id: job.id,
+    created_at: unix(job.createdAt),
+    error: job.error,
+    fine_tuned_model: job.fineTunedModelId,
+    finished_at: unix(job.finishedAt),
+    hyperparameters: hp,
+    model: job.model,
+    organization_id: 'org-llmp',
+    result_files: [] as string[],
+    seed: job.hyperparameters.seed,
+    status: job.state,
+    trained_tokens: job.state === 'succeeded' ? job.trainedTokens : null,
+    training_file: job.datasetVersionId,
+    validation_file: job.hasValidation ? job.datasetVersionId : null,
+    estimated_finish: remaining === null ? null : Math.floor((Date.now() + remaining) / 1000),
+    integrations: null,
+    metadata: null,
+    user_provided_suffix: job.suffix,
+    method: { type: 'supervised' as const, supervised: { hyperparameters: hp } },
+  };
+}
+
+function openAiEvent(event: JobEvent) {
+  return { object: 'fine_tuning.job.event' as const, id: event.id, created_at: unix(event.createdAt), level: event.level, message: event.message, data: event.data ?? {}, type: event.type };
+}
+
+function openAiCheckpoint(c: Checkpoint, job: Job) {
+  return {
+    object: 'fine_tuning.job.checkpoint' as const,
+    id: c.id,
+    created_at: unix(c.createdAt),
+    fine_tuned_model_checkpoint: `${job.model}:ckpt-step-${c.step}:${job.id}`,
+    fine_tuning_job_id: c.jobId,
+    step_number: c.step,
+    metrics: { step: c.step, train_loss: c.trainLoss, valid_loss: c.validLoss, full_valid_loss: c.validLoss, train_mean_token_accuracy: null, valid_mean_token_accuracy: null, full_valid_mean_token_accuracy: null },
+  };
+}
+
+function list<T extends { id: string }>(data: T[], hasMore: boolean) {
+  return { object: 'list' as const, data, has_more: hasMore, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null };
+}
+
+export function fineTuningRoutes(jobs: JobsService): RouteSpec[] {
+  const tag = 'openai';
+  return [
+    route({
+      method: 'post',
+      path: '/v1/fine_tuning/jobs',
+      tag,
+      summary: 'OpenAI-compatible: create a fine-tuning job (training_file = a frozen dataset version id)',
+      access: 'user',
+      body: createBody,
+      handle: async ({ body, identity }) => {
+        const hp = { ...body.hyperparameters, ...body.method?.supervised?.hyperparameters };
+        const given = <T>(v: T | 'auto' | undefined) => (v === 'auto' ? undefined : v);
+        if (body.validation_file && body.validation_file !== body.training_file) {
+          throw invalid({
+            code: 'validation_file_not_supported',
+            message: `validation_file must be empty or the training_file: the validation data is the validation split of dataset version ${body.training_file}`,
+            details: { param: 'validation_file' },
+          });
+        }
+        const job = await jobs.create(identity!, {
+          datasetVersionId: body.training_file,
+          model: body.model,
+          suffix: body.suffix ?? null,
+          hyperparameters: {
+            nEpochs: given(hp.n_epochs),
+            batchSize: given(hp.batch_size),
+            learningRateMultiplier: given(hp.learning_rate_multiplier),
+            seed: body.seed ?? undefined,
+            contextLength: hp.context_length,
+            vocabSize: hp.vocab_size,
+            evalEvery: hp.eval_every,
+            checkpointEvery: hp.checkpoint_every,
+          },
+        });
+        return openAiJob(job);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/fine_tuning/jobs',
+      tag,
+      summary: 'OpenAI-compatible: list your fine-tuning jobs, newest first',
+      access: 'user',
+      query: pageQuery,
+      handle: async ({ query, identity }) => {
+        const page = await jobs.list(identity!, query);
+        return list(page.data.map(openAiJob), page.hasMore);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/fine_tuning/jobs/:id',
+      tag,
+      summary: 'OpenAI-compatible: retrieve a fine-tuning job',
+      access: 'user',
+      handle: async ({ params, identity }) => openAiJob(await jobs.get(identity!, params.id)),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/fine_tuning/jobs/:id/cancel',
+      tag,
+      summary: 'OpenAI-compatible: cancel a fine-tuning job',
+      access: 'user',
+      handle: async ({ params, identity }) => openAiJob(await jobs.cancel(identity!, params.id)),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/fine_tuning/jobs/:id/events',
+      tag,
+      summary: "OpenAI-compatible: a job's events, newest first",
+      access: 'user',
+      query: pageQuery,
+      handle: async ({ params, query, identity }) => {
+        const page = await jobs.events(identity!, params.id, { ...query, order: 'desc' });
+        return list(page.data.map(openAiEvent), page.hasMore);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/fine_tuning/jobs/:id/checkpoints',
+      tag,
+      summary: "OpenAI-compatible: a job's checkpoints, newest first",
+      access: 'user',
+      query: pageQuery,
+      handle: async ({ params, query, identity }) => {
+        const job = await jobs.get(identity!, params.id);
+        const page = await jobs.checkpoints(identity!, params.id, query);
+        return list(
+          page.data.map((c) => openAiCheckpoint(c, job)),
+          page.hasMore,
+        );
+      },
+    }),
+  ];
+}
