@@ -31,7 +31,7 @@ export function UploadZone({ knowledgeBaseId, onStored }: { knowledgeBaseId: str
       });
       const stored = result.documents[0];
       if (stored) patch(key, { state: stored.duplicate ? 'duplicate' : 'stored', progress: 1 });
-      else patch(key, { state: 'refused', message: result.rejected[0]?.reason ?? 'refused' });
+      else patch(key, { state: 'refused', message: result.rejected[0]?.message ?? 'refused' });
       onStored();
     } catch (error) {
       patch(key, { state: 'refused', message: (error as ApiError).message });
