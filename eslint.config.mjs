@@ -17,7 +17,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.ts', '**/*.js', '**/*.mjs', '**/*.cjs'],
+    files: ['**/*.ts', '**/*.tsx', '**/*.js', '**/*.mjs', '**/*.cjs'],
     plugins: { '@nx': nx },
     rules: {
       '@nx/enforce-module-boundaries': [
@@ -33,6 +33,8 @@ export default tseslint.config(
             { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:data-access', 'type:util'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
             { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:tooling', 'type:util'] },
+            // The web console runs in a browser: it reaches the platform over HTTP and shares only contracts.
+            { sourceTag: 'type:web', onlyDependOnLibsWithTags: ['type:util'] },
           ],
         },
       ],
@@ -47,9 +49,5 @@ export default tseslint.config(
   {
     files: ['**/*.mjs', 'tools/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', performance: 'readonly', URL: 'readonly', setTimeout: 'readonly', fetch: 'readonly' } },
-  },
-  {
-    files: ['libs/dashboard/public/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { document: 'readonly', fetch: 'readonly', setTimeout: 'readonly', Node: 'readonly' } },
   },
 );

@@ -3,7 +3,7 @@
 // sources) are compiled in, npm packages stay external and come from node_modules.
 // `--entry src.ts:name` bundles another entry beside it as <name>.cjs: a file the
 // app starts as its own process (the document parser) and finds next to main.cjs.
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -56,6 +56,11 @@ const result = await build({
 });
 for (const spec of values.assets) {
   const [from, to] = spec.split(':');
+  // Assets may be another project's build output (the console): say which, rather than ENOENT.
+  if (!existsSync(path.join(root, from))) {
+    console.error(`build-app: ${from} does not exist; build the project that writes it first (for dist/apps/<name>: npx nx build <name>)`);
+    process.exit(1);
+  }
   cpSync(path.join(root, from), path.join(outdir, to), { recursive: true });
 }
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);

@@ -7,7 +7,7 @@ import { loadServiceConfig, main, serveApp } from '@llmp/service';
 
 const dashboardEnv = z.object({ LLMP_DASHBOARD_STATIC_DIR: z.string().optional() });
 
-/** The bundled build carries the page next to main.cjs; from source it is the library's `public/`. */
+/** The bundled build carries the console next to main.cjs (`public/`); from source it is `nx build admin-console`'s output. */
 function staticDir(configured: string | undefined): string {
   if (configured) return configured;
   const bundled = path.join(__dirname, 'public');

@@ -278,9 +278,10 @@ describe('the embedded platform', () => {
       }
     });
 
-    it('serves the dashboard page at /', async () => {
+    it('serves the console at / (built by `npm test` before the tests run)', async () => {
       const res = await request(platform.url).get('/').expect(200);
-      expect(res.text).toContain('Platform health');
+      expect(res.text).toContain('<title>llmp console</title>');
+      expect(res.headers['cache-control']).toBe('no-cache');
       expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
       expect(res.headers['x-content-type-options']).toBe('nosniff');
     });

@@ -1,0 +1,32 @@
+import { lazy, type ReactNode } from 'react';
+import type { Role } from '@llmp/contracts';
+
+// Each page is its own chunk, fetched when first opened: the first load carries only the login form and the shell.
+const KnowledgeBasesPage = lazy(() => import('./knowledge-bases/knowledge-bases-page').then((m) => ({ default: m.KnowledgeBasesPage })));
+const KnowledgeBasePage = lazy(() => import('./knowledge-bases/knowledge-base-page').then((m) => ({ default: m.KnowledgeBasePage })));
+const SearchPage = lazy(() => import('./search/search-page').then((m) => ({ default: m.SearchPage })));
+const UsersPage = lazy(() => import('./users/users-page').then((m) => ({ default: m.UsersPage })));
+const HealthPage = lazy(() => import('./health/health-page').then((m) => ({ default: m.HealthPage })));
+
+/**
+ * Every page of the console: one entry here and one folder beside this file. A service's pages
+ * join when its API has landed, so the console never offers what the platform cannot do.
+ */
+export interface Feature {
+  path: string;
+  /** Its label in the navigation; pages reached from another one (a knowledge base) have none. */
+  label?: string;
+  /** The lowest role that may open it, as the API's routes declare; `public` needs no session. */
+  role: Role | 'public';
+  element: ReactNode;
+}
+
+export const FEATURES: Feature[] = [
+  { path: '/knowledge-bases', label: 'Knowledge bases', role: 'user', element: <KnowledgeBasesPage /> },
+  { path: '/knowledge-bases/:id', role: 'user', element: <KnowledgeBasePage /> },
+  { path: '/search', label: 'Search', role: 'user', element: <SearchPage /> },
+  { path: '/users', label: 'Users', role: 'admin', element: <UsersPage /> },
+  { path: '/health', label: 'Health', role: 'public', element: <HealthPage /> },
+];
+
+export const HOME = '/knowledge-bases';
