@@ -3,6 +3,8 @@
 // sources) are compiled in, npm packages stay external and come from node_modules.
 // `--entry src.ts:name` bundles another entry beside it as <name>.cjs: a file the
 // app starts as its own process (the document parser) and finds next to main.cjs.
+// `--bundle-npm <prefix>` compiles the npm packages whose names start with it into
+// the bundles instead (the trainer's tfjs, which the images do not install).
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +15,7 @@ const { positionals, values } = parseArgs({
   options: {
     assets: { type: 'string', multiple: true, default: [] },
     entry: { type: 'string', multiple: true, default: [] },
+    'bundle-npm': { type: 'string', multiple: true, default: [] },
   },
 });
 const [app] = positionals;
@@ -30,6 +33,7 @@ const externalNpm = {
   setup(b) {
     b.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.path.startsWith('@llmp/') || args.path.startsWith('node:')) return undefined;
+      if (values['bundle-npm'].some((prefix) => args.path.startsWith(prefix))) return undefined;
       return { path: args.path, external: true };
     });
   },

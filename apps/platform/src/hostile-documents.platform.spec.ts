@@ -8,7 +8,7 @@ const log = createLogger({ name: 'test', level: 'silent' });
 const MB = 1024 * 1024;
 
 /** Times GET /healthz every `everyMs` until stopped (at most `maxSamples`), as a monitor would. */
-function sampleHealth(url: string, { everyMs = 50, maxSamples = 600 } = {}) {
+function sampleHealth(url: string, { everyMs = 25, maxSamples = 1200 } = {}) {
   const latencies: number[] = [];
   const failures: string[] = [];
   let stopped = false;
@@ -86,10 +86,9 @@ describe('the embedded platform under hostile documents', () => {
     expect(headingDoc).toMatchObject({ status: 'ready', type: 'markdown' });
     expect(failures).toEqual([]);
     expect(samples).toBeGreaterThanOrEqual(5);
-    // A parser on the serving thread stalls it for 10 s or more on these files; what remains
-    // (uploads, the embedded database and the pipeline's writes share the thread) measured
-    // p99 300–700 ms on a 2-core machine running other tests beside this one.
-    expect(p99).toBeLessThan(2000);
+    // Parsers run in their own processes (started with the service), the embedded database on its
+    // own thread, and token counting stays linear on long runs: the serving thread keeps answering.
+    expect(p99).toBeLessThan(200);
 
     const normal = await Promise.all([
       upload(kb.id, aPdf({ pages: [['The depot opens at seven.']] }), 'depot.pdf'),

@@ -4,7 +4,6 @@
  * anything the libraries print goes to stderr instead.
  */
 import './stdout-guard';
-import './runtime-check';
 import { readFile } from 'node:fs/promises';
 import { runBuiltInTrainer } from './built-in-trainer.run';
 import type { TrainerLine, TrainerSpec } from './protocol';
