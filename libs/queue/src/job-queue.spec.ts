@@ -293,3 +293,25 @@ describe.each(testDatabases())('JobQueue on $name', (database) => {
     await expect(other.health()).rejects.toThrow('job queue is stopped');
   });
 });
+
+describe.each(testDatabases().filter((d) => d.name === 'postgres'))('services starting together on one fresh $name database', (database) => {
+  it('define their queues at the same time without a deadlock', async () => {
+    const handle = await database.open();
+    // Two services, as ingestion and datasets start beside each other in a staged release.
+    const services = [aJobQueue(handle.db), aJobQueue(handle.db)];
+    try {
+      await Promise.all(services.map((queue) => queue.start()));
+      await Promise.all(
+        services.flatMap((queue, service) =>
+          Array.from({ length: 4 }, (_, i) => queue.ensureQueue(`startup_${service}_${i}`, { deadLetter: `startup_${service}_${i}_dead` })),
+        ),
+      );
+      for (const [service, queue] of services.entries()) {
+        expect(await queue.send(`startup_${service}_3`, { n: service })).toEqual(expect.any(String));
+      }
+    } finally {
+      for (const queue of services) await queue.stop();
+      await handle.close();
+    }
+  });
+});

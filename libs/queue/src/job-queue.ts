@@ -159,6 +159,19 @@ function toJob<T, O extends JobOutput>(row: PgBoss.JobWithMetadata<T>): Job<T, O
   };
 }
 
+const DEADLOCK = '40P01';
+
+async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if ((error as { code?: string }).code !== DEADLOCK || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
+    }
+  }
+}
+
 function positive(name: string, value: number, min: number): number {
   if (!Number.isFinite(value) || value < min) throw new RangeError(`${name} must be at least ${min}, got ${value}`);
   return value;
@@ -189,6 +202,7 @@ export function createJobQueue({
   boss.on('error', (err) => log.error({ err }, 'job queue maintenance failed'));
   const workers = new Set<JobWorker>();
   let state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
+  let definitions: Promise<unknown> = Promise.resolve();
 
   function assertStarted(): void {
     if (state !== 'started') throw new Error(`job queue is ${state === 'stopped' ? 'stopped' : 'not started'}`);
@@ -238,7 +252,6 @@ export function createJobQueue({
           `expireInSeconds (${expireInSeconds}) must be at least twice heartbeatIntervalSeconds (${heartbeatMs / 1000}), or live jobs expire`,
         );
       }
-      if (deadLetter) await boss.createQueue(deadLetter);
       // pg-boss validates and then adds fields to the options it is given: a fresh object per call.
       const bossOptions = (): PgBoss.Queue => ({
         name,
@@ -249,9 +262,22 @@ export function createJobQueue({
         expireInSeconds,
         ...(deadLetter ? { deadLetter } : {}),
       });
-      // createQueue leaves an existing queue as it was; the update makes the code the source of truth.
-      await boss.createQueue(name, bossOptions());
-      await boss.updateQueue(name, bossOptions());
+      // Creating a queue adds a partition to pg-boss's job table: services that start together
+      // (ingestion and datasets on one fresh database) would deadlock on it, so they take turns,
+      // and a deadlock with other work on those tables (maintenance) is retried.
+      // One definition at a time in this process too: each turn holds a connection for its lock.
+      const turn = definitions.then(() =>
+        db.withLock(`${schema}.queue-definitions`, () =>
+          retryOnDeadlock(async () => {
+            if (deadLetter) await boss.createQueue(deadLetter);
+            // createQueue leaves an existing queue as it was; the update makes the code the source of truth.
+            await boss.createQueue(name, bossOptions());
+            await boss.updateQueue(name, bossOptions());
+          }),
+        ),
+      );
+      definitions = turn.catch(() => undefined);
+      await turn;
     },
 
     async send(name, data, options = {}) {
