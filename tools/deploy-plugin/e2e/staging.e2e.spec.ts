@@ -176,7 +176,7 @@ describe('staging', () => {
     }
   });
 
-  it('serves the seeded demo dataset version and the demo agent through nginx, the agent to the official openai client', async () => {
+  it('serves the seeded demo dataset version, trains a model on it in its container, and serves the demo agent to the official openai client, all through nginx', async () => {
     const { state, credentials } = stageFiles(ENV);
     const base = `http://127.0.0.1:${state.port}`;
     const login = await http(state.port, '/api/auth/login', { auth: credentials.basicAuth, body: { username: 'admin', password: credentials.users.admin } });
@@ -210,6 +210,19 @@ describe('staging', () => {
     const lines = exported.text.trim().split('\n').map((l) => JSON.parse(l) as { messages: Array<{ role: string }> });
     expect(lines.length).toBeGreaterThanOrEqual(10);
     expect(lines[0].messages.map((m) => m.role)).toContain('assistant');
+
+    // A model trained on that version inside the model-training container, downloadable as GGUF.
+    const job = JSON.parse((await call('/api/training/jobs', { datasetVersionId: versionId, model: 'llmp-llama-tiny', hyperparameters: { nEpochs: 1 } })).text);
+    expect(job.id).toMatch(/^ftjob_/);
+    let trained: { state: string; fineTunedModelId: string | null; error: unknown } = job;
+    for (const deadline = Date.now() + 240_000; !['succeeded', 'failed', 'cancelled'].includes(trained.state) && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 2000));
+      trained = JSON.parse((await call(`/api/training/jobs/${job.id}`)).text);
+    }
+    expect(trained).toMatchObject({ state: 'succeeded', error: null });
+    const gguf = await fetch(`${base}/api/training/models/${trained.fineTunedModelId}/download`, { headers, signal: AbortSignal.timeout(30_000) });
+    expect(gguf.status).toBe(200);
+    expect(Buffer.from(await gguf.arrayBuffer()).subarray(0, 4).toString('latin1')).toBe('GGUF');
 
     const agents = JSON.parse((await call('/api/agents')).text).data as Array<{ id: string; name: string }>;
     const agent = agents.find((a) => a.name === 'demo')!;
