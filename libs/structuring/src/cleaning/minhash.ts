@@ -176,12 +176,12 @@ export function candidateProbability(s: number, bands: number, rows: number): nu
 /**
  * Bands and rows for a threshold: the most rows per band (fewest false
  * candidates) that still make a pair right at the threshold a candidate with
- * probability `recall`. Candidates are then confirmed on their estimated
- * Jaccard, so the S-curve sits a little below the threshold: with 128
- * permutations and 0.8 this gives 16 × 8 (S-curve midpoint ≈ 0.71,
- * P(candidate | J = 0.8) ≈ 0.95, ≈ 0.99 at J = 0.85).
+ * probability `recall`. Candidates are confirmed on the exact Jaccard of
+ * their shingle sets, so the S-curve must sit well below the threshold for
+ * pairs just above it to be found at all: with 128 permutations and 0.8 this
+ * gives 21 × 6 (S-curve midpoint ≈ 0.60, P(candidate | J = 0.8) ≈ 0.998).
  */
-export function chooseBands(permutations: number, threshold: number, recall = 0.94): { bands: number; rows: number } {
+export function chooseBands(permutations: number, threshold: number, recall = 0.99): { bands: number; rows: number } {
   for (let rows = permutations; rows >= 1; rows--) {
     const bands = Math.floor(permutations / rows);
     if (candidateProbability(threshold, bands, rows) >= recall) return { bands, rows };
