@@ -58,9 +58,21 @@ export function forEachShingle(text: string, size: number, seed: number, visit: 
 
 /** The distinct shingle hashes of a text, sorted: what exact Jaccard is computed on. */
 export function shingleSet(text: string, size: number = MINHASH_DEFAULTS.shingleSize, seed: number = MINHASH_DEFAULTS.seed): Uint32Array {
-  const hashes: number[] = [];
-  forEachShingle(text, size, seed, (h) => hashes.push(h));
-  const sorted = Uint32Array.from(hashes).sort();
+  const n = text.length;
+  if (n === 0) return new Uint32Array(0);
+  const width = Math.min(size, n);
+  // The loop of forEachShingle, writing straight into the typed array: this runs for every confirmed candidate.
+  const sorted = new Uint32Array(n - width + 1);
+  let power = 1;
+  for (let i = 1; i < width; i++) power = Math.imul(power, BASE);
+  let h = 0;
+  for (let i = 0; i < width; i++) h = (Math.imul(h, BASE) + text.charCodeAt(i)) | 0;
+  sorted[0] = fmix32(h ^ seed);
+  for (let i = width; i < n; i++) {
+    h = (Math.imul(h - Math.imul(text.charCodeAt(i - width), power), BASE) + text.charCodeAt(i)) | 0;
+    sorted[i - width + 1] = fmix32(h ^ seed);
+  }
+  sorted.sort();
   let unique = 0;
   for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[unique++] = sorted[i];
   return sorted.subarray(0, unique);
