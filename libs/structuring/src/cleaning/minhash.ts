@@ -61,7 +61,7 @@ export function shingleSet(text: string, size: number = MINHASH_DEFAULTS.shingle
   const n = text.length;
   if (n === 0) return new Uint32Array(0);
   const width = Math.min(size, n);
-  // The loop of forEachShingle, writing straight into the typed array: this runs for every confirmed candidate.
+  // The loop of forEachShingle, writing straight into the typed array: this runs for every candidate that passes the estimate.
   const sorted = new Uint32Array(n - width + 1);
   let power = 1;
   for (let i = 1; i < width; i++) power = Math.imul(power, BASE);
