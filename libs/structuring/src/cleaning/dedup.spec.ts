@@ -10,7 +10,7 @@ import {
   jaccard,
   shingleSet,
 } from './minhash';
-import { createNearDedupPass, nearDedupParams } from './near-dedup';
+import { createNearDedupPass, createNearDuplicateIndex, nearDedupParams } from './near-dedup';
 import { contentHash, normalizeText } from './normalize';
 
 /** A deterministic pseudo-random generator, so failures reproduce. */
@@ -75,11 +75,28 @@ describe('MinHash', () => {
     expect(hasher.signature('')).toBeNull();
   });
 
-  it('chooses 16 bands of 8 rows for 128 permutations at 0.8, making pairs at the threshold candidates 95% of the time', () => {
-    expect(chooseBands(128, 0.8)).toEqual({ bands: 16, rows: 8 });
-    expect(candidateProbability(0.8, 16, 8)).toBeCloseTo(0.947, 3);
-    expect(candidateProbability(0.5, 16, 8)).toBeLessThan(0.07);
-    expect(nearDedupParams()).toMatchObject({ shingles: 'characters', shingleSize: 5, permutations: 128, bands: 16, rows: 8, threshold: 0.8, sCurveMidpoint: 0.707 });
+  it('chooses 21 bands of 6 rows for 128 permutations at 0.8, making pairs at the threshold candidates 99.8% of the time', () => {
+    expect(chooseBands(128, 0.8)).toEqual({ bands: 21, rows: 6 });
+    expect(candidateProbability(0.8, 21, 6)).toBeCloseTo(0.998, 3);
+    expect(candidateProbability(0.3, 21, 6)).toBeLessThan(0.02);
+    expect(chooseBands(128, 0.8, 0.94)).toEqual({ bands: 16, rows: 8 });
+    expect(nearDedupParams()).toMatchObject({
+      shingles: 'characters',
+      shingleSize: 5,
+      permutations: 128,
+      bands: 21,
+      rows: 6,
+      threshold: 0.8,
+      sCurveMidpoint: 0.602,
+      verification: 'exact Jaccard of hashed shingle sets (sorted merge)',
+    });
+  });
+
+  it('keeps every layout parameter configurable', () => {
+    expect(nearDedupParams({ shingleSize: 7, permutations: 256, threshold: 0.9 })).toMatchObject({ shingleSize: 7, permutations: 256, threshold: 0.9, ...chooseBands(256, 0.9) });
+    expect(nearDedupParams({ bands: 16 })).toMatchObject({ bands: 16, rows: 8 });
+    expect(() => nearDedupParams({ threshold: 1.5 })).toThrow('threshold');
+    expect(() => nearDedupParams({ estimateMargin: -1 })).toThrow('estimateMargin');
   });
 
   it('finds the stored signatures that share a band, and not unrelated ones', () => {
@@ -110,7 +127,7 @@ describe('near-duplicate deduplication', () => {
     const kept = [...originals, ...copies].map((text) => pass.apply({ text })).filter(Boolean);
     expect(kept.length).toBeGreaterThanOrEqual(200);
     expect(kept.length).toBeLessThanOrEqual(203);
-    expect(pass.step()).toMatchObject({ pass: 'near-dedup', before: 250, after: kept.length, params: { threshold: 0.8, bands: 16, rows: 8 } });
+    expect(pass.step()).toMatchObject({ pass: 'near-dedup', before: 250, after: kept.length, params: { threshold: 0.8, bands: 21, rows: 6, verification: 'exact Jaccard of hashed shingle sets (sorted merge)' } });
   });
 
   it('keeps a moderately edited copy at a high threshold and drops it at a low one', () => {
@@ -126,6 +143,72 @@ describe('near-duplicate deduplication', () => {
     };
     expect(keptAt(0.95)).toBe(2);
     expect(keptAt(0.3)).toBe(1);
+  });
+});
+
+describe('near-duplicates confirmed by exact Jaccard', () => {
+  /** Edits a copy of `base` one word at a time until its exact Jaccard with the base falls in [low, high). */
+  function copyWithin(base: string, low: number, high: number, next: () => number): string | null {
+    const baseShingles = shingleSet(base);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      let copy = base;
+      for (let edits = 0; edits < 40; edits++) {
+        copy = edit(copy, 1, next);
+        const similarity = jaccard(baseShingles, shingleSet(copy));
+        if (similarity < low) break;
+        if (similarity < high) return copy;
+      }
+    }
+    return null;
+  }
+
+  /** 400 unrelated texts, then one copy of each of the first `copies` bases within the given exact Jaccard band. */
+  function planted(seed: number, low: number, high: number, copies: number) {
+    const next = random(seed);
+    const bases = Array.from({ length: 400 }, () => sentence(next, 60));
+    const near = bases.slice(0, copies).map((base) => copyWithin(base, low, high, next)!);
+    expect(near.every((copy) => copy !== null)).toBe(true);
+    return { bases, near };
+  }
+
+  it('drops every planted near-duplicate at J ≈ 0.82 and nothing else', () => {
+    const { bases, near } = planted(21, 0.81, 0.84, 120);
+    const pass = createNearDedupPass();
+    const keptBases = bases.filter((text) => pass.apply({ text }));
+    const keptCopies = near.filter((text) => pass.apply({ text }));
+    expect(keptBases).toHaveLength(bases.length);
+    expect(keptCopies).toEqual([]);
+    expect(pass.step()).toMatchObject({ before: 520, after: 400 });
+  });
+
+  it('keeps every planted pair at J ≈ 0.7, even those LSH proposes as candidates', () => {
+    const { bases, near } = planted(22, 0.66, 0.74, 120);
+    const duplicates = createNearDuplicateIndex();
+    bases.forEach((text) => duplicates.add(text));
+    // Most such pairs are candidates (P ≈ 0.93 at J = 0.7 with 21 × 6): the exact check is what keeps them apart.
+    const hasher = createMinHasher();
+    const lsh = createLshIndex(duplicates.params);
+    bases.forEach((text) => lsh.add(hasher.signature(text)!));
+    const proposed = near.filter((text, i) => lsh.candidates(hasher.signature(text)!).includes(i));
+    expect(proposed.length).toBeGreaterThan(80);
+    expect(near.map((text) => duplicates.matches(text))).toEqual(near.map(() => []));
+    const pass = createNearDedupPass();
+    expect([...bases, ...near].filter((text) => pass.apply({ text }))).toHaveLength(520);
+  });
+
+  it('lists every stored text at or above the threshold, and a single one when asked', () => {
+    const next = random(23);
+    const base = sentence(next, 60);
+    const copy = copyWithin(base, 0.85, 0.95, next)!;
+    const duplicates = createNearDuplicateIndex();
+    expect(duplicates.add(base)).toBe(0);
+    expect(duplicates.add(sentence(next, 60))).toBe(1);
+    expect(duplicates.add(base)).toBe(2);
+    expect(duplicates.matches(copy).sort()).toEqual([0, 2]);
+    expect(duplicates.matches(copy, true)).toHaveLength(1);
+    expect(duplicates.add('')).toBeNull();
+    expect(duplicates.matches('')).toEqual([]);
+    expect(duplicates.size).toBe(3);
   });
 });
 

@@ -58,9 +58,21 @@ export function forEachShingle(text: string, size: number, seed: number, visit: 
 
 /** The distinct shingle hashes of a text, sorted: what exact Jaccard is computed on. */
 export function shingleSet(text: string, size: number = MINHASH_DEFAULTS.shingleSize, seed: number = MINHASH_DEFAULTS.seed): Uint32Array {
-  const hashes: number[] = [];
-  forEachShingle(text, size, seed, (h) => hashes.push(h));
-  const sorted = Uint32Array.from(hashes).sort();
+  const n = text.length;
+  if (n === 0) return new Uint32Array(0);
+  const width = Math.min(size, n);
+  // The loop of forEachShingle, writing straight into the typed array: this runs for every candidate that passes the estimate.
+  const sorted = new Uint32Array(n - width + 1);
+  let power = 1;
+  for (let i = 1; i < width; i++) power = Math.imul(power, BASE);
+  let h = 0;
+  for (let i = 0; i < width; i++) h = (Math.imul(h, BASE) + text.charCodeAt(i)) | 0;
+  sorted[0] = fmix32(h ^ seed);
+  for (let i = width; i < n; i++) {
+    h = (Math.imul(h - Math.imul(text.charCodeAt(i - width), power), BASE) + text.charCodeAt(i)) | 0;
+    sorted[i - width + 1] = fmix32(h ^ seed);
+  }
+  sorted.sort();
   let unique = 0;
   for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[unique++] = sorted[i];
   return sorted.subarray(0, unique);
@@ -176,12 +188,12 @@ export function candidateProbability(s: number, bands: number, rows: number): nu
 /**
  * Bands and rows for a threshold: the most rows per band (fewest false
  * candidates) that still make a pair right at the threshold a candidate with
- * probability `recall`. Candidates are then confirmed on their estimated
- * Jaccard, so the S-curve sits a little below the threshold: with 128
- * permutations and 0.8 this gives 16 × 8 (S-curve midpoint ≈ 0.71,
- * P(candidate | J = 0.8) ≈ 0.95, ≈ 0.99 at J = 0.85).
+ * probability `recall`. Candidates are confirmed on the exact Jaccard of
+ * their shingle sets, so the S-curve must sit well below the threshold for
+ * pairs just above it to be found at all: with 128 permutations and 0.8 this
+ * gives 21 × 6 (S-curve midpoint ≈ 0.60, P(candidate | J = 0.8) ≈ 0.998).
  */
-export function chooseBands(permutations: number, threshold: number, recall = 0.94): { bands: number; rows: number } {
+export function chooseBands(permutations: number, threshold: number, recall = 0.99): { bands: number; rows: number } {
   for (let rows = permutations; rows >= 1; rows--) {
     const bands = Math.floor(permutations / rows);
     if (candidateProbability(threshold, bands, rows) >= recall) return { bands, rows };

@@ -1,20 +1,28 @@
 import { countingPass, type CleaningPass } from './cleaning-pass';
-import { candidateProbability, chooseBands, createLshIndex, createMinHasher, MINHASH_DEFAULTS, type MinHashOptions } from './minhash';
+import { candidateProbability, chooseBands, createLshIndex, createMinHasher, jaccard, MINHASH_DEFAULTS, shingleSet, type MinHashOptions } from './minhash';
 import { normalizedText } from './normalize';
 
 export interface NearDedupOptions extends MinHashOptions {
-  /** Estimated Jaccard similarity at or above which a record duplicates an earlier one. */
+  /** Exact Jaccard similarity of shingle sets at or above which a record duplicates an earlier one. */
   threshold?: number;
   bands?: number;
   rows?: number;
+  /**
+   * LSH candidates whose estimated Jaccard is below `threshold − estimateMargin` are set aside without
+   * computing the exact one. 0.15 is over four standard errors at 128 permutations, so no true pair is lost to it.
+   */
+  estimateMargin?: number;
 }
 
 export const NEAR_DEDUP_THRESHOLD = 0.8;
+export const NEAR_DEDUP_ESTIMATE_MARGIN = 0.15;
 
 export function nearDedupParams(options: NearDedupOptions = {}) {
   const permutations = options.permutations ?? MINHASH_DEFAULTS.permutations;
   const threshold = options.threshold ?? NEAR_DEDUP_THRESHOLD;
   if (!(threshold > 0 && threshold <= 1)) throw new Error(`threshold must be in (0, 1], got ${threshold}`);
+  const estimateMargin = options.estimateMargin ?? NEAR_DEDUP_ESTIMATE_MARGIN;
+  if (!(estimateMargin >= 0 && estimateMargin <= 1)) throw new Error(`estimateMargin must be in [0, 1], got ${estimateMargin}`);
   const chosen = chooseBands(permutations, threshold);
   const bands = options.bands ?? (options.rows ? Math.floor(permutations / options.rows) : chosen.bands);
   const rows = options.rows ?? Math.floor(permutations / bands);
@@ -30,23 +38,87 @@ export function nearDedupParams(options: NearDedupOptions = {}) {
     /** Where the LSH S-curve is steepest, (1/b)^(1/r). */
     sCurveMidpoint: Math.round((1 / bands) ** (1 / rows) * 1000) / 1000,
     candidateProbabilityAtThreshold: Math.round(candidateProbability(threshold, bands, rows) * 1000) / 1000,
+    verification: 'exact Jaccard of hashed shingle sets (sorted merge)',
+    estimateMargin,
+  };
+}
+
+export type NearDedupParams = ReturnType<typeof nearDedupParams>;
+
+/**
+ * Stored normalized texts, found again by MinHash LSH and confirmed by exact
+ * Jaccard. A kept text costs its string (about one byte per character for
+ * plain text) plus its signature and band entries; the shingle set of a
+ * stored text is rebuilt only when it is a candidate that passed the
+ * estimate, which is rare, instead of being held for every record (four
+ * bytes per character).
+ */
+export interface NearDuplicateIndex {
+  readonly params: NearDedupParams;
+  readonly size: number;
+  /** Ids of stored texts whose exact Jaccard with `text` reaches the threshold, in no set order; with `firstOnly`, at most one. */
+  matches(text: string, firstOnly?: boolean): number[];
+  /** Stores a normalized text and returns its id (0, 1, 2, …), or null for an empty text, which has no shingles. */
+  add(text: string): number | null;
+}
+
+export function createNearDuplicateIndex(options: NearDedupOptions = {}): NearDuplicateIndex {
+  const params = nearDedupParams(options);
+  const hasher = createMinHasher(params);
+  const index = createLshIndex(params);
+  const texts: string[] = [];
+  const floor = params.threshold - params.estimateMargin;
+  // `add` usually follows `matches` on the same text: its signature is kept rather than computed twice.
+  let lastText: string | null = null;
+  let lastSignature: Uint32Array | null = null;
+  const signatureOf = (text: string) => {
+    if (text !== lastText) {
+      lastText = text;
+      lastSignature = hasher.signature(text);
+    }
+    return lastSignature;
+  };
+  const shinglesOf = (text: string) => shingleSet(text, params.shingleSize, params.seed);
+
+  return {
+    params,
+    get size() {
+      return index.size;
+    },
+    matches(text, firstOnly = false) {
+      const signature = signatureOf(text);
+      if (!signature) return [];
+      const found: number[] = [];
+      let shingles: Uint32Array | null = null;
+      for (const id of index.candidates(signature)) {
+        if (index.similarity(signature, id) < floor) continue;
+        shingles ??= shinglesOf(text);
+        if (jaccard(shingles, shinglesOf(texts[id])) < params.threshold) continue;
+        found.push(id);
+        if (firstOnly) break;
+      }
+      return found;
+    },
+    add(text) {
+      const signature = signatureOf(text);
+      if (!signature) return null;
+      texts.push(text);
+      return index.add(signature);
+    },
   };
 }
 
 /**
- * Drops a record when an earlier kept record's signature is at least
- * `threshold` similar: the first of a group of near-duplicates is kept.
- * Memory is one signature and its band entries per kept record.
+ * Drops a record when the shingle set of an earlier kept record is at least
+ * `threshold` similar (exact Jaccard): the first of a group of near-duplicates
+ * is kept. LSH only proposes candidates; none is dropped on an estimate.
  */
 export function createNearDedupPass(options: NearDedupOptions = {}): CleaningPass {
-  const params = nearDedupParams(options);
-  const hasher = createMinHasher(params);
-  const index = createLshIndex(params);
-  return countingPass('near-dedup', params, (record) => {
-    const signature = hasher.signature(normalizedText(record));
-    if (!signature) return record;
-    for (const id of index.candidates(signature)) if (index.similarity(signature, id) >= params.threshold) return null;
-    index.add(signature);
+  const duplicates = createNearDuplicateIndex(options);
+  return countingPass('near-dedup', duplicates.params, (record) => {
+    const text = normalizedText(record);
+    if (duplicates.matches(text, true).length) return null;
+    duplicates.add(text);
     return record;
   });
 }

@@ -4,6 +4,8 @@ import { isChatRecord, type DatasetRecord } from '../records/record';
 // eslint-disable-next-line no-control-regex -- the test is for plain ASCII, control characters included
 const ASCII = /^[\x00-\x7f]*$/;
 const WHITESPACE = /\s+/g;
+/** Whitespace that collapsing would change: a run of two or more, or a single character other than a plain space. */
+const COLLAPSIBLE = /\s\s|[^\S ]/;
 
 /**
  * The form two texts are compared in: NFKC (so full-width and compatibility
@@ -12,7 +14,9 @@ const WHITESPACE = /\s+/g;
  */
 export function normalizeText(text: string): string {
   const composed = ASCII.test(text) ? text : text.normalize('NFKC');
-  return composed.toLowerCase().replace(WHITESPACE, ' ').trim();
+  const lower = composed.toLowerCase();
+  // Most texts are already single-spaced: testing first spares building a copy of each.
+  return (COLLAPSIBLE.test(lower) ? lower.replace(WHITESPACE, ' ') : lower).trim();
 }
 
 // Exact and near-duplicate passes run one after the other on the same record object: remembering the last

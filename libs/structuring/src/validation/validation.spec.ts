@@ -1,3 +1,4 @@
+import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { describeIssue, type ChatRecord } from '../records/record';
 import { checkFreeze, createDatasetValidator, validateDataset } from './dataset-validator';
@@ -23,6 +24,24 @@ describe('createTokenCounter', () => {
     const record = conversation('Fill the casing first.');
     expect(counter.countRecord(record)).toBe(3 + record.messages.reduce((n, m) => n + 3 + counter.countText(m.content), 0));
     expect(createTokenCounter({ encoding: 'cl100k_base' }).countText('ünïcödé téxt')).not.toBe(counter.countText('ünïcödé téxt'));
+  });
+
+  it('counts long and varied texts exactly as the library does, in both encodings', () => {
+    let state = 17;
+    const next = () => (state = (state * 16807) % 2147483647) / 2147483647;
+    const pieces = [
+      'valve', ' Valve', 'VALVE', "don't", "WE'LL", 'naïve', 'Ｆｕｌｌ', '日本語のテキスト', 'مرحبا', '😀', '🇩🇪', '12345678', '3.14159', '$1,234.56',
+      '  ', '\n', '\r\n', '\n\n\n', '\t', '   \n  ', '<|endoftext|>', '<|im_start|>', 'https://example.com/a?b=c', 'snake_case_name', 'camelCaseName',
+      '{"json": [1, 2]}', '...', '—', 'x', ' ', "'s", 'ß', 'İ', '\u0301e',
+    ];
+    const o200k = createTokenCounter();
+    const cl100k = createTokenCounter({ encoding: 'cl100k_base' });
+    for (let n = 0; n < 300; n++) {
+      let text = '';
+      for (let i = 0, length = 60 + Math.floor(next() * 200); i < length; i++) text += pieces[Math.floor(next() * pieces.length)] + (next() < 0.5 ? ' ' : '');
+      expect([text, o200k.countText(text)]).toEqual([text, countTokens(text, { disallowedSpecial: new Set() })]);
+      expect([text, cl100k.countText(text)]).toEqual([text, countCl100k(text, { disallowedSpecial: new Set() })]);
+    }
   });
 });
 
