@@ -4,7 +4,7 @@
 // `--entry src.ts:name` bundles another entry beside it as <name>.cjs: a file the
 // app starts as its own process (the document parser) and finds next to main.cjs.
 // `--bundle-npm <prefix>` compiles the npm packages whose names start with it into
-// the bundles instead (the trainer's tfjs, which the images do not install).
+// the bundles instead, with what they import (the trainer's tfjs, which the images do not install).
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +34,8 @@ const externalNpm = {
     b.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.path.startsWith('@llmp/') || args.path.startsWith('node:')) return undefined;
       if (values['bundle-npm'].some((prefix) => args.path.startsWith(prefix))) return undefined;
+      // What a bundled package imports in turn is bundled with it (tfjs's seedrandom, long, node-fetch).
+      if (values['bundle-npm'].length && args.importer.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
       return { path: args.path, external: true };
     });
   },
