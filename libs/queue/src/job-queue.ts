@@ -159,14 +159,15 @@ function toJob<T, O extends JobOutput>(row: PgBoss.JobWithMetadata<T>): Job<T, O
   };
 }
 
-const DEADLOCK = '40P01';
+/** Deadlock, and a unique violation from a concurrent `create … if not exists` of the same object. */
+const RACES = new Set(['40P01', '23505']);
 
-async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 4): Promise<T> {
+async function retryOnRace<T>(work: () => Promise<T>, attempts = 4): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
-      if ((error as { code?: string }).code !== DEADLOCK || attempt >= attempts) throw error;
+      if (!RACES.has((error as { code?: string }).code ?? '') || attempt >= attempts) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
     }
   }
@@ -218,7 +219,9 @@ export function createJobQueue({
       if (state !== 'new') throw new Error(`job queue cannot start: it is ${state}`);
       state = 'starting';
       try {
-        await boss.start();
+        // pg-boss creates its schema on start; services starting together on a fresh database would
+        // both create it (a duplicate-key error on the schema name), so they take turns here too.
+        await db.withLock(`${schema}.queue-definitions`, () => retryOnRace(() => boss.start()));
       } catch (error) {
         state = 'new';
         throw error;
@@ -268,7 +271,7 @@ export function createJobQueue({
       // One definition at a time in this process too: each turn holds a connection for its lock.
       const turn = definitions.then(() =>
         db.withLock(`${schema}.queue-definitions`, () =>
-          retryOnDeadlock(async () => {
+          retryOnRace(async () => {
             if (deadLetter) await boss.createQueue(deadLetter);
             // createQueue leaves an existing queue as it was; the update makes the code the source of truth.
             await boss.createQueue(name, bossOptions());
