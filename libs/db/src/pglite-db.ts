@@ -39,18 +39,7 @@ function wrap(client: Queryable, root: PGlite): Db {
       return { rows: (last?.rows ?? []) as R[], rowCount: last?.affectedRows ?? last?.rows.length ?? 0 };
     },
     async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
-      if (client !== root) {
-        const name = `sp_${Math.random().toString(36).slice(2, 10)}`;
-        await client.exec(`savepoint ${name}`);
-        try {
-          const result = await work(db);
-          await client.exec(`release savepoint ${name}`);
-          return result;
-        } catch (error) {
-          await client.exec(`rollback to savepoint ${name}`);
-          throw error;
-        }
-      }
+      if (client !== root) return inSavepoint(db, work);
       return root.transaction((tx) => work(wrap(tx, root)));
     },
     async withLock<T>(_key: string, work: (db: Db) => Promise<T>): Promise<T> {
@@ -84,6 +73,20 @@ function wrap(client: Queryable, root: PGlite): Db {
     },
   };
   return db;
+}
+
+/** A transaction inside a transaction: a savepoint, released on success and rolled back to on failure. */
+async function inSavepoint<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
+  const name = `sp_${Math.random().toString(36).slice(2, 10)}`;
+  await db.exec(`savepoint ${name}`);
+  try {
+    const result = await work(db);
+    await db.exec(`release savepoint ${name}`);
+    return result;
+  } catch (error) {
+    await db.exec(`rollback to savepoint ${name}`);
+    throw error;
+  }
 }
 
 const lockChains = new WeakMap<PGlite, Promise<void>>();
@@ -171,18 +174,7 @@ async function createThreadedPgliteDb(init: ThreadInit): Promise<Db> {
         return rows<R>(response.result);
       },
       async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
-        if (tx !== null) {
-          const name = `sp_${Math.random().toString(36).slice(2, 10)}`;
-          await db.exec(`savepoint ${name}`);
-          try {
-            const result = await work(db);
-            await db.exec(`release savepoint ${name}`);
-            return result;
-          } catch (error) {
-            await db.exec(`rollback to savepoint ${name}`);
-            throw error;
-          }
-        }
+        if (tx !== null) return inSavepoint(db, work);
         const { tx: id } = await call({ op: 'begin' });
         let result: T;
         try {
