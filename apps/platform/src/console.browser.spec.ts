@@ -1,22 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createLogger } from '@llmp/core';
-import { TEST_PASSWORD_COST } from '@llmp/auth/testing';
 import { aPdf } from '@llmp/ingestion/testing';
-import { startPlatform, type Platform } from './platform';
-
-const CHROMIUM = process.env['LLMP_CHROMIUM'] ?? '/usr/bin/chromium';
-const ROOT = path.resolve(__dirname, '../../..');
-const SCREENSHOTS = path.join(ROOT, 'dist/screenshots');
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const log = createLogger({ name: 'test', level: 'silent' });
+import { hasChromium, startConsoleBrowser, type ConsoleBrowser } from './testing/console-browser';
 
 // The first load's budget from navigation start to a usable login form (a loaded CI host may raise it).
 const INTERACTIVE_BUDGET_MS = Number(process.env['LLMP_CONSOLE_INTERACTIVE_BUDGET_MS'] ?? 1000);
-const WIDE = { width: 1280, height: 800 };
-const NARROW = { width: 390, height: 844 };
 const READER = { username: 'reader', password: 'reader-password', newPassword: 'reader-new-password' };
 const HANDBOOK_PDF = aPdf({
   title: 'Employee handbook',
@@ -26,99 +12,27 @@ const HANDBOOK_PDF = aPdf({
   ],
 });
 
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: unknown[]; any: Array<{ message: string }> }>;
-}
-
-/** Builds the console as `npm test` and `npm start` do (a cache hit when nothing changed). */
-function buildConsole(): void {
-  execFileSync(path.join(ROOT, 'node_modules/.bin/nx'), ['run', 'admin-console:build', '--outputStyle=static'], {
-    cwd: ROOT,
-    env: { ...process.env, NX_DAEMON: 'false' },
-    stdio: 'pipe',
-  });
-}
-
-if (!existsSync(CHROMIUM)) {
-  console.warn(`console browser tests skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set LLMP_CHROMIUM)`);
-}
-
 // Needs Debian's chromium (installed by .ci/run); without it there is no real browser to drive.
-(existsSync(CHROMIUM) ? describe : describe.skip)('the web console in a real browser', () => {
-  let platform: Platform;
-  let browser: Browser;
-  let context: BrowserContext;
+(hasChromium() ? describe : describe.skip)('the web console in a real browser', () => {
+  let consoleBrowser: ConsoleBrowser;
   let knowledgeBaseUrl: string;
+  const platform = () => consoleBrowser.platform;
+  const openPage = () => consoleBrowser.openPage();
+  const expectAccessible: ConsoleBrowser['expectAccessible'] = (page, name) => consoleBrowser.expectAccessible(page, name);
+  const capture: ConsoleBrowser['capture'] = (page, name) => consoleBrowser.capture(page, name);
+  const logIn: ConsoleBrowser['logIn'] = (page, credentials) => consoleBrowser.logIn(page, credentials);
+  const admin = () => consoleBrowser.admin();
 
   beforeAll(async () => {
-    buildConsole();
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    platform = await startPlatform({ log, port: 0, passwordCost: TEST_PASSWORD_COST });
-    // A serving platform has answered before: one request through the gateway warms its code paths
-    // (the browser's own cache stays cold, so the timed load below is still a first visit).
-    await (await fetch(`${platform.url}/login`)).text();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    // A browser that has shown a page before, as a user's has: a throw-away context renders the
-    // public health page's JSON, so the timed load below measures the console, not chromium's start.
-    const warmup = await browser.newContext();
-    await (await warmup.newPage()).goto(`${platform.url}/healthz`);
-    await warmup.close();
-    // The console's CSP stays on: axe is evaluated through the DevTools protocol, not injected as a script.
-    context = await browser.newContext({ viewport: WIDE });
+    consoleBrowser = await startConsoleBrowser();
   }, 240_000);
   afterAll(async () => {
-    await browser?.close();
-    await platform?.stop();
+    await consoleBrowser?.stop();
   });
-
-  /** A fresh tab (sessionStorage is per tab) that records every console error and uncaught exception. */
-  async function openPage(): Promise<Page & { errors: string[] }> {
-    const page = Object.assign(await context.newPage(), { errors: [] as string[] });
-    page.on('console', (message) => {
-      if (message.type() === 'error') page.errors.push(`${page.url()}: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => page.errors.push(`${page.url()}: ${error.message}`));
-    return page;
-  }
-
-  /** axe-core on the page as it is: no serious or critical violation. */
-  async function expectAccessible(page: Page, name: string): Promise<void> {
-    await page.evaluate(AXE_SOURCE);
-    const violations = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)')) as AxeViolation[];
-    const severe = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    const where = (n: AxeViolation['nodes'][number]) => `${n.target.join(' ')}: ${n.any.map((a) => a.message).join('; ')}`;
-    expect(severe.map((v) => `${name}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.map(where).join(' | ')}`)).toEqual([]);
-  }
-
-  /** Screenshots at laptop and phone width; at phone width nothing may push the page sideways. */
-  async function capture(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-1280.png`), fullPage: true });
-    await page.setViewportSize(NARROW);
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-390.png`), fullPage: true });
-    const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
-    expect({ name, overflow }).toEqual({ name, overflow: 0 });
-    await page.setViewportSize(WIDE);
-  }
-
-  async function logIn(page: Page, { username, password }: { username: string; password: string }): Promise<void> {
-    await page.goto(`${platform.url}/login`);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { name: 'Knowledge bases' }).waitFor();
-  }
-
-  const admin = () => ({ username: 'admin', password: platform.firstAdmin!.password });
 
   it('shows the login form interactive within a second of the first load, then logs in by keyboard', async () => {
     const page = await openPage();
-    await page.goto(`${platform.url}/`);
+    await page.goto(`${platform().url}/`);
     const submit = page.getByRole('button', { name: 'Log in' });
     await submit.waitFor();
     expect(await submit.isEnabled()).toBe(true);
@@ -251,7 +165,7 @@ if (!existsSync(CHROMIUM)) {
     await capture(page, 'knowledge-base-as-user');
     await expectAccessible(page, 'knowledge base as a user');
 
-    await page.goto(`${platform.url}/users`);
+    await page.goto(`${platform().url}/users`);
     await page.getByRole('alert').filter({ hasText: 'needs the admin role' }).waitFor();
     expect(await page.locator('table[aria-label="users"]').count()).toBe(0);
     expect(page.errors).toEqual([]);
@@ -261,7 +175,7 @@ if (!existsSync(CHROMIUM)) {
   // Last: it stops a service of the shared platform.
   it('shows the health of every component live without logging in, then a stopped service as down', async () => {
     const page = await openPage();
-    await page.goto(`${platform.url}/health`);
+    await page.goto(`${platform().url}/health`);
     await page.waitForSelector('#overall[data-status="ok"]', { timeout: 15_000 });
     for (const name of ['database', 'document-ingestion', 'data-structuring', 'model-training', 'agent-deployment', 'admin-dashboard']) {
       const status = await page.getAttribute(`tr[data-component="${name}"]`, 'data-status');
@@ -279,7 +193,7 @@ if (!existsSync(CHROMIUM)) {
     await expectAccessible(page, 'health');
     expect(page.errors).toEqual([]);
 
-    await platform.services['model-training'].server.close(1000);
+    await platform().services['model-training'].server.close(1000);
     await page.waitForSelector('#overall[data-status="degraded"]', { timeout: 15_000 });
     expect(await page.getAttribute('tr[data-component="model-training"]', 'data-status')).toBe('down');
     expect(await page.textContent('tr[data-component="model-training"]')).toMatch(/ECONNREFUSED|refused|fetch failed/i);
