@@ -87,6 +87,21 @@ describe.each(testDatabases())('JobQueue on $name', (database) => {
     expect(job.completedOn!.getTime()).toBeGreaterThanOrEqual(job.startedOn!.getTime());
   });
 
+  it('runs a job sent from its own process at once, however long the idle polling interval', async () => {
+    const name = aQueueName('local');
+    await api.ensureQueue(name);
+    const idle = createJobQueue({ db: handle.db, log, pollingIntervalSeconds: 60, maintenanceIntervalSeconds: 30, heartbeatIntervalSeconds: 0.25 });
+    workers.push(idle);
+    await idle.start();
+    const ran = deferred<number>();
+    await idle.work<{ n: number }>(name, {}, async ({ data }) => ran.resolve(data.n));
+    // The worker's first fetch found nothing: it now waits out its 60 s interval unless woken.
+    await sleep(300);
+
+    await idle.send(name, { n: 7 });
+    expect(await within(ran.promise, 5_000)).toBe(7);
+  });
+
   it('retries a failing job after its delay, then fails it with the last error and dead-letters it', async () => {
     const name = aQueueName('flaky');
     const dead = `${name}_dead`;

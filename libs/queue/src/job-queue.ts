@@ -18,7 +18,11 @@ export interface JobQueueDeps {
   log: Logger;
   /** Postgres schema that holds the queue's tables (default `queue`). */
   schema?: string;
-  /** How often an idle worker asks for jobs (default 2; pg-boss allows 0.5 at least). */
+  /**
+   * How often an idle worker asks for jobs (default 10; at least 0.5). A job sent from this process
+   * wakes its workers here at once, so the interval only bounds how late a worker sees jobs sent
+   * by other processes, and retries that come due: a short one costs every idle service a query.
+   */
   pollingIntervalSeconds?: number;
   /**
    * How often expired jobs are failed and finished ones archived (default 30;
@@ -182,7 +186,7 @@ export function createJobQueue({
   db,
   log,
   schema = 'queue',
-  pollingIntervalSeconds = 2,
+  pollingIntervalSeconds = 10,
   maintenanceIntervalSeconds = 30,
   heartbeatIntervalSeconds = 5,
 }: JobQueueDeps): JobQueue {
@@ -295,7 +299,11 @@ export function createJobQueue({
         ...(startAfter ? { startAfter } : {}),
         ...(priority !== undefined ? { priority } : {}),
       });
-      if (id) return id;
+      if (id) {
+        // A job that may run now is fetched at once by this process's workers, not a polling interval later.
+        if (!startAfter) for (const worker of workers) if (worker.queue === name) worker.wake();
+        return id;
+      }
       // pg-boss answers null both for a refused duplicate and for a queue that does not exist.
       if (!(await boss.getQueue(name))) throw new Error(`queue "${name}" does not exist; call ensureQueue first`);
       return null;

@@ -24,6 +24,8 @@ export interface JobWorker {
   readonly queue: string;
   /** Fires the AbortSignal of a job this worker is running; false if it runs none such. */
   abort(id: string, reason: JobAbortReason): boolean;
+  /** Ends the current wait between polls: a job has just been sent to this queue. */
+  wake(): void;
   stop(options?: StopOptions): Promise<void>;
 }
 
@@ -217,6 +219,7 @@ export function startJobWorker(deps: JobWorkerDeps): JobWorker {
   return {
     queue,
     abort,
+    wake,
     async stop({ graceful = true, timeoutMs = 30_000 }: StopOptions = {}) {
       if (stopping) return;
       stopping = true;
