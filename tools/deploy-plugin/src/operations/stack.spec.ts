@@ -63,11 +63,16 @@ describe('resources by label', () => {
 });
 
 describe('parseContainerStatus', () => {
-  it('counts running healthy containers as up and starting or unhealthy ones as down', () => {
-    const rows = parseContainerStatus('nginx\trunning\tUp 3 minutes (healthy)\napi-gateway\trunning\tUp 2 seconds (health: starting)\nmigrate\texited\tExited (1)', 'p');
+  it('counts running containers as up unless their probe failed, and exited ones as down', () => {
+    const rows = parseContainerStatus(
+      'nginx\trunning\tUp 3 minutes (healthy)\napi-gateway\trunning\tUp 2 seconds (health: starting)\nmigrate\texited\tExited (1)\nadmin-dashboard\trunning\tUp 5 minutes (unhealthy)\nmodel-training\trestarting\tRestarting (1) 2 seconds ago',
+      'p',
+    );
     expect(rows.map((r) => [r.component, r.status])).toEqual([
-      ['container p/api-gateway', 'down'],
+      ['container p/admin-dashboard', 'down'],
+      ['container p/api-gateway', 'up'],
       ['container p/migrate', 'down'],
+      ['container p/model-training', 'down'],
       ['container p/nginx', 'up'],
     ]);
   });

@@ -6,7 +6,7 @@ import { saveEnvironment } from '../../../environment/discovery';
 import type { Session } from '../../../environment/session';
 import { expiryFrom, type EnvState, type ReleaseRecord } from '../../../environment/state';
 import type { EdgeTarget } from '../../../operations/edge-http';
-import { verifyRelease } from '../../../operations/health';
+import { awaitEdge, verifyRelease } from '../../../operations/health';
 import { BASE_IMAGES } from '../../../operations/images';
 import { seed } from '../../../operations/seed';
 import { smoke, type SmokeCheck } from '../../../operations/smoke';
@@ -37,7 +37,12 @@ async function startEdge(session: Session, o: NormalizedStageOptions, run: Stage
   // With the environment from now on, so that any checkout on this engine can stage it again.
   await saveEnvironment(session.sh, { env: o.env, paths: o.paths, image: run.edgeImages.nginx }, { state, credentials: run.credentials! });
   await writeRoutes(edgeOf(session, o, run)!, routesBeforeSwitch(run, { candidateRunning: false }), run.credentials!.basicAuth);
-  await edgeCompose(session.stack, run.edgeVars, o.profiles).up({ services: ['postgres', 'nginx', ...(o.profiles.includes('milvus') ? ['etcd', 'minio', 'milvus'] : [])], wait: true, waitTimeoutS: o.waitTimeoutS });
+  const edge = edgeCompose(session.stack, run.edgeVars, o.profiles);
+  // Docker probes postgres and nginx only every 30–60 s (a probe costs a runc exec): waiting for
+  // its verdict would hold a new environment that long, so their readiness is asked directly.
+  await edge.up({ services: ['postgres', 'nginx'], wait: false });
+  await awaitEdge(session.stack, { port: run.port, deadlineMs: o.waitTimeoutS * 1000 });
+  if (o.profiles.includes('milvus')) await edge.up({ services: ['etcd', 'minio', 'milvus'], wait: true, waitTimeoutS: o.waitTimeoutS });
   // new basic-auth credentials from the settings, or a config written from another checkout
   if (before.exists) await reloadNginx(session.stack, { port: run.port });
   ctx.progress(`http://127.0.0.1:${run.port} (postgres ${run.edgeImages.postgres}, nginx ${run.edgeImages.nginx})`);
@@ -102,13 +107,15 @@ export async function apply(session: Session, o: NormalizedStageOptions, run: St
     if (last) ctx.progress(last.slice(0, 200));
   });
   await steps.run(`start release ${run.release}`, async (ctx) => {
-    await candidate.up({ services: [...SERVICES], noDeps: true, wait: true, waitTimeoutS: o.waitTimeoutS });
-    ctx.progress(`${SERVICES.length} services healthy (docker healthchecks)`);
+    // Started, not waited for: Docker probes a service once a minute; the health step below asks
+    // the release itself through nginx, and fails at once if a container exits or turns unhealthy.
+    await candidate.up({ services: [...SERVICES], noDeps: true, wait: false });
+    ctx.progress(`${SERVICES.length} services started`);
     // The candidate becomes reachable with X-LLMP-Release only; the default route is unchanged.
     await switchTraffic(edgeOf(session, o, run)!, routesBeforeSwitch(run, { candidateRunning: true }), { expectReachable: run.release });
   });
   run.health = await steps.run('health', async (ctx) => {
-    const rows = await verifyRelease(session.sh, target, [names.edgeProject(o.env), names.releaseProject(o.env, run.release)], { deadlineMs: HEALTH_DEADLINE_S * 1000 });
+    const rows = await verifyRelease(session.sh, target, [names.edgeProject(o.env), names.releaseProject(o.env, run.release)], { deadlineMs: (o.waitTimeoutS + HEALTH_DEADLINE_S) * 1000 });
     ctx.progress(`${rows.http} HTTP checks through nginx (X-LLMP-Release: ${run.release}) and ${rows.containers} containers up`);
     return rows.rows;
   });
