@@ -59,7 +59,15 @@ async function rawComposeUp(): Promise<number> {
     { name: 'htpasswd', content: htpasswdLine(credentials.basicAuth.user, credentials.basicAuth.password) + '\n', mode: 0o644 },
   ]);
   try {
-    return sh('docker', ['compose', '-f', 'docker-compose.staging.yml', '-p', RAW, '--profile', 'edge', 'up', '--detach', '--wait', '--wait-timeout', '300'], { env }).seconds;
+    // Up, then ready when the gateway's /healthz through nginx reads 200 (as the stage asks it):
+    // `--wait` would wait for Docker's first probe, a minute after start.
+    const started = performance.now();
+    sh('docker', ['compose', '-f', 'docker-compose.staging.yml', '-p', RAW, '--profile', 'edge', 'up', '--detach'], { env });
+    for (const deadline = Date.now() + 300_000; ; await new Promise((r) => setTimeout(r, 500))) {
+      const status = await fetch(`http://127.0.0.1:${vars.LLMP_STAGE_PORT}/healthz`, { signal: AbortSignal.timeout(3000) }).then((r) => r.status, () => 0);
+      if (status === 200) return (performance.now() - started) / 1000;
+      if (Date.now() > deadline) throw new Error(`raw compose stack not healthy within 300 s (last status ${status})`);
+    }
   } finally {
     sh('docker', ['compose', '-f', 'docker-compose.staging.yml', '-p', RAW, '--profile', 'edge', 'down', '--volumes', '--timeout', '5'], { env, check: false });
     sh('docker', ['network', 'rm', RAW], { check: false });
@@ -105,7 +113,7 @@ async function main(): Promise<void> {
       '|---|---|---|',
       row('stage, new environment', cold.seconds, 'edge + release, migrate, health, seed, smoke'),
       row('stage, warm re-stage', warm.seconds, 'images unchanged; new release beside the serving one, full checks, switch'),
-      row('raw docker compose up --wait', raw, `same file and images, one project, ${SERVICES.length} services + postgres + nginx, no checks`),
+      row('raw docker compose up, until /healthz answers 200', raw, `same file and images, one project, ${SERVICES.length} services + postgres + nginx, no checks`),
       row(`nx affected -t docker-build (${r.service} changed)`, r.affected, `${r.affectedBuilt} image(s) built`),
       row('nx run-many -t docker-build --force', r.full, `${r.fullBuilt} image(s) built`),
       '',

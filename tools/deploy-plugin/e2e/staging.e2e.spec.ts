@@ -239,6 +239,18 @@ describe('staging', () => {
     expect(streamed).toBe(completion.choices[0].message.content);
     // Without a key, /v1 is refused by the gateway.
     expect((await fetch(`${base}/v1/models`)).status).toBe(401);
+
+    // The trained model serves an agent of its own: llama.cpp (CPU build) runs inside the agent-deployment container.
+    const trainedAgent = JSON.parse(
+      (await call('/api/agents', { name: 'trained', config: { provider: { kind: 'gguf', model: trained.fineTunedModelId }, generation: { maxTokens: 8, temperature: 0 } } })).text,
+    ) as { id: string };
+    expect(trainedAgent.id).toMatch(/^agent_/);
+    expect((await call(`/api/agents/${trainedAgent.id}/publish`, {})).status).toBe(201);
+    const trainedKey = JSON.parse((await call(`/api/agents/${trainedAgent.id}/keys`, { name: 'e2e-gguf' })).text).key as string;
+    const local = new OpenAI({ apiKey: trainedKey, baseURL: `${base}/v1`, maxRetries: 0, timeout: 60_000 });
+    const generated = await local.chat.completions.create({ model: 'trained', messages: [{ role: 'user', content: 'How are passwords stored?' }] });
+    expect(generated.usage!.completion_tokens).toBeGreaterThan(0);
+    expect(generated.choices[0].finish_reason).toMatch(/^(stop|length)$/);
   });
 
   it('never writes credentials into the log or the summaries', () => {

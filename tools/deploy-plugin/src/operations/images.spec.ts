@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contentHash, listFiles, manifestFiles, withLock } from './images';
+import type { Sh } from '../process/runner';
+import { BASE_IMAGES, contentHash, listFiles, manifestFiles, resolveBaseImage, withLock } from './images';
 
 function workspace(): string {
   const root = mkdtempSync(join(tmpdir(), 'llmp-images-'));
@@ -63,5 +64,37 @@ describe('withLock', () => {
     mkdirSync(dir);
     writeFileSync(join(dir, 'pid'), '999999');
     await expect(withLock(dir, async () => 'done', { timeoutMs: 1000, pollMs: 5 })).resolves.toBe('done');
+  });
+});
+
+describe('resolveBaseImage', () => {
+  /** An engine that holds the given images and whose registry pulls answer as told: it records every docker call. */
+  function engine(images: string[], pullWorks = true) {
+    const calls: string[] = [];
+    const sh: Sh = async (command, args) => {
+      calls.push([command, ...args].join(' '));
+      const ref = args[args.length - 1];
+      const ok = args[0] === 'image' ? images.includes(ref) : args[0] === 'pull' ? pullWorks : false;
+      return { exitCode: ok ? 0 : 1, stdout: '', stderr: '', durationMs: 0 };
+    };
+    return { sh, calls };
+  }
+  const options = { root: '/nowhere', pullTimeoutMs: 15_000, buildLocal: false };
+
+  it('uses the local Debian-built image when it is on the engine, without asking a registry', async () => {
+    const { sh, calls } = engine([BASE_IMAGES.node.local]);
+    expect(await resolveBaseImage(BASE_IMAGES.node, { ...options, sh })).toEqual({ image: BASE_IMAGES.node.local, source: 'local' });
+    expect(calls.filter((c) => c.includes(' pull '))).toEqual([]);
+  });
+
+  it('prefers the upstream image when the engine has it, and pulls it only when neither is there', async () => {
+    expect(await resolveBaseImage(BASE_IMAGES.node, { ...options, sh: engine([BASE_IMAGES.node.upstream, BASE_IMAGES.node.local]).sh })).toEqual({ image: BASE_IMAGES.node.upstream, source: 'upstream' });
+    const empty = engine([]);
+    expect(await resolveBaseImage(BASE_IMAGES.node, { ...options, sh: empty.sh })).toEqual({ image: BASE_IMAGES.node.upstream, source: 'pulled' });
+    expect(empty.calls.filter((c) => c.includes(' pull '))).toHaveLength(1);
+  });
+
+  it('says how to build the local image when nothing is there and nothing can be pulled', async () => {
+    await expect(resolveBaseImage(BASE_IMAGES.node, { ...options, sh: engine([], false).sh })).rejects.toThrow(/build-base-images\.sh/);
   });
 });

@@ -34,18 +34,19 @@ export interface ResolveBaseImageOptions {
 }
 
 /**
- * The upstream image when it is present or can be pulled; otherwise the local Debian-built
- * equivalent (built on demand). Explicit overrides (an image named by the user) are used as they are.
+ * The upstream image or the local Debian-built equivalent when either is on the engine (no
+ * network asked); otherwise the upstream one pulled, or the local one built on demand.
+ * Explicit overrides (an image named by the user) are used as they are.
  */
 export async function resolveBaseImage(spec: BaseImageSpec, { root, sh, pullTimeoutMs, buildLocal, progress }: ResolveBaseImageOptions): Promise<{ image: string; source: BaseImageSource }> {
   if (await imageExists(sh, spec.upstream)) return { image: spec.upstream, source: 'upstream' };
+  if (await imageExists(sh, spec.local)) {
+    progress?.(`using the local equivalent ${spec.local} of ${spec.upstream}`);
+    return { image: spec.local, source: 'local' };
+  }
   if (pullTimeoutMs > 0) {
     progress?.(`pulling ${spec.upstream} (up to ${Math.round(pullTimeoutMs / 1000)}s)`);
     if (await tryPull(sh, spec.upstream, pullTimeoutMs)) return { image: spec.upstream, source: 'pulled' };
-  }
-  if (await imageExists(sh, spec.local)) {
-    progress?.(`${spec.upstream} cannot be pulled: using the local equivalent ${spec.local}`);
-    return { image: spec.local, source: 'local' };
   }
   if (!buildLocal) {
     throw new Error(`neither ${spec.upstream} (cannot be pulled) nor ${spec.local} is available\n→ build the local base images: sudo tools/scripts/build-base-images.sh ${spec.script} (or npx nx run deploy:base-images)`);
