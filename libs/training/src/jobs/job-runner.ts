@@ -22,7 +22,7 @@ export interface JobRunnerDeps {
   log: Logger;
   /** How often the runner says it is alive and checks for a cancel (default 2000). */
   heartbeatMs?: number;
-  /** How often it looks for queued and abandoned jobs (default 2000); a new job wakes it at once. */
+  /** How often it looks for queued and abandoned jobs (default 10000); a job created by this process wakes it at once. */
   pollMs?: number;
   /** A running job whose runner has not beaten for this long is taken back (default: the stall timeout). */
   staleSeconds?: number;
@@ -59,7 +59,7 @@ const round = (x: number | null | undefined) => (x === null || x === undefined ?
  * `kill -9`) stops beating, so any runner on the database requeues its job
  * to resume from the last checkpoint, or fails it after its last attempt.
  */
-export function createJobRunner({ jobs, models, datasets, trainer, supervision, baseLearningRate, threads, log, heartbeatMs = 2000, pollMs = 2000, staleSeconds }: JobRunnerDeps): JobRunner {
+export function createJobRunner({ jobs, models, datasets, trainer, supervision, baseLearningRate, threads, log, heartbeatMs = 2000, pollMs = 10_000, staleSeconds }: JobRunnerDeps): JobRunner {
   const runnerId = `runner_${randomBytes(6).toString('hex')}`;
   const staleAfter = staleSeconds ?? Math.ceil(supervision.stallTimeoutMs / 1000);
   let active: Active | null = null;
