@@ -98,7 +98,9 @@ const chartPoints = (page: ConsolePage) => page.locator('.recharts-line-dots cir
     expect(await page.textContent('[data-upload="broken.jsonl"]')).toContain('2 stored, 3 refused');
     expect(await page.getAttribute('[data-error-count]', 'data-error-count')).toBe('3');
     const refused = page.getByRole('table', { name: 'refused lines' });
-    expect(await refused.locator('tbody tr').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)))).toEqual([
+    const rows = refused.locator('tbody tr');
+    const cells = await Promise.all(Array.from({ length: await rows.count() }, (_, i) => rows.nth(i).locator('td').allTextContents()));
+    expect(cells).toEqual([
       ['2', 'messages[0].role', 'must be one of system, user, assistant'],
       ['4', 'whole line', expect.stringMatching(/^is not valid JSON/)],
       ['5', expect.stringMatching(/^messages/), expect.any(String)],

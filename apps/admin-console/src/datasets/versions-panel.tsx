@@ -51,9 +51,9 @@ export function VersionsPanel({ datasetId, canWrite }: { datasetId: string; canW
               value={from}
               onChange={(e) => setFrom(e.currentTarget.value as 'accepted' | 'not-rejected')}
             />
-            <TextInput label="Validation share" type="number" min={0} max={0.9} step={0.05} required value={validation} onChange={(e) => setValidation(e.currentTarget.value)} w={140} />
-            <TextInput label="Test share" type="number" min={0} max={0.9} step={0.05} required value={test} onChange={(e) => setTest(e.currentTarget.value)} w={140} />
-            <TextInput label="Seed" required maxLength={100} value={seed} onChange={(e) => setSeed(e.currentTarget.value)} w={140} />
+            <TextInput label="Validation share" type="number" min={0} max={0.9} step={0.05} required value={validation} onChange={(e) => setValidation(e.currentTarget.value)} w={170} />
+            <TextInput label="Test share" type="number" min={0} max={0.9} step={0.05} required value={test} onChange={(e) => setTest(e.currentTarget.value)} w={170} />
+            <TextInput label="Seed" required maxLength={100} value={seed} onChange={(e) => setSeed(e.currentTarget.value)} w={170} />
             <Button type="submit" loading={freeze.isPending}>
               Freeze version
             </Button>

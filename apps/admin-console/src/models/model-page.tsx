@@ -50,6 +50,7 @@ export function ModelPage() {
         <Anchor
           href={m.download}
           data-download="gguf"
+          className="break-anywhere"
           onClick={(event) => {
             // The link names the file; the download itself needs the session's token.
             event.preventDefault();

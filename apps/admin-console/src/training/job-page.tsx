@@ -1,6 +1,6 @@
 import { Alert, Anchor, Badge, Button, Group, Paper, Progress, Table, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { followJobEvents, formatLoss, isJobFinished, jobsKey, lossPoint, type Checkpoint, type Job, type JobEvent, type Page } from '../api/training';
 import { useSignedIn } from '../session/session-context';
@@ -19,6 +19,11 @@ function useJobEvents(jobId: string, onEvent: (event: JobEvent) => void): { even
   const [events, setEvents] = useState<JobEvent[]>([]);
   const [ended, setEnded] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // The latest callback, read when an event comes: a new callback must not restart the stream.
+  const handler = useRef(onEvent);
+  useEffect(() => {
+    handler.current = onEvent;
+  });
   useEffect(() => {
     const stop = new AbortController();
     let last: string | undefined;
@@ -34,7 +39,7 @@ function useJobEvents(jobId: string, onEvent: (event: JobEvent) => void): { even
             onEvent: (event) => {
               last = event.id;
               setEvents((all) => (all.some((e) => e.id === event.id) ? all : [...all, event]));
-              onEvent(event);
+              handler.current(event);
             },
           });
           setError(null);
@@ -50,8 +55,6 @@ function useJobEvents(jobId: string, onEvent: (event: JobEvent) => void): { even
       }
     })();
     return () => stop.abort();
-    // onEvent only invalidates queries; following again for a new callback would restart the stream.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [jobId, token]);
   return { events, ended, error };
 }
