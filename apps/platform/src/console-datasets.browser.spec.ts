@@ -1,5 +1,7 @@
 import { hasChromium, startConsoleBrowser, type ConsoleBrowser, type ConsolePage } from './testing/console-browser';
 
+// Room for a loaded CI host: on an idle one each flow takes a fraction of it.
+const FLOW_TIMEOUT_MS = 180_000;
 const REVIEWER_NOTE = 'Edited in review: passwords are stored as scrypt hashes.';
 const VIEWER = { username: 'dataset-viewer', password: 'dataset-viewer-password' };
 
@@ -170,8 +172,7 @@ const chartPoints = (page: ConsolePage) => page.locator('.recharts-line-dots cir
     expect(page.errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
     expect(page.errors).toHaveLength(1);
     await page.close();
-    // Timeouts leave room for a loaded CI host; on an idle one each test takes a fraction of them.
-  }, 180_000);
+  }, FLOW_TIMEOUT_MS);
 
   it('refuses an oversized job with the pre-flight estimate, then trains a tiny one with a live loss curve into the registry', async () => {
     const page = await openPage();
@@ -253,7 +254,7 @@ const chartPoints = (page: ConsolePage) => page.locator('.recharts-line-dots cir
     expect(page.errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
     expect(page.errors).toHaveLength(1);
     await page.close();
-  }, 180_000);
+  }, FLOW_TIMEOUT_MS);
 
   it('offers a user who only reads a dataset no build, upload, review, cleaning or freeze', async () => {
     const page = await openPage();
