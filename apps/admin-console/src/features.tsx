@@ -6,6 +6,13 @@ const KnowledgeBasesPage = lazy(() => import('./knowledge-bases/knowledge-bases-
 const KnowledgeBasePage = lazy(() => import('./knowledge-bases/knowledge-base-page').then((m) => ({ default: m.KnowledgeBasePage })));
 const SearchPage = lazy(() => import('./search/search-page').then((m) => ({ default: m.SearchPage })));
 const UsersPage = lazy(() => import('./users/users-page').then((m) => ({ default: m.UsersPage })));
+const DatasetsPage = lazy(() => import('./datasets/datasets-page').then((m) => ({ default: m.DatasetsPage })));
+const DatasetPage = lazy(() => import('./datasets/dataset-page').then((m) => ({ default: m.DatasetPage })));
+const VersionPage = lazy(() => import('./datasets/version-page').then((m) => ({ default: m.VersionPage })));
+const JobsPage = lazy(() => import('./training/jobs-page').then((m) => ({ default: m.JobsPage })));
+const JobPage = lazy(() => import('./training/job-page').then((m) => ({ default: m.JobPage })));
+const ModelsPage = lazy(() => import('./models/models-page').then((m) => ({ default: m.ModelsPage })));
+const ModelPage = lazy(() => import('./models/model-page').then((m) => ({ default: m.ModelPage })));
 const HealthPage = lazy(() => import('./health/health-page').then((m) => ({ default: m.HealthPage })));
 
 /**
@@ -25,6 +32,13 @@ export const FEATURES: Feature[] = [
   { path: '/knowledge-bases', label: 'Knowledge bases', role: 'user', element: <KnowledgeBasesPage /> },
   { path: '/knowledge-bases/:id', role: 'user', element: <KnowledgeBasePage /> },
   { path: '/search', label: 'Search', role: 'user', element: <SearchPage /> },
+  { path: '/datasets', label: 'Datasets', role: 'user', element: <DatasetsPage /> },
+  { path: '/datasets/:id', role: 'user', element: <DatasetPage /> },
+  { path: '/datasets/versions/:versionId', role: 'user', element: <VersionPage /> },
+  { path: '/training', label: 'Training', role: 'user', element: <JobsPage /> },
+  { path: '/training/jobs/:id', role: 'user', element: <JobPage /> },
+  { path: '/models', label: 'Models', role: 'user', element: <ModelsPage /> },
+  { path: '/models/:id', role: 'user', element: <ModelPage /> },
   { path: '/users', label: 'Users', role: 'admin', element: <UsersPage /> },
   { path: '/health', label: 'Health', role: 'public', element: <HealthPage /> },
 ];

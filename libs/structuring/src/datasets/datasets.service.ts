@@ -65,6 +65,8 @@ export interface UploadReport {
   errorCount: number;
   /** The first errors as one line each: `line 17: messages[2].role must be one of system, user, assistant`. */
   errors: string[];
+  /** The same errors as fields, for a table by line (`path` is empty when the whole line is at fault). */
+  issues: Array<{ line: number; path: string; message: string }>;
   warningCount: number;
   warnings: string[];
   formats: ValidationReport['formats'];
@@ -173,6 +175,7 @@ export function createDatasetsService({ stores, log, tokenizer = createTokenCoun
         rejected: report.invalid,
         errorCount: report.errorCount,
         errors: report.errors.map((e) => describeIssue(e.line, e)),
+        issues: report.errors.map(({ line, path, message }) => ({ line, path, message })),
         warningCount: report.warningCount,
         warnings: report.warnings.map((w) => describeIssue(w.line, w)),
         formats: report.formats,

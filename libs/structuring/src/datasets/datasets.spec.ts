@@ -43,6 +43,8 @@ describe('datasets', () => {
       expect(res.body).toMatchObject({ stored: 5, rejected: 2, errorCount: 2, formats: { 'openai-chat': 5 } });
       expect(res.body.errors[0]).toBe('line 4: messages[0].role must be one of system, user, assistant');
       expect(res.body.errors[1]).toMatch(/^line 5: is not valid JSON/);
+      expect(res.body.issues[0]).toEqual({ line: 4, path: 'messages[0].role', message: 'must be one of system, user, assistant' });
+      expect(res.body.issues[1]).toMatchObject({ line: 5, path: '' });
       const dataset = (await h.as('user', 'usr_alice').get(`/api/datasets/${ds.id}`).expect(200)).body;
       expect(dataset.records).toEqual({ total: 5, pending: 5, accepted: 0, rejected: 0 });
       expect(dataset.recipe.sources).toEqual([expect.objectContaining({ type: 'upload', stored: 5, rejected: 2 })]);
