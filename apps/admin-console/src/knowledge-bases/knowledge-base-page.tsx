@@ -142,28 +142,30 @@ function Settings({ kb, members }: { kb: KnowledgeBase; members: KnowledgeBaseMe
           No members: only its owner{kb.visibility === 'organisation' ? ', and every user as a reader,' : ''} besides managers and admins.
         </Text>
       ) : (
-        <Table aria-label="members" mb="sm">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Member</Table.Th>
-              <Table.Th>Role</Table.Th>
-              <Table.Th>Actions</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {members.map((m) => (
-              <Table.Tr key={m.userId}>
-                <Table.Td>{m.userId}</Table.Td>
-                <Table.Td>{m.role}</Table.Td>
-                <Table.Td>
-                  <Button size="xs" variant="default" onClick={() => removeMember.mutate(m.userId)}>
-                    Remove {m.userId}
-                  </Button>
-                </Table.Td>
+        <Table.ScrollContainer minWidth={480} mb="sm">
+          <Table aria-label="members">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Member</Table.Th>
+                <Table.Th>Role</Table.Th>
+                <Table.Th>Actions</Table.Th>
               </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+            </Table.Thead>
+            <Table.Tbody>
+              {members.map((m) => (
+                <Table.Tr key={m.userId}>
+                  <Table.Td>{m.userId}</Table.Td>
+                  <Table.Td>{m.role}</Table.Td>
+                  <Table.Td>
+                    <Button size="xs" variant="default" onClick={() => removeMember.mutate(m.userId)}>
+                      Remove {m.userId}
+                    </Button>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
       )}
       <form aria-label="Add a member" onSubmit={submit}>
         <Group align="end" wrap="wrap">

@@ -1,4 +1,4 @@
-import { Alert, Group, NativeSelect, Paper, SimpleGrid, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Group, NativeSelect, Paper, Table, Text, TextInput, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
@@ -37,7 +37,7 @@ function Chart({ title, data, bars }: { title: string; data: object[]; bars: Arr
             <Tooltip />
             <Legend />
             {bars.map((b) => (
-              <Bar key={b.key} dataKey={b.key} name={b.name} stackId="a" fill={b.color} isAnimationActive={false} />
+              <Bar key={b.key} dataKey={b.key} name={b.name} stackId="a" fill={b.color} maxBarSize={56} isAnimationActive={false} />
             ))}
           </BarChart>
         </ResponsiveContainer>
@@ -77,7 +77,8 @@ export function UsagePage() {
       {usage.isSuccess && rows.length === 0 && <Text c="dimmed">No calls in these days.</Text>}
       {rows.length > 0 && (
         <>
-          <SimpleGrid cols={{ base: 1, md: 3 }} mb="lg">
+          {/* A stylesheet grid: Mantine's responsive SimpleGrid writes a <style> element, which the console's CSP refuses. */}
+          <div className="usage-charts">
             <Chart title="Requests per day" data={perDay} bars={[{ key: 'requests', name: 'requests', color: '#1c5fa8' }]} />
             <Chart
               title="Tokens per agent"
@@ -95,7 +96,7 @@ export function UsagePage() {
                 { key: 'failed', name: 'failed', color: '#c92a2a' },
               ]}
             />
-          </SimpleGrid>
+          </div>
           <Table.ScrollContainer minWidth={860}>
             <Table aria-label="usage" striped>
               <Table.Thead>
