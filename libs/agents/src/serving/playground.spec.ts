@@ -1,6 +1,7 @@
 import request from 'supertest';
 import type { Identity } from '@llmp/contracts';
 import type { KnowledgeSource, Passage } from '../ingestion-client';
+import { PLAYGROUND_LIMITS } from './serving.service';
 import { aUser, startAgentsHarness, type AgentsHarness } from '../testing/agents-harness';
 
 /** A knowledge base of one document about tides, readable by everyone. */
@@ -107,6 +108,16 @@ describe('the console playground (POST /api/agents/:id/chat)', () => {
   it('answers 401 to a caller without a signed identity', async () => {
     const agent = await aPublishedAgent('anonymous');
     await request(h.forwarder.url).post(`/api/agents/${agent.id}/chat`).send(question).expect(401);
+  });
+
+  it('holds each user to the playground limit of requests per minute with a 429 saying so', async () => {
+    const carol = aUser('usr_carol');
+    const agent = await aPublishedAgent('busy', { visibility: 'organisation' });
+    for (let i = 0; i < PLAYGROUND_LIMITS.rpm!; i++) await h.as(carol).post(`/api/agents/${agent.id}/chat`).send(question).expect(200);
+    const refused = await h.as(carol).post(`/api/agents/${agent.id}/chat`).send(question).expect(429);
+    expect(refused.body.error.message).toContain(`your playground on requests per minute (limit ${PLAYGROUND_LIMITS.rpm})`);
+    // Another user's budget is their own.
+    await h.as(bob).post(`/api/agents/${agent.id}/chat`).send(question).expect(200);
   });
 
   it('records playground calls under the agent with no key, apart from calls with a key', async () => {
