@@ -49,7 +49,7 @@ function DraftEditor({ agent, canWrite }: { agent: Agent; canWrite: boolean }) {
           {error.message}
         </Alert>
       )}
-      {publish.isSuccess && (
+      {publish.isSuccess && agent.publishedVersion?.id === publish.data.id && (
         <Text size="sm" mb="sm" role="status">
           Published v{publish.data.number}; it is served now.
         </Text>
