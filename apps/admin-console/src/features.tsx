@@ -5,6 +5,9 @@ import type { Role } from '@llmp/contracts';
 const KnowledgeBasesPage = lazy(() => import('./knowledge-bases/knowledge-bases-page').then((m) => ({ default: m.KnowledgeBasesPage })));
 const KnowledgeBasePage = lazy(() => import('./knowledge-bases/knowledge-base-page').then((m) => ({ default: m.KnowledgeBasePage })));
 const SearchPage = lazy(() => import('./search/search-page').then((m) => ({ default: m.SearchPage })));
+const AgentsPage = lazy(() => import('./agents/agents-page').then((m) => ({ default: m.AgentsPage })));
+const AgentPage = lazy(() => import('./agents/agent-page').then((m) => ({ default: m.AgentPage })));
+const UsagePage = lazy(() => import('./usage/usage-page').then((m) => ({ default: m.UsagePage })));
 const UsersPage = lazy(() => import('./users/users-page').then((m) => ({ default: m.UsersPage })));
 const DatasetsPage = lazy(() => import('./datasets/datasets-page').then((m) => ({ default: m.DatasetsPage })));
 const DatasetPage = lazy(() => import('./datasets/dataset-page').then((m) => ({ default: m.DatasetPage })));
@@ -39,6 +42,9 @@ export const FEATURES: Feature[] = [
   { path: '/training/jobs/:id', role: 'user', element: <JobPage /> },
   { path: '/models', label: 'Models', role: 'user', element: <ModelsPage /> },
   { path: '/models/:id', role: 'user', element: <ModelPage /> },
+  { path: '/agents', label: 'Agents', role: 'user', element: <AgentsPage /> },
+  { path: '/agents/:id', role: 'user', element: <AgentPage /> },
+  { path: '/usage', label: 'Usage', role: 'user', element: <UsagePage /> },
   { path: '/users', label: 'Users', role: 'admin', element: <UsersPage /> },
   { path: '/health', label: 'Health', role: 'public', element: <HealthPage /> },
 ];

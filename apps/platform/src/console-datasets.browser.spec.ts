@@ -259,7 +259,7 @@ const chartPoints = (page: ConsolePage) => page.locator('.recharts-line-dots cir
   it('offers a user who only reads a dataset no build, upload, review, cleaning or freeze', async () => {
     const page = await openPage();
     await logIn(page, VIEWER);
-    expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents()).toEqual(['Knowledge bases', 'Search', 'Datasets', 'Training', 'Models', 'Health']);
+    expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents()).toEqual(['Knowledge bases', 'Search', 'Datasets', 'Training', 'Models', 'Agents', 'Usage', 'Health']);
     await page.goto(datasetUrl);
     await page.waitForSelector('tr[data-record]');
     expect(await page.textContent('main')).toContain('you: read');

@@ -59,7 +59,7 @@ const HANDBOOK_PDF = aPdf({
     await page.keyboard.type(admin().password);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Knowledge bases' }).waitFor();
-    expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents()).toEqual(['Knowledge bases', 'Search', 'Datasets', 'Training', 'Models', 'Users', 'Health']);
+    expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents()).toEqual(['Knowledge bases', 'Search', 'Datasets', 'Training', 'Models', 'Agents', 'Usage', 'Users', 'Health']);
     expect(page.errors).toEqual([]);
     await page.close();
     // Last, so that a slow host does not hide what else this test would find.
@@ -156,7 +156,7 @@ const HANDBOOK_PDF = aPdf({
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
 
     await logIn(page, { username: READER.username, password: READER.newPassword });
-    expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents()).toEqual(['Knowledge bases', 'Search', 'Datasets', 'Training', 'Models', 'Health']);
+    expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents()).toEqual(['Knowledge bases', 'Search', 'Datasets', 'Training', 'Models', 'Agents', 'Usage', 'Health']);
     await page.goto(knowledgeBaseUrl);
     await page.waitForSelector('tr[data-document="handbook.pdf"][data-status="ready"]');
     expect(await page.locator('[data-drop-zone]').count()).toBe(0);

@@ -10,7 +10,7 @@ import { createPgAgentKeyStore } from './keys/agent-key.store';
 import { createTrainingModelRegistry } from './model-registry';
 import { agentsMigrations } from './migrations';
 import type { ChatRequestLimits } from './serving/chat-request';
-import { mountOpenAiErrors, openAiRoutes } from './serving/openai.routes';
+import { mountOpenAiErrors, openAiRoutes, playgroundRoutes } from './serving/openai.routes';
 import { createExtractiveProvider } from './serving/providers/extractive.provider';
 import { createGgufProvider } from './serving/providers/gguf.provider';
 import { createOpenAiUpstreamProvider, type OpenAiUpstreamOptions } from './serving/providers/openai-upstream.provider';
@@ -81,7 +81,7 @@ export function createAgents(deps: AgentsAppDeps): Agents {
     service: AGENTS_SERVICE,
     area: 'agents',
     migrations: agentsMigrations,
-    routes: [...agentsRoutes(agents, (knowledgeBaseId) => loadDemoAgent({ agents, knowledgeBaseId, log })), ...openAiRoutes(serving, log)],
+    routes: [...agentsRoutes(agents, (knowledgeBaseId) => loadDemoAgent({ agents, knowledgeBaseId, log })), ...playgroundRoutes(agents, serving, log), ...openAiRoutes(serving, log)],
     afterRoutes: (a) => mountOpenAiErrors(a, log),
   });
   app.locals.close = async () => {

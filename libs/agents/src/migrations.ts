@@ -77,5 +77,16 @@ create table agents.usage (
 create index usage_agent_day_idx on agents.usage (agent_id, created_at);
 `,
     },
+    {
+      version: 3,
+      name: 'playground usage',
+      // The console's playground answers signed-in users without a key; its calls are counted apart.
+      sql: `
+alter table agents.usage alter column key_id drop not null;
+alter table agents.usage add column source text not null default 'api' check (source in ('api', 'playground'));
+alter table agents.usage add column user_id text;
+alter table agents.usage add constraint usage_key_of_api check ((source = 'api') = (key_id is not null));
+`,
+    },
   ],
 };

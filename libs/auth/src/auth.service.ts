@@ -1,4 +1,4 @@
-import type { ApiKey, Identity, Role, User } from '@llmp/contracts';
+import { USER_LOOKUP_LIMIT, type ApiKey, type Identity, type Role, type User, type UserLookupEntry } from '@llmp/contracts';
 import { newId, type Logger } from '@llmp/core';
 import type { Db } from '@llmp/db';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '@llmp/http';
@@ -146,6 +146,11 @@ export function createAuthService({
 
     async listUsers(): Promise<User[]> {
       return (await users.list()).map(publicUser);
+    },
+
+    /** Who a user may pick to share with: ids and usernames only. */
+    lookupUsers(usernamePrefix: string): Promise<UserLookupEntry[]> {
+      return users.lookup(usernamePrefix, USER_LOOKUP_LIMIT);
     },
 
     async getUser(id: string): Promise<User> {

@@ -51,6 +51,15 @@ export function createUsersRepository(db: Db) {
       const { rows } = await db.query<UserRow>(`select ${USER_COLUMNS} from gateway.users where lower(username) = lower($1)`, [username]);
       return rows[0] ? toUser(rows[0]) : null;
     },
+    /** Enabled users whose username starts with `prefix` (any case), shortest first. */
+    async lookup(prefix: string, limit: number): Promise<Array<{ id: string; username: string }>> {
+      const pattern = `${prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const { rows } = await db.query<{ id: string; username: string }>(
+        `select id, username from gateway.users where not disabled and lower(username) like $1 order by length(username), lower(username) limit $2`,
+        [pattern, limit],
+      );
+      return rows;
+    },
     async list(): Promise<StoredUser[]> {
       const { rows } = await db.query<UserRow>(`select ${USER_COLUMNS} from gateway.users order by created_at, id`);
       return rows.map(toUser);

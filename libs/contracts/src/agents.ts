@@ -85,6 +85,20 @@ export type UpdateDraftInput = z.infer<typeof updateDraftBody>;
 export const versionRefSchema = z.union([z.number().int().min(1), z.string().regex(/^agv_[0-9a-z]{1,64}$/, 'must be a version number or an id such as "agv_01j…"')]);
 export const rollbackBody = z.object({ version: versionRefSchema });
 
+/**
+ * A conversation sent to `POST /api/agents/:id/chat` (the console's
+ * playground, for a signed-in user who may read the agent): OpenAI's chat
+ * fields without "model"; `version` picks a published version (number or
+ * id), the served one otherwise. The answer is shaped as `/v1`'s.
+ */
+export interface PlaygroundChatInput {
+  messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
+  stream?: boolean;
+  version?: number | string;
+  max_tokens?: number;
+  temperature?: number;
+}
+
 export const createAgentKeyBody = z.object({
   name: z.string().trim().min(1).max(100),
   /** Requests per minute; unset means no limit. */
@@ -165,12 +179,17 @@ export const usageQuery = z.object({
 });
 export type UsageQuery = z.infer<typeof usageQuery>;
 
+/** `api`: a call with an agent key; `playground`: a signed-in user trying the agent in the console. */
+export type UsageSource = 'api' | 'playground';
+
 export interface UsageSummaryRow {
   day: string;
   agentId: string;
   agentName: string;
-  keyId: string;
-  keyName: string;
+  source: UsageSource;
+  /** The key used; null for the playground. */
+  keyId: string | null;
+  keyName: string | null;
   requests: number;
   failed: number;
   promptTokens: number;

@@ -23,6 +23,20 @@ export const userSchema = z.object({
 });
 export type User = z.infer<typeof userSchema>;
 
+/**
+ * `GET /api/users/lookup?username=…`: any signed-in user finds people to
+ * share with by the start of their username; only ids and usernames of
+ * enabled users come back, a few at a time.
+ */
+export const userLookupQuery = z.object({
+  username: z.string({ message: 'is required: the first letters of a username' }).trim().min(1, 'is required: the first letters of a username').max(64, 'must be at most 64 characters'),
+});
+export interface UserLookupEntry {
+  id: string;
+  username: string;
+}
+export const USER_LOOKUP_LIMIT = 10;
+
 export const loginBody = z.object({ username: z.string().min(1, 'is required'), password: z.string().min(1, 'is required') });
 export const loginResponse = z.object({
   token: z.string(),

@@ -1,8 +1,9 @@
-import { Alert, Anchor, Badge, Button, Group, NativeSelect, Paper, Progress, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Group, NativeSelect, Paper, Progress, Select, Table, Text, Title } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
-import type { MemberRole, Visibility } from '@llmp/contracts';
+import type { MemberRole, UserLookupEntry, Visibility } from '@llmp/contracts';
 import { isFinal, type IngestedDocument, type KnowledgeBase, type KnowledgeBaseMember } from '../api/ingestion';
 import { accessLevel, allows } from '../session/access';
 import { useSignedIn } from '../session/session-context';
@@ -61,24 +62,57 @@ function DocumentsTable({ documents }: { documents: IngestedDocument[] }) {
   );
 }
 
+/**
+ * Picks a user by the start of their username, from the lookup every signed-in user may call
+ * (only admins may list users); the value is the user's id.
+ */
+function UserPicker({ value, onChange }: { value: string | null; onChange: (id: string | null) => void }) {
+  const { api } = useSignedIn();
+  const [search, setSearch] = useState('');
+  const [typed] = useDebouncedValue(search.trim(), 200);
+  const found = useQuery({
+    queryKey: ['users', 'lookup', typed],
+    queryFn: () => api.get<{ data: UserLookupEntry[] }>(`/api/users/lookup?username=${encodeURIComponent(typed)}`),
+    enabled: typed.length > 0,
+    placeholderData: (previous) => previous,
+  });
+  return (
+    <Select
+      label="User"
+      placeholder="Type a username"
+      required
+      searchable
+      searchValue={search}
+      onSearchChange={setSearch}
+      data={found.data?.data.map((u) => ({ value: u.id, label: u.username })) ?? []}
+      // The API has matched already; Mantine's own filter would hide nothing useful and lag behind typing.
+      filter={({ options }) => options}
+      nothingFoundMessage={typed ? (found.isFetching ? 'Searching…' : 'No user with that name') : 'Type the start of a username'}
+      value={value}
+      onChange={onChange}
+      w={240}
+    />
+  );
+}
+
 function Settings({ kb, members }: { kb: KnowledgeBase; members: KnowledgeBaseMember[] }) {
   const { api } = useSignedIn();
   const queryClient = useQueryClient();
-  const [userId, setUserId] = useState('');
+  const [userId, setUserId] = useState<string | null>(null);
   const [role, setRole] = useState<MemberRole>('viewer');
   const base = `/api/ingestion/knowledge-bases/${encodeURIComponent(kb.id)}`;
   const refresh = () => queryClient.invalidateQueries({ queryKey: [...knowledgeBasesKey, kb.id] });
   const visibility = useMutation({ mutationFn: (value: Visibility) => api.patch(base, { visibility: value }), onSettled: refresh });
   const addMember = useMutation({
-    mutationFn: () => api.put(`${base}/members/${encodeURIComponent(userId.trim())}`, { role }),
-    onSuccess: () => setUserId(''),
+    mutationFn: () => api.put(`${base}/members/${encodeURIComponent(userId ?? '')}`, { role }),
+    onSuccess: () => setUserId(null),
     onSettled: refresh,
   });
   const removeMember = useMutation({ mutationFn: (id: string) => api.delete(`${base}/members/${encodeURIComponent(id)}`), onSettled: refresh });
   const error = visibility.error ?? addMember.error ?? removeMember.error;
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    addMember.mutate();
+    if (userId) addMember.mutate();
   };
 
   return (
@@ -108,32 +142,34 @@ function Settings({ kb, members }: { kb: KnowledgeBase; members: KnowledgeBaseMe
           No members: only its owner{kb.visibility === 'organisation' ? ', and every user as a reader,' : ''} besides managers and admins.
         </Text>
       ) : (
-        <Table aria-label="members" mb="sm">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Member</Table.Th>
-              <Table.Th>Role</Table.Th>
-              <Table.Th>Actions</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {members.map((m) => (
-              <Table.Tr key={m.userId}>
-                <Table.Td>{m.userId}</Table.Td>
-                <Table.Td>{m.role}</Table.Td>
-                <Table.Td>
-                  <Button size="xs" variant="default" onClick={() => removeMember.mutate(m.userId)}>
-                    Remove {m.userId}
-                  </Button>
-                </Table.Td>
+        <Table.ScrollContainer minWidth={480} mb="sm">
+          <Table aria-label="members">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Member</Table.Th>
+                <Table.Th>Role</Table.Th>
+                <Table.Th>Actions</Table.Th>
               </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+            </Table.Thead>
+            <Table.Tbody>
+              {members.map((m) => (
+                <Table.Tr key={m.userId}>
+                  <Table.Td>{m.userId}</Table.Td>
+                  <Table.Td>{m.role}</Table.Td>
+                  <Table.Td>
+                    <Button size="xs" variant="default" onClick={() => removeMember.mutate(m.userId)}>
+                      Remove {m.userId}
+                    </Button>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
       )}
       <form aria-label="Add a member" onSubmit={submit}>
         <Group align="end" wrap="wrap">
-          <TextInput label="User id" placeholder="usr_…" required value={userId} onChange={(e) => setUserId(e.currentTarget.value)} />
+          <UserPicker value={userId} onChange={setUserId} />
           <NativeSelect label="Member role" data={['viewer', 'editor']} value={role} onChange={(e) => setRole(e.currentTarget.value as MemberRole)} />
           <Button type="submit" variant="default" loading={addMember.isPending}>
             Add member

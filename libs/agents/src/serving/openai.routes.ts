@@ -3,6 +3,7 @@ import type { Express, NextFunction, Request, Response } from 'express';
 import { DomainError, type Logger } from '@llmp/core';
 import { AppError, route, statusOfDomainError, type RouteSpec } from '@llmp/http';
 import type { ServedAgent } from '../agents/agent.store';
+import type { AgentsService } from '../agents/agents.service';
 import { INVALID_API_KEY, RateLimitedError, type Completion, type ServingService } from './serving.service';
 
 /** The OpenAI-compatible API's path prefix. */
@@ -24,6 +25,15 @@ function modelOf({ agent, version }: ServedAgent) {
  */
 function extensions(completion: Completion) {
   return { citations: completion.citations, llmp: { provider: completion.provider, extractive: completion.provider === 'extractive' } };
+}
+
+/** Ends the generation when the client goes away before the answer is complete. */
+function abortOnClose(res: Response): AbortController {
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort(new Error('the client closed the connection'));
+  });
+  return abort;
 }
 
 async function answerWhole(completion: Completion, signal: AbortSignal) {
@@ -102,12 +112,34 @@ export function openAiRoutes(serving: ServingService, log: Logger): RouteSpec[] 
       summary: 'OpenAI-compatible chat completions (stream or not) from an agent: "model" is its name or id, optionally @version; answers carry "citations"',
       access: 'user',
       handle: async ({ req, res }) => {
-        const abort = new AbortController();
-        res.on('close', () => {
-          if (!res.writableFinished) abort.abort(new Error('the client closed the connection'));
-        });
+        const abort = abortOnClose(res);
         const completion = await serving.start(bearerOf(req), req.body, abort.signal);
         for (const [name, value] of Object.entries(completion.rateLimitHeaders)) res.setHeader(name, value);
+        if (!completion.stream) return answerWhole(completion, abort.signal);
+        await streamAnswer(completion, res, abort.signal, log);
+        return undefined;
+      },
+    }),
+  ];
+}
+
+/**
+ * The console's playground: a signed-in user who may read an agent chats
+ * with its published versions through the same serving path as `/v1`, with
+ * no agent key in the browser. Usage is recorded as the playground's.
+ */
+export function playgroundRoutes(agents: AgentsService, serving: ServingService, log: Logger): RouteSpec[] {
+  return [
+    route({
+      method: 'post',
+      path: '/api/agents/:id/chat',
+      tag: 'agents',
+      summary: 'Chat with a published version of an agent you may read (the console playground): OpenAI chat fields without "model", optional "version"; streams over SSE like /v1 and answers carry "citations"',
+      access: 'user',
+      handle: async ({ params, identity, req, res }) => {
+        const agent = await agents.get(params.id, identity!);
+        const abort = abortOnClose(res);
+        const completion = await serving.playground(agent.id, identity!.userId, req.body, abort.signal);
         if (!completion.stream) return answerWhole(completion, abort.signal);
         await streamAnswer(completion, res, abort.signal, log);
         return undefined;

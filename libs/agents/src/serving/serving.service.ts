@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hashSecret } from '@llmp/auth';
-import { AGENT_KEY_PREFIX, type AgentCitation, type AgentKey, type AgentProvider } from '@llmp/contracts';
-import { DomainError, invalid, unavailable, type Logger } from '@llmp/core';
+import { AGENT_KEY_PREFIX, versionRefSchema, type AgentCitation, type AgentKey, type AgentProvider } from '@llmp/contracts';
+import { DomainError, invalid, notFound, unavailable, type Logger } from '@llmp/core';
 import type { AgentStore, ServedAgent } from '../agents/agent.store';
 import type { KnowledgeSource } from '../ingestion-client';
 import type { AgentKeyStore } from '../keys/agent-key.store';
@@ -9,7 +9,7 @@ import type { UsageStore } from '../usage/usage.store';
 import { badParam, parseChatRequest, parseModel, type ChatRequest, type ChatRequestLimits } from './chat-request';
 import { buildPrompt, citationsOf, countMessageTokens, countTokens, fitPassages, type PromptPassage } from './prompt';
 import type { ModelProvider } from './providers/provider';
-import type { RateLimiter } from './rate-limiter';
+import { createRateLimiter, type KeyLimits, type RateLimiter } from './rate-limiter';
 import type { Slots } from './slots';
 
 export interface ServingServiceDeps {
@@ -65,6 +65,9 @@ export interface Completion {
 
 export type ServingService = ReturnType<typeof createServingService>;
 
+/** The playground is for trying an agent by hand: a person's pace, well below what a key may be given. */
+export const PLAYGROUND_LIMITS: KeyLimits = { rpm: 30, tpm: 60_000 };
+
 /** `/v1` answers this code with 401, as OpenAI does. */
 export const INVALID_API_KEY = 'invalid_api_key';
 const invalidKey = () =>
@@ -88,7 +91,9 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
     return served;
   }
 
-  return {
+  const playgroundLimiter = createRateLimiter();
+
+  const service = {
     authenticate,
 
     /** The agent the key opens, if it has a published version. */
@@ -102,108 +107,149 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
       const startedAt = performance.now();
       const key = await authenticate(bearer);
       const request: ChatRequest = parseChatRequest(body, limits);
-      const { agent, version } = await resolve(request.model, key);
-      const config = version.config;
-      const maxTokens = Math.min(request.maxTokens ?? config.generation.maxTokens, config.generation.maxTokens);
+      const served = await resolve(request.model, key);
+      return begin({ served, request, caller: { key }, startedAt }, signal);
+    },
 
-      const estimate = countMessageTokens(request.messages) + maxTokens;
-      const admission = limiter.admit(key.id, { rpm: key.rpm, tpm: key.tpm }, estimate);
-      if (!admission.allowed) {
-        const which = admission.exceeded === 'requests' ? `requests per minute (limit ${key.rpm})` : `tokens per minute (limit ${key.tpm}, this request needs up to ${estimate})`;
-        throw new RateLimitedError(`Rate limit reached for key ${key.prefix}… on ${which}; retry in ${admission.retryAfterSeconds} s`, admission.headers, admission.retryAfterSeconds);
+    /**
+     * A signed-in user trying an agent in the console's playground, without
+     * an agent key: the caller has checked that they may read `agentId`.
+     * `version` picks a published version (number or id); the served one
+     * otherwise. Usage is recorded as the playground's, under the user.
+     */
+    async playground(agentId: string, userId: string | null, body: unknown, signal: AbortSignal): Promise<Completion> {
+      const startedAt = performance.now();
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badParam('body', 'the request body must be a JSON object with "messages"');
+      const { version: rawVersion, model: _model, ...rest } = body as Record<string, unknown>;
+      const version = rawVersion === undefined || rawVersion === null ? undefined : versionRefSchema.safeParse(rawVersion);
+      if (version && !version.success) throw badParam('version', 'body.version must be a version number (1, 2, …) or a version id ("agv_…")', 'invalid_value');
+      const request = parseChatRequest({ ...rest, model: agentId }, limits);
+      const served = await agents.served(agentId, version?.data);
+      if (!served) {
+        throw notFound({
+          code: 'version_not_found',
+          message: version ? `agent ${agentId} has no version ${String(rawVersion)}` : `agent ${agentId} has no published version yet: publish it to try it here`,
+        });
       }
-      void keys.touch(key.id).catch((error) => log.warn({ err: error, keyId: key.id }, 'could not record when the key was last used'));
+      return begin({ served, request, caller: { userId }, startedAt }, signal);
+    },
+  };
 
-      const provider = providers[config.provider.kind];
-      if (!provider) {
-        admission.settle(0);
-        throw unavailable({ code: 'provider_unavailable', message: `agent ${agent.name} uses the ${config.provider.kind} provider, which this deployment does not offer` });
-      }
+  /** Who asked: an agent key (its limits apply) or a console user in the playground. */
+  type Asker = { key: AgentKey } | { userId: string | null };
 
-      let passages: PromptPassage[] = [];
-      const question = request.messages.filter((m) => m.role === 'user').at(-1)!.content;
-      if (config.knowledgeBaseIds.length) {
-        try {
-          const found = await knowledge.search(question.slice(0, 2000), config.knowledgeBaseIds, config.retrieval.topK);
-          passages = fitPassages(found, config.retrieval.maxContextTokens);
-        } catch (error) {
-          admission.settle(0);
-          throw error;
-        }
-      }
-      const prompt = buildPrompt(config.systemPrompt, passages, request.messages);
-      const promptTokens = countMessageTokens(prompt);
-      let release = () => {};
+  async function begin(
+    { served, request, caller, startedAt }: { served: ServedAgent; request: ChatRequest; caller: Asker; startedAt: number },
+    signal: AbortSignal,
+  ): Promise<Completion> {
+    const { agent, version } = served;
+    const key = 'key' in caller ? caller.key : null;
+    const config = version.config;
+    const maxTokens = Math.min(request.maxTokens ?? config.generation.maxTokens, config.generation.maxTokens);
+
+    const estimate = countMessageTokens(request.messages) + maxTokens;
+    const admission = key ? limiter.admit(key.id, { rpm: key.rpm, tpm: key.tpm }, estimate) : playgroundLimiter.admit(`user:${'userId' in caller ? caller.userId : ''}`, PLAYGROUND_LIMITS, estimate);
+    if (!admission.allowed) {
+      const limitsOf = key ?? PLAYGROUND_LIMITS;
+      const which = admission.exceeded === 'requests' ? `requests per minute (limit ${limitsOf.rpm})` : `tokens per minute (limit ${limitsOf.tpm}, this request needs up to ${estimate})`;
+      const whose = key ? `key ${key.prefix}…` : 'your playground';
+      throw new RateLimitedError(`Rate limit reached for ${whose} on ${which}; retry in ${admission.retryAfterSeconds} s`, admission.headers, admission.retryAfterSeconds);
+    }
+    if (key) void keys.touch(key.id).catch((error) => log.warn({ err: error, keyId: key.id }, 'could not record when the key was last used'));
+
+    const provider = providers[config.provider.kind];
+    if (!provider) {
+      admission.settle(0);
+      throw unavailable({ code: 'provider_unavailable', message: `agent ${agent.name} uses the ${config.provider.kind} provider, which this deployment does not offer` });
+    }
+
+    let passages: PromptPassage[] = [];
+    const question = request.messages.filter((m) => m.role === 'user').at(-1)!.content;
+    if (config.knowledgeBaseIds.length) {
       try {
-        release = (await slots[config.provider.kind]?.acquire(signal)) ?? release;
+        const found = await knowledge.search(question.slice(0, 2000), config.knowledgeBaseIds, config.retrieval.topK);
+        passages = fitPassages(found, config.retrieval.maxContextTokens);
       } catch (error) {
         admission.settle(0);
         throw error;
       }
+    }
+    const prompt = buildPrompt(config.systemPrompt, passages, request.messages);
+    const promptTokens = countMessageTokens(prompt);
+    let release = () => {};
+    try {
+      release = (await slots[config.provider.kind]?.acquire(signal)) ?? release;
+    } catch (error) {
+      admission.settle(0);
+      throw error;
+    }
 
-      const completion: Completion = {
-        id: `chatcmpl-${randomBytes(12).toString('base64url')}`,
-        created: Math.floor(Date.now() / 1000),
-        model: `${agent.name}@${version.number}`,
-        stream: request.stream,
-        includeUsage: request.includeUsage,
-        rateLimitHeaders: admission.headers,
-        citations: citationsOf(passages),
-        provider: config.provider.kind,
-        outcome: null,
-        async *deltas(signal) {
-          let text = '';
-          let firstTokenAt: number | null = null;
-          let status: 'ok' | 'failed' | 'cancelled' = 'cancelled';
-          let reported: CompletionOutcome['finishReason'] = 'stop';
-          let measured: { promptTokens: number; completionTokens: number } | undefined;
-          try {
-            for await (const event of provider.generate({
-              provider: config.provider,
-              messages: prompt,
-              passages,
-              maxTokens,
-              temperature: request.temperature ?? config.generation.temperature,
-              topP: request.topP ?? config.generation.topP,
-              stop: request.stop,
-              signal,
-            })) {
-              if (event.type === 'done') {
-                reported = event.finishReason;
-                measured = event.usage;
-                status = 'ok';
-                break;
-              }
-              firstTokenAt ??= performance.now();
-              text += event.text;
-              yield event.text;
+    const completion: Completion = {
+      id: `chatcmpl-${randomBytes(12).toString('base64url')}`,
+      created: Math.floor(Date.now() / 1000),
+      model: `${agent.name}@${version.number}`,
+      stream: request.stream,
+      includeUsage: request.includeUsage,
+      rateLimitHeaders: admission.headers,
+      citations: citationsOf(passages),
+      provider: config.provider.kind,
+      outcome: null,
+      async *deltas(signal) {
+        let text = '';
+        let firstTokenAt: number | null = null;
+        let status: 'ok' | 'failed' | 'cancelled' = 'cancelled';
+        let reported: CompletionOutcome['finishReason'] = 'stop';
+        let measured: { promptTokens: number; completionTokens: number } | undefined;
+        try {
+          for await (const event of provider.generate({
+            provider: config.provider,
+            messages: prompt,
+            passages,
+            maxTokens,
+            temperature: request.temperature ?? config.generation.temperature,
+            topP: request.topP ?? config.generation.topP,
+            stop: request.stop,
+            signal,
+          })) {
+            if (event.type === 'done') {
+              reported = event.finishReason;
+              measured = event.usage;
+              status = 'ok';
+              break;
             }
-            if (signal.aborted) status = 'cancelled';
-          } catch (error) {
-            status = signal.aborted ? 'cancelled' : 'failed';
-            throw error;
-          } finally {
-            release();
-            const counted = measured ?? { promptTokens, completionTokens: countTokens(text) };
-            completion.outcome = { finishReason: reported, ...counted };
-            admission.settle(counted.promptTokens + counted.completionTokens);
-            await usage
-              .record({
-                agentId: agent.id,
-                versionId: version.id,
-                keyId: key.id,
-                stream: request.stream,
-                status,
-                promptTokens: counted.promptTokens,
-                completionTokens: counted.completionTokens,
-                latencyMs: performance.now() - startedAt,
-                timeToFirstTokenMs: firstTokenAt === null ? null : firstTokenAt - startedAt,
-              })
-              .catch((error) => log.error({ err: error, agentId: agent.id }, 'could not record usage'));
+            firstTokenAt ??= performance.now();
+            text += event.text;
+            yield event.text;
           }
-        },
-      };
-      return completion;
-    },
-  };
+          if (signal.aborted) status = 'cancelled';
+        } catch (error) {
+          status = signal.aborted ? 'cancelled' : 'failed';
+          throw error;
+        } finally {
+          release();
+          const counted = measured ?? { promptTokens, completionTokens: countTokens(text) };
+          completion.outcome = { finishReason: reported, ...counted };
+          admission.settle(counted.promptTokens + counted.completionTokens);
+          await usage
+            .record({
+              agentId: agent.id,
+              versionId: version.id,
+              keyId: key?.id ?? null,
+              source: key ? 'api' : 'playground',
+              userId: 'userId' in caller ? caller.userId : null,
+              stream: request.stream,
+              status,
+              promptTokens: counted.promptTokens,
+              completionTokens: counted.completionTokens,
+              latencyMs: performance.now() - startedAt,
+              timeToFirstTokenMs: firstTokenAt === null ? null : firstTokenAt - startedAt,
+            })
+            .catch((error) => log.error({ err: error, agentId: agent.id }, 'could not record usage'));
+        }
+      },
+    };
+    return completion;
+  }
+
+  return service;
 }

@@ -1,10 +1,14 @@
-import type { Caller, UsageSummaryRow } from '@llmp/contracts';
+import type { Caller, UsageSource, UsageSummaryRow } from '@llmp/contracts';
 import { readableBy, type Db } from '@llmp/db';
 
 export interface UsageRecord {
   agentId: string;
   versionId: string;
-  keyId: string;
+  /** Null for the console's playground, which a signed-in user opens without a key. */
+  keyId: string | null;
+  source: UsageSource;
+  /** Who chatted in the playground; null for calls with a key. */
+  userId?: string | null;
   stream: boolean;
   /** `cancelled` when the client went away before the answer was complete. */
   status: 'ok' | 'failed' | 'cancelled';
@@ -33,8 +37,9 @@ interface SummaryRow {
   day: string;
   agent_id: string;
   agent_name: string;
-  key_id: string;
-  key_name: string;
+  key_id: string | null;
+  key_name: string | null;
+  source: UsageSource;
   requests: number;
   failed: number;
   prompt_tokens: number;
@@ -47,9 +52,9 @@ export function createPgUsageStore(db: Db): UsageStore {
   return {
     async record(u) {
       await db.query(
-        `insert into agents.usage (agent_id, version_id, key_id, stream, status, prompt_tokens, completion_tokens, latency_ms, ttft_ms)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [u.agentId, u.versionId, u.keyId, u.stream, u.status, u.promptTokens, u.completionTokens, Math.round(u.latencyMs), u.timeToFirstTokenMs === null ? null : Math.round(u.timeToFirstTokenMs)],
+        `insert into agents.usage (agent_id, version_id, key_id, source, user_id, stream, status, prompt_tokens, completion_tokens, latency_ms, ttft_ms)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [u.agentId, u.versionId, u.keyId, u.source, u.userId ?? null, u.stream, u.status, u.promptTokens, u.completionTokens, Math.round(u.latencyMs), u.timeToFirstTokenMs === null ? null : Math.round(u.timeToFirstTokenMs)],
       );
     },
 
@@ -61,7 +66,7 @@ export function createPgUsageStore(db: Db): UsageStore {
       if (agentId) where.push(`u.agent_id = $${params.push(agentId)}`);
       const { rows } = await db.query<SummaryRow>(
         `select to_char(u.created_at at time zone 'UTC', 'YYYY-MM-DD') as day,
-                u.agent_id, a.name as agent_name, u.key_id, k.name as key_name,
+                u.agent_id, a.name as agent_name, u.source, u.key_id, k.name as key_name,
                 count(*)::int as requests,
                 (count(*) filter (where u.status = 'failed'))::int as failed,
                 sum(u.prompt_tokens)::int as prompt_tokens,
@@ -70,16 +75,17 @@ export function createPgUsageStore(db: Db): UsageStore {
                 avg(u.ttft_ms)::float8 as mean_ttft_ms
            from agents.usage u
            join agents.agents a on a.id = u.agent_id
-           join agents.keys k on k.id = u.key_id
+           left join agents.keys k on k.id = u.key_id
           where ${where.join(' and ')}
-          group by 1, u.agent_id, a.name, u.key_id, k.name
-          order by 1, u.agent_id, u.key_id`,
+          group by 1, u.agent_id, a.name, u.source, u.key_id, k.name
+          order by 1, u.agent_id, u.source, u.key_id nulls first`,
         params,
       );
       return rows.map((r) => ({
         day: r.day,
         agentId: r.agent_id,
         agentName: r.agent_name,
+        source: r.source,
         keyId: r.key_id,
         keyName: r.key_name,
         requests: r.requests,

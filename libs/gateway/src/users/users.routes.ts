@@ -1,5 +1,5 @@
 import type { AuthService } from '@llmp/auth';
-import { createUserBody, resetPasswordBody, updateUserBody } from '@llmp/contracts';
+import { createUserBody, resetPasswordBody, updateUserBody, userLookupQuery } from '@llmp/contracts';
 import { route, type RouteSpec } from '@llmp/http';
 
 export function usersRoutes(auth: AuthService): RouteSpec[] {
@@ -11,6 +11,15 @@ export function usersRoutes(auth: AuthService): RouteSpec[] {
       summary: 'List users',
       access: 'admin',
       handle: async () => ({ data: await auth.listUsers() }),
+    }),
+    route({
+      method: 'get',
+      path: '/api/users/lookup',
+      tag: 'users',
+      summary: 'Find enabled users by the start of their username (?username=al), to share a knowledge base or agent with them: ids and usernames only, at most 10',
+      access: 'user',
+      query: userLookupQuery,
+      handle: async ({ query }) => ({ data: await auth.lookupUsers(query.username) }),
     }),
     route({
       method: 'post',
