@@ -1,4 +1,6 @@
 import type { Caller, KnowledgeBase, SearchHit, SearchRequest, SearchResponse } from '@llmp/contracts';
+import { unavailable } from '@llmp/core';
+import { EmbedderError } from '../embedding/embedder';
 import type { EmbedderCatalog } from '../embedding/embedder-catalog';
 import type { KnowledgeBaseAccess } from '../knowledge-bases/knowledge-base-access';
 import type { VectorMatch, VectorStore } from '../vector-store/vector-store';
@@ -30,6 +32,21 @@ export type SearchService = ReturnType<typeof createSearchService>;
  * vectors of deleted or half-written documents never surface.
  */
 export function createSearchService({ store, vectors, embedders, access }: SearchServiceDeps) {
+  /** An embedder that cannot run (its model gone, its server down) makes vector search unavailable, not a server error. */
+  async function embedQuery(kb: KnowledgeBase, query: string): Promise<number[]> {
+    try {
+      const [vector] = await embedders.resolve(kb.embedder).embed([query], { purpose: 'query' });
+      return vector;
+    } catch (error) {
+      if (!(error instanceof EmbedderError)) throw error;
+      throw unavailable({
+        code: 'embedder_unavailable',
+        message: `knowledge base ${kb.id} cannot be searched by meaning: ${error.message}; mode "fulltext" still works`,
+        cause: error,
+      });
+    }
+  }
+
   async function vectorHalf(kbs: KnowledgeBase[], request: SearchRequest, allowed: Map<string, string[]> | null, limit: number): Promise<VectorMatch[]> {
     const queryVectors = new Map<string, number[]>();
     const matches: VectorMatch[] = [];
@@ -37,10 +54,7 @@ export function createSearchService({ store, vectors, embedders, access }: Searc
       const documentIds = allowed?.get(kb.id);
       if (documentIds && !documentIds.length) continue;
       const key = `${kb.embedder.name}/${kb.embedder.dimension}`;
-      if (!queryVectors.has(key)) {
-        const [vector] = await embedders.resolve(kb.embedder).embed([request.query]);
-        queryVectors.set(key, vector);
-      }
+      if (!queryVectors.has(key)) queryVectors.set(key, await embedQuery(kb, request.query));
       matches.push(...(await vectors.search(kb.vectorCollection, queryVectors.get(key)!, { topK: limit, documentIds })));
     }
     return matches.sort((a, b) => b.score - a.score).slice(0, limit);
