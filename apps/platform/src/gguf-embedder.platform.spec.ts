@@ -38,7 +38,8 @@ describeWithLlamaCpp(`a knowledge base with a local GGUF embedder in the embedde
     platform = await startPlatform({ log, port: 0, passwordCost: TEST_PASSWORD_COST, demoData: false, ggufEmbedder: { modelPath, threads: 1 } });
     const login = await request(platform.url).post('/api/auth/login').send({ username: 'admin', password: platform.firstAdmin!.password }).expect(200);
     auth = { authorization: `Bearer ${login.body.token}` };
-  });
+    // Starting every service on PGlite takes minutes when the machine is busy.
+  }, 300_000);
   afterAll(async () => {
     await platform?.stop();
     await rm(dir, { recursive: true, force: true });

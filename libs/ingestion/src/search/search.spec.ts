@@ -3,6 +3,7 @@ import { startHarness, type Harness } from '../testing/ingestion-harness';
 import { aPdf } from '../testing/pdf-writer';
 import { prose } from '../testing/text-generator';
 import { HASHING_EMBEDDER } from '../embedding/hashing-embedder';
+import { identifierParts } from './identifiers';
 import { bm25, EMBEDDER_FUSION_WEIGHTS, fusionWeights, reciprocalRankFusion, SEMANTIC_FUSION_WEIGHTS, type TermMatch } from './search';
 
 interface Hit {
@@ -65,6 +66,16 @@ describe('bm25', () => {
       stats({ backup: 10, kept: 10 }),
     );
     expect(ranked.map((r) => r.id)).toEqual(['title', 'heading', 'body']);
+  });
+});
+
+describe('identifierParts', () => {
+  it('splits dotted, camelCase and path-like identifiers, and leaves plain words alone', () => {
+    expect(identifierParts('use fs.readFile() now.')).toBe('fs read File');
+    expect(identifierParts('HTTPServer parseXMLDocument')).toBe('HTTP Server parse XML Document');
+    expect(identifierParts('backup.tar.gz, e.g. version 1.2.3')).toBe('backup tar gz');
+    expect(identifierParts('snake_case and iconv-lite are split by the parser already')).toBe('');
+    expect(identifierParts('An ordinary sentence. Another one')).toBe('');
   });
 });
 
@@ -213,6 +224,16 @@ describe('search', () => {
     expect((await stranger({ query: 'backups', knowledgeBaseIds: [own] }).expect(200)).body.results).toEqual([]);
     const managed = (await h.as('manager').post('/api/ingestion/search').send({ query: 'backups kept days', knowledgeBaseIds: [otherKbId] }).expect(200)).body.results;
     expect(managed.map((r: Hit) => r.citation.documentId)).toEqual([ids.other]);
+  });
+
+  it('finds identifiers by their parts as well as whole, and by parts named in the question', async () => {
+    const codeKb = (await h.as('user').post('/api/ingestion/knowledge-bases').send({ name: 'Code' }).expect(201)).body.id;
+    const api = await upload(codeKb, 'api.md', '# Files\n\nCall fs.readFile with a path; it rejects when the file is missing.\n\n# Requests\n\nSet defParamCharset before parsing.\n');
+    await upload(codeKb, 'noise.md', `# Notes\n\n${prose({ paragraphs: 3, seed: 5 }).join('\n\n')}\n`);
+    for (const query of ['fs.readFile', 'readFile', 'how do I read a file', 'which charset does it assume', 'defParamCharset', 'the param charset default']) {
+      const hits: Hit[] = (await search({ query, knowledgeBaseIds: [codeKb], mode: 'fulltext' }).expect(200)).body.results;
+      expect({ query, first: hits[0]?.citation.documentId }).toEqual({ query, first: api });
+    }
   });
 
   it('still answers with the vector half when the query has only stop words', async () => {
