@@ -145,8 +145,9 @@ async function llmp(files: Awaited<ReturnType<typeof corpusFiles>>, questions: Q
 
     const scores: Scores[] = [];
     const misses = new Map<string, Question[]>();
-    const runs: Array<{ name: string; mode: Mode; fusion?: { vectorWeight: number } }> = [
+    const runs: Array<{ name: string; mode: Mode; fusion?: { vectorWeight: number; method?: 'rrf' } }> = [
       ...MODES.map((mode) => ({ name: `llmp ${mode}`, mode })),
+      { name: 'llmp hybrid, rank fusion (rrf, vector weight 0.2)', mode: 'hybrid' as const, fusion: { method: 'rrf' as const, vectorWeight: 0.2 } },
       ...VECTOR_WEIGHTS.map((vectorWeight) => ({ name: `llmp hybrid, vector weight ${vectorWeight}`, mode: 'hybrid' as const, fusion: { vectorWeight } })),
     ];
     for (const { name, mode, fusion } of runs) {

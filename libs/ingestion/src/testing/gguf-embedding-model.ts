@@ -66,7 +66,10 @@ function encode(metadata: Array<[string, Value]>, tensors: Array<{ name: string;
     if (v.kind === Kind.ARRAY) {
       u32(v.item);
       u64(v.value.length);
-      for (const item of v.value) (v.item === Kind.STRING ? str(item as string) : i32(item as number));
+      for (const item of v.value) {
+        if (v.item === Kind.STRING) str(item as string);
+        else i32(item as number);
+      }
     } else if (v.kind === Kind.STRING) str(v.value);
     else if (v.kind === Kind.BOOL) parts.push(Buffer.from([v.value ? 1 : 0]));
     else if (v.kind === Kind.FLOAT32) f32(v.value);
