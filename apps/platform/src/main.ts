@@ -8,13 +8,29 @@ const platformEnv = z.object({
   LLMP_HOST: z.string().default('127.0.0.1'),
   LLMP_PORT: port.default(8080),
   LLMP_LOG_LEVEL: logLevel.default('warn'),
+  /** A GGUF embedding model knowledge bases may choose, run in this process (see the README). */
+  LLMP_EMBEDDINGS_GGUF_PATH: z.string().min(1).optional(),
+  LLMP_EMBEDDINGS_GGUF_QUERY_PREFIX: z.string().default(''),
+  LLMP_EMBEDDINGS_GGUF_DOCUMENT_PREFIX: z.string().default(''),
 });
 
 main(async () => {
   const config = loadConfig(platformEnv, process.env);
   const log = createLogger({ name: 'platform', level: config.LLMP_LOG_LEVEL });
   const started = performance.now();
-  const platform = await startPlatform({ dataDir: config.LLMP_DATA_DIR, host: config.LLMP_HOST, port: config.LLMP_PORT, log });
+  const platform = await startPlatform({
+    dataDir: config.LLMP_DATA_DIR,
+    host: config.LLMP_HOST,
+    port: config.LLMP_PORT,
+    log,
+    ggufEmbedder: config.LLMP_EMBEDDINGS_GGUF_PATH
+      ? {
+          modelPath: config.LLMP_EMBEDDINGS_GGUF_PATH,
+          queryPrefix: config.LLMP_EMBEDDINGS_GGUF_QUERY_PREFIX,
+          documentPrefix: config.LLMP_EMBEDDINGS_GGUF_DOCUMENT_PREFIX,
+        }
+      : undefined,
+  });
   const lines = [
     `llmp is running at ${platform.url} (started in ${Math.round(performance.now() - started)} ms)`,
     `  data:    ${config.LLMP_DATA_DIR}`,

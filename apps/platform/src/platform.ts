@@ -12,10 +12,12 @@ import { listen, type HttpApp, type RunningServer } from '@llmp/http';
 import {
   createEmbedderCatalog,
   createFsBlobStore,
+  ggufChoice,
   createIngestion,
   createPgvectorStore,
   ingestionMigrations,
   loadDemoData,
+  type GgufEmbedderOptions,
   type PipelineOptions,
   type UploadLimits,
 } from '@llmp/ingestion';
@@ -40,6 +42,8 @@ export interface PlatformOptions {
   ingestionPipeline?: PipelineOptions;
   /** Upload limits (default 50 MB per file, 20 files per request). */
   ingestionUploads?: Partial<UploadLimits>;
+  /** A GGUF embedding model knowledge bases may choose (`gguf:<file name>`), run by llama.cpp in this process. */
+  ggufEmbedder?: GgufEmbedderOptions;
   /** GGUF files agents may serve (default `<dataDir>/models`; none without a data directory). */
   modelsDir?: string;
   /** Answers each agent provider generates at once, and how many wait (benchmarks). */
@@ -73,6 +77,7 @@ export async function startPlatform({
   demoData = !!dataDir,
   ingestionPipeline,
   ingestionUploads,
+  ggufEmbedder,
   modelsDir = dataDir ? path.join(path.resolve(dataDir), 'models') : undefined,
   agentConcurrency,
 }: PlatformOptions): Promise<Platform> {
@@ -96,12 +101,15 @@ export async function startPlatform({
     started.push(() => queue.stop());
     const blobDir = dataDir ? path.join(path.resolve(dataDir), 'blobs') : await mkdtemp(path.join(os.tmpdir(), 'llmp-blobs-'));
     if (!dataDir) started.push(() => rm(blobDir, { recursive: true, force: true }));
+    const gguf = ggufEmbedder ? await ggufChoice(ggufEmbedder) : undefined;
+    // Knowledge bases pinned to the model still list and search by full text; their uploads fail with this reason.
+    if (gguf && 'problem' in gguf) log.error({ service: 'document-ingestion', embedder: gguf.name }, gguf.problem);
     const ingestion = await createIngestion({
       ...deps('document-ingestion'),
       queue,
       blobs: await createFsBlobStore({ root: blobDir }),
       vectors: await createPgvectorStore({ db }),
-      embedders: createEmbedderCatalog(),
+      embedders: createEmbedderCatalog({ gguf }),
       pipeline: ingestionPipeline,
       uploads: ingestionUploads,
     });

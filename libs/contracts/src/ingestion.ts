@@ -261,11 +261,13 @@ export const searchBody = z.object({
   /** `hybrid` fuses both rankings; `vector` and `fulltext` run one half alone, for evaluation. */
   mode: z.enum(SEARCH_MODES).default('hybrid'),
   /**
-   * Hybrid only: how much each half's ranking counts, and the RRF constant. Unset weights come
-   * from the knowledge bases' embedders.
+   * Hybrid only: how the halves are combined, how much each counts, and the RRF constant (for
+   * `rrf`). Unset weights come from the knowledge bases' embedders.
    */
   fusion: z
     .object({
+      /** `scores` (default): weighted sum of each half's normalised scores; `rrf`: weighted reciprocal rank fusion. */
+      method: z.enum(['scores', 'rrf'], { message: 'must be "scores" or "rrf"' }).optional(),
       vectorWeight: z.number().min(0).max(10).optional(),
       fulltextWeight: z.number().min(0).max(10).optional(),
       k: z.number().min(1).max(1000).optional(),
@@ -320,7 +322,7 @@ export const searchResponseSchema = z.object({
   mode: z.enum(SEARCH_MODES),
   results: z.array(searchHitSchema),
   /** The weights hybrid fusion used (null for a single half). */
-  fusion: z.object({ vectorWeight: z.number(), fulltextWeight: z.number(), k: z.number() }).nullable(),
+  fusion: z.object({ method: z.enum(['scores', 'rrf']), vectorWeight: z.number(), fulltextWeight: z.number(), k: z.number() }).nullable(),
   tookMs: z.number().min(0),
 });
 export type SearchResponse = z.infer<typeof searchResponseSchema>;

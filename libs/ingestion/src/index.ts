@@ -5,6 +5,7 @@ export * from './blob-store/blob-store';
 export * from './blob-store/fs-blob-store';
 export * from './embedding/embedder';
 export * from './embedding/embedder-catalog';
+export * from './embedding/gguf-embedder';
 export * from './embedding/hashing-embedder';
 export * from './embedding/openai-embedder';
 export * from './vector-store/vector-store';

@@ -40,6 +40,23 @@ describe('ingestion configuration', () => {
     ).toThrow(/LLMP_INGESTION_MAX_FILE_MB: must be a number of megabytes[\s\S]*LLMP_MILVUS_ADDRESS: is required when LLMP_VECTOR_STORE=milvus[\s\S]*LLMP_EMBEDDINGS_MODEL: is required[\s\S]*LLMP_EMBEDDINGS_DIMENSION: is required/);
   });
 
+  it('starts with a GGUF model that cannot be read, naming why, unless that model is the default', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'llmp-config-'));
+    try {
+      expect(() => loadServiceConfig(ingestionEnv, { ...base, LLMP_DEFAULT_EMBEDDER: 'gguf' })).toThrow(/LLMP_EMBEDDINGS_GGUF_PATH: is required when LLMP_DEFAULT_EMBEDDER=gguf/);
+      const modelPath = path.join(dir, 'nomic-embed-text.gguf');
+      const env = { ...base, LLMP_DATA_DIR: dir, LLMP_INGESTION_WORKERS: '0', LLMP_EMBEDDINGS_GGUF_PATH: modelPath };
+      const resources = await ingestionResources(loadServiceConfig(ingestionEnv, env), { db, log });
+      expect(resources.embedders.defaultSpec.name).toBe('hashing-ngram-v1');
+      expect(resources.embedders.problem({ name: 'gguf:nomic-embed-text', dimension: 768 })).toContain(`the GGUF embedding model ${modelPath} cannot be read: ENOENT`);
+      await expect(ingestionResources(loadServiceConfig(ingestionEnv, { ...env, LLMP_DEFAULT_EMBEDDER: 'gguf' }), { db, log })).rejects.toThrow(
+        /^the default embedder is unusable: embedder "gguf:nomic-embed-text" is configured but unavailable: /,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('builds the blob store, pgvector store and embedders it names', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'llmp-config-'));
     try {

@@ -4,7 +4,7 @@ import type { Logger } from '@llmp/core';
 import type { Db } from '@llmp/db';
 import type { BlobStore } from './blob-store/blob-store';
 import { createFsBlobStore } from './blob-store/fs-blob-store';
-import { createEmbedderCatalog, type EmbedderCatalog } from './embedding/embedder-catalog';
+import { createEmbedderCatalog, ggufChoice, type EmbedderCatalog } from './embedding/embedder-catalog';
 import { HASHING_EMBEDDER } from './embedding/hashing-embedder';
 import { DEFAULT_PARSE_WORKERS } from './parsing/parse-pool';
 import type { UploadLimits } from './documents/upload';
@@ -45,8 +45,14 @@ export const ingestionEnv = z
     LLMP_EMBEDDINGS_API_KEY: z.string().optional(),
     LLMP_EMBEDDINGS_TIMEOUT_MS: positiveInt('must be a positive number of milliseconds').default(30_000),
     LLMP_EMBEDDINGS_BATCH_SIZE: positiveInt('must be a positive whole number').default(64),
-    /** What new knowledge bases pin unless they say otherwise: `hashing-ngram-v1` or `openai`. */
-    LLMP_DEFAULT_EMBEDDER: z.enum([HASHING_EMBEDDER, 'openai']).default(HASHING_EMBEDDER),
+    /** A GGUF embedding model file run in this process by llama.cpp, offered as `gguf:<file name>`. */
+    LLMP_EMBEDDINGS_GGUF_PATH: z.string().min(1).optional(),
+    /** Put before queries and documents for models trained with prefixes (nomic-embed: `search_query: `, `search_document: `). */
+    LLMP_EMBEDDINGS_GGUF_QUERY_PREFIX: z.string().default(''),
+    LLMP_EMBEDDINGS_GGUF_DOCUMENT_PREFIX: z.string().default(''),
+    LLMP_EMBEDDINGS_GGUF_THREADS: positiveInt('must be a positive whole number').optional(),
+    /** What new knowledge bases pin unless they say otherwise: `hashing-ngram-v1`, `openai` or `gguf`. */
+    LLMP_DEFAULT_EMBEDDER: z.enum([HASHING_EMBEDDER, 'openai', 'gguf']).default(HASHING_EMBEDDER),
     LLMP_DEFAULT_EMBEDDER_DIMENSION: positiveInt('must be a positive whole number').default(384),
   })
   .superRefine((env, ctx) => {
@@ -59,6 +65,9 @@ export const ingestionEnv = z
       if (!env.LLMP_EMBEDDINGS_DIMENSION) ctx.addIssue({ code: 'custom', path: ['LLMP_EMBEDDINGS_DIMENSION'], message: 'is required with LLMP_EMBEDDINGS_URL' });
     } else if (env.LLMP_DEFAULT_EMBEDDER === 'openai') {
       ctx.addIssue({ code: 'custom', path: ['LLMP_EMBEDDINGS_URL'], message: 'is required when LLMP_DEFAULT_EMBEDDER=openai' });
+    }
+    if (env.LLMP_DEFAULT_EMBEDDER === 'gguf' && !env.LLMP_EMBEDDINGS_GGUF_PATH) {
+      ctx.addIssue({ code: 'custom', path: ['LLMP_EMBEDDINGS_GGUF_PATH'], message: 'is required when LLMP_DEFAULT_EMBEDDER=gguf' });
     }
     // Checked even when single variables are bad, so every problem is reported in one go.
   }, { when: () => true });
@@ -87,12 +96,25 @@ export async function ingestionResources(config: IngestionEnv, { db, log }: { db
         batchSize: config.LLMP_EMBEDDINGS_BATCH_SIZE,
       }
     : undefined;
+  const gguf = config.LLMP_EMBEDDINGS_GGUF_PATH
+    ? await ggufChoice({
+        modelPath: config.LLMP_EMBEDDINGS_GGUF_PATH,
+        threads: config.LLMP_EMBEDDINGS_GGUF_THREADS,
+        queryPrefix: config.LLMP_EMBEDDINGS_GGUF_QUERY_PREFIX,
+        documentPrefix: config.LLMP_EMBEDDINGS_GGUF_DOCUMENT_PREFIX,
+      })
+    : undefined;
+  // Knowledge bases already pinned to the model still list and search by full text; their uploads fail with this reason.
+  if (gguf && 'problem' in gguf) log.error({ embedder: gguf.name }, gguf.problem);
   const embedders = createEmbedderCatalog({
     openAi,
+    gguf,
     defaultSpec:
       config.LLMP_DEFAULT_EMBEDDER === 'openai'
         ? { name: `openai:${openAi!.model}`, dimension: openAi!.dimension }
-        : { name: HASHING_EMBEDDER, dimension: config.LLMP_DEFAULT_EMBEDDER_DIMENSION },
+        : config.LLMP_DEFAULT_EMBEDDER === 'gguf' && gguf
+          ? { name: gguf.name, dimension: 'embedder' in gguf ? gguf.embedder.dimension : 0 }
+          : { name: HASHING_EMBEDDER, dimension: config.LLMP_DEFAULT_EMBEDDER_DIMENSION },
   });
   const milvus = config.LLMP_MILVUS_ADDRESS ?? config.MILVUS_ADDRESS;
   const vectors =

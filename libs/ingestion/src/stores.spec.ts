@@ -144,6 +144,14 @@ describe.each(testDatabases())('ingestion stores on $name', (database) => {
       documentFrequency: new Map([['backup', 2], ['cafeteria', 1], ['absent', 0]]),
     });
 
+    // Identifiers are found by their parts, with the same lexemes on both databases.
+    const code = aChunk(doc.id, kbId, 3, 'Call fs.readFile and set defParamCharset.');
+    await chunks.replace(doc.id, [...fresh, code]);
+    expect((await search.queryTerms('fs.readFile')).sort()).toEqual(['file', 'fs', 'fs.readfile', 'read']);
+    for (const query of ['fs.readFile', 'readFile', 'read the file', 'defParamCharset', 'param charset']) {
+      expect({ query, hits: (await rank(query)).map((h) => h.id) }).toEqual({ query, hits: [code.id] });
+    }
+
     const hydrated = await search.hydrate([fresh[0].id, 'chk_gone'], [kbId], { types: ['text'] });
     expect([...hydrated.keys()]).toEqual([fresh[0].id]);
     expect(hydrated.get(fresh[0].id)).toMatchObject({ headingPath: ['Operations', 'Backups'], title: 'A document' });

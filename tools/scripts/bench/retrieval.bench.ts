@@ -7,7 +7,7 @@
  * questions.json is asked in each search mode through POST /api/ingestion/search (top 10).
  * A hit is a returned chunk of the question's document whose text contains the answer phrase
  * (case and whitespace ignored). Reported: hit@1, hit@5, MRR (first hit within the top 10),
- * p50/p99 latency of the HTTP round trip.
+ * p50/p99 latency of the HTTP round trip, and this process's CPU time per question.
  *
  * In the same run, a baseline: the same files' text (extracted by llmp's own parsers, so both
  * are judged on the same text), split by LangChain's RecursiveCharacterTextSplitter (1000/200)
@@ -51,6 +51,8 @@ interface Scores {
   MRR: number;
   'p50 ms': number;
   'p99 ms': number;
+  /** CPU time of this process (server, PGlite and client together) per question: steadier than wall time on a busy machine. */
+  'cpu ms/q': number | null;
 }
 
 const log = createLogger({ name: 'bench', level: 'silent' });
@@ -77,7 +79,7 @@ function firstHit(results: Array<{ document: string; text: string }>, question: 
   return index < 0 ? null : index + 1;
 }
 
-function score(system: string, ranks: Array<number | null>, latencies: number[]): Scores {
+function score(system: string, ranks: Array<number | null>, latencies: number[], cpuMs: number | null = null): Scores {
   const sorted = [...latencies].sort((a, b) => a - b);
   const n = ranks.length;
   return {
@@ -87,6 +89,7 @@ function score(system: string, ranks: Array<number | null>, latencies: number[])
     MRR: round(ranks.reduce<number>((sum, r) => sum + (r ? 1 / r : 0), 0) / n),
     'p50 ms': round(percentile(sorted, 50), 1),
     'p99 ms': round(percentile(sorted, 99), 1),
+    'cpu ms/q': cpuMs === null ? null : round(cpuMs / latencies.length, 2),
   };
 }
 
@@ -145,8 +148,9 @@ async function llmp(files: Awaited<ReturnType<typeof corpusFiles>>, questions: Q
 
     const scores: Scores[] = [];
     const misses = new Map<string, Question[]>();
-    const runs: Array<{ name: string; mode: Mode; fusion?: { vectorWeight: number } }> = [
+    const runs: Array<{ name: string; mode: Mode; fusion?: { vectorWeight: number; method?: 'rrf' } }> = [
       ...MODES.map((mode) => ({ name: `llmp ${mode}`, mode })),
+      { name: 'llmp hybrid, rank fusion (rrf, vector weight 0.2)', mode: 'hybrid' as const, fusion: { method: 'rrf' as const, vectorWeight: 0.2 } },
       ...VECTOR_WEIGHTS.map((vectorWeight) => ({ name: `llmp hybrid, vector weight ${vectorWeight}`, mode: 'hybrid' as const, fusion: { vectorWeight } })),
     ];
     for (const { name, mode, fusion } of runs) {
@@ -155,6 +159,7 @@ async function llmp(files: Awaited<ReturnType<typeof corpusFiles>>, questions: Q
       for (const q of questions.slice(0, 5)) await call('POST', '/api/ingestion/search', { query: q.question, knowledgeBaseIds: [kb.id], topK: TOP_K, mode, fusion });
       const ranks: Array<number | null> = [];
       const latencies: number[] = [];
+      const cpu = process.cpuUsage();
       for (let round = 0; round < REPEAT; round++) {
         for (const q of questions) {
           const start = performance.now();
@@ -170,7 +175,8 @@ async function llmp(files: Awaited<ReturnType<typeof corpusFiles>>, questions: Q
         }
       }
       if (!fusion) misses.set(mode, questions.filter((_, i) => ranks[i] === null || ranks[i]! > 5));
-      scores.push(score(name, ranks, latencies));
+      const used = process.cpuUsage(cpu);
+      scores.push(score(name, ranks, latencies, (used.user + used.system) / 1000));
     }
     return { scores, misses };
   } finally {
@@ -192,6 +198,7 @@ async function baseline(files: Awaited<ReturnType<typeof corpusFiles>>, question
   for (const q of questions.slice(0, 5)) index.search(q.question);
   const ranks: Array<number | null> = [];
   const latencies: number[] = [];
+  const cpu = process.cpuUsage();
   for (let round = 0; round < REPEAT; round++) {
     for (const q of questions) {
       const start = performance.now();
@@ -200,7 +207,8 @@ async function baseline(files: Awaited<ReturnType<typeof corpusFiles>>, question
       if (round === 0) ranks.push(firstHit(results.map((r) => ({ document: r['document'] as string, text: r['text'] as string })), q));
     }
   }
-  return score('baseline: langchain 1000/200 + MiniSearch BM25', ranks, latencies);
+  const used = process.cpuUsage(cpu);
+  return score('baseline: langchain 1000/200 + MiniSearch BM25', ranks, latencies, (used.user + used.system) / 1000);
 }
 
 async function main() {

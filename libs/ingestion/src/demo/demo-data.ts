@@ -33,7 +33,7 @@ not by the file name. Uploading the same bytes twice returns the existing docume
 
 ## Searching
 
-Search fuses vector similarity with full-text rank (reciprocal rank fusion). Every hit carries a citation:
+Search fuses vector similarity with a BM25 full-text score (a weighted sum of the normalised scores, or reciprocal rank fusion on request). Every hit carries a citation:
 the document, its title, the page or heading, and character offsets.
 `,
   },

@@ -1,5 +1,6 @@
 import type { Db } from '@llmp/db';
 import type { StoredChunk } from '../chunking/chunk';
+import { withIdentifierParts } from '../search/identifiers';
 
 interface ChunkRow {
   id: string;
@@ -34,9 +35,9 @@ function toChunk(row: ChunkRow): StoredChunk {
 /** Rows per insert: keeps each statement's parameters to a few megabytes. */
 const BATCH = 500;
 
-/** The text full-text search sees: the chunk and the headings above it. */
+/** The text full-text search sees: the chunk and the headings above it, with their identifiers' parts. */
 function searchableText(chunk: Pick<StoredChunk, 'text' | 'headingPath'>): string {
-  return chunk.headingPath.length ? `${chunk.headingPath.join('\n')}\n${chunk.text}` : chunk.text;
+  return withIdentifierParts(chunk.headingPath.length ? `${chunk.headingPath.join('\n')}\n${chunk.text}` : chunk.text);
 }
 
 /** The chunks of each document, as the pipeline last indexed them. */

@@ -3,8 +3,11 @@ export interface Embedder {
   /** What a knowledge base pins, e.g. `hashing-ngram-v1` or `openai:nomic-embed-text`. */
   readonly name: string;
   readonly dimension: number;
-  /** One vector per text, in order. Honors `signal` between and during requests. */
-  embed(texts: string[], options?: { signal?: AbortSignal }): Promise<number[][]>;
+  /**
+   * One vector per text, in order. Honors `signal` between and during requests. `purpose` says
+   * whether the texts are search queries or documents (default), for models that embed them differently.
+   */
+  embed(texts: string[], options?: { signal?: AbortSignal; purpose?: 'query' | 'document' }): Promise<number[][]>;
 }
 
 /**

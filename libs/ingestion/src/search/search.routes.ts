@@ -8,7 +8,7 @@ export function searchRoutes(search: SearchService): RouteSpec[] {
       method: 'post',
       path: '/api/ingestion/search',
       tag: 'ingestion',
-      summary: 'Search knowledge bases: hybrid (vector + full text, reciprocal rank fusion), or either half alone; hits carry citations',
+      summary: 'Search knowledge bases: hybrid (vector + full text, fused by normalised score or by reciprocal rank), or either half alone; hits carry citations',
       access: 'user',
       body: searchBody,
       handle: ({ body, identity }) => search.search(body, identity!),

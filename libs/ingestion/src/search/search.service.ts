@@ -1,8 +1,10 @@
 import type { Caller, KnowledgeBase, SearchHit, SearchRequest, SearchResponse } from '@llmp/contracts';
+import { unavailable } from '@llmp/core';
+import { EmbedderError } from '../embedding/embedder';
 import type { EmbedderCatalog } from '../embedding/embedder-catalog';
 import type { KnowledgeBaseAccess } from '../knowledge-bases/knowledge-base-access';
 import type { VectorMatch, VectorStore } from '../vector-store/vector-store';
-import { bm25, fusionWeights, hasFilters, reciprocalRankFusion, RRF_K } from './search';
+import { bm25, FUSION_METHOD, fusionWeights, hasFilters, reciprocalRankFusion, RRF_K, scoreFusion } from './search';
 import type { SearchStore } from './search.store';
 
 export interface SearchServiceDeps {
@@ -24,12 +26,27 @@ export type SearchService = ReturnType<typeof createSearchService>;
 
 /**
  * Hybrid retrieval: vector similarity in each knowledge base's collection
- * and BM25F over Postgres full-text lexemes, fused by reciprocal rank with
- * weights that depend on the embedder.
+ * and BM25F over Postgres full-text lexemes, fused by their normalised scores
+ * (or by reciprocal rank) with weights that depend on the embedder.
  * Each half can run alone. Hits are checked against the chunks table, so
  * vectors of deleted or half-written documents never surface.
  */
 export function createSearchService({ store, vectors, embedders, access }: SearchServiceDeps) {
+  /** An embedder that cannot run (its model gone, its server down) makes vector search unavailable, not a server error. */
+  async function embedQuery(kb: KnowledgeBase, query: string): Promise<number[]> {
+    try {
+      const [vector] = await embedders.resolve(kb.embedder).embed([query], { purpose: 'query' });
+      return vector;
+    } catch (error) {
+      if (!(error instanceof EmbedderError)) throw error;
+      throw unavailable({
+        code: 'embedder_unavailable',
+        message: `knowledge base ${kb.id} cannot be searched by meaning: ${error.message}; mode "fulltext" still works`,
+        cause: error,
+      });
+    }
+  }
+
   async function vectorHalf(kbs: KnowledgeBase[], request: SearchRequest, allowed: Map<string, string[]> | null, limit: number): Promise<VectorMatch[]> {
     const queryVectors = new Map<string, number[]>();
     const matches: VectorMatch[] = [];
@@ -37,10 +54,7 @@ export function createSearchService({ store, vectors, embedders, access }: Searc
       const documentIds = allowed?.get(kb.id);
       if (documentIds && !documentIds.length) continue;
       const key = `${kb.embedder.name}/${kb.embedder.dimension}`;
-      if (!queryVectors.has(key)) {
-        const [vector] = await embedders.resolve(kb.embedder).embed([request.query]);
-        queryVectors.set(key, vector);
-      }
+      if (!queryVectors.has(key)) queryVectors.set(key, await embedQuery(kb, request.query));
       matches.push(...(await vectors.search(kb.vectorCollection, queryVectors.get(key)!, { topK: limit, documentIds })));
     }
     return matches.sort((a, b) => b.score - a.score).slice(0, limit);
@@ -80,12 +94,17 @@ export function createSearchService({ store, vectors, embedders, access }: Searc
       else {
         const defaults = fusionWeights(kbs.map((kb) => kb.embedder.name));
         fusion = {
+          method: request.fusion.method ?? FUSION_METHOD,
           vectorWeight: request.fusion.vectorWeight ?? defaults.vector,
           fulltextWeight: request.fusion.fulltextWeight ?? defaults.fulltext,
           k: request.fusion.k ?? RRF_K,
         };
-        const fused = reciprocalRankFusion([vectorHits.map((h) => h.id), textHits.map((h) => h.id)], fusion.k, [fusion.vectorWeight, fusion.fulltextWeight]);
-        ordered = [...fused.entries()].sort((a, b) => b[1] - a[1]);
+        const weights = [fusion.vectorWeight, fusion.fulltextWeight];
+        const fused =
+          fusion.method === 'rrf'
+            ? reciprocalRankFusion([vectorHits.map((h) => h.id), textHits.map((h) => h.id)], fusion.k, weights)
+            : scoreFusion([{ hits: vectorHits, normalise: 'min-max' }, { hits: textHits, normalise: 'max' }], weights);
+        ordered = [...fused.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       }
 
       const chunks = await store.hydrate(ordered.map(([id]) => id), kbIds, filters);

@@ -3,7 +3,8 @@ import { startHarness, type Harness } from '../testing/ingestion-harness';
 import { aPdf } from '../testing/pdf-writer';
 import { prose } from '../testing/text-generator';
 import { HASHING_EMBEDDER } from '../embedding/hashing-embedder';
-import { bm25, EMBEDDER_FUSION_WEIGHTS, fusionWeights, reciprocalRankFusion, SEMANTIC_FUSION_WEIGHTS, type TermMatch } from './search';
+import { identifierParts } from './identifiers';
+import { bm25, EMBEDDER_FUSION_WEIGHTS, fusionWeights, reciprocalRankFusion, scoreFusion, SEMANTIC_FUSION_WEIGHTS, type TermMatch } from './search';
 
 interface Hit {
   chunkId: string;
@@ -19,6 +20,20 @@ describe('reciprocalRankFusion', () => {
     const fused = reciprocalRankFusion([['a', 'b', 'c'], ['b', 'd']]);
     expect([...fused.entries()].sort((x, y) => y[1] - x[1]).map(([id]) => id)).toEqual(['b', 'a', 'd', 'c']);
     expect(fused.get('b')).toBeCloseTo(1 / 62 + 1 / 61);
+  });
+
+  it('adds normalised scores by the weights\' shares, keeping how far apart hits are', () => {
+    const fused = scoreFusion(
+      [
+        { hits: [{ id: 'a', score: 0.9 }, { id: 'b', score: 0.8 }, { id: 'c', score: 0.7 }], normalise: 'min-max' },
+        { hits: [{ id: 'b', score: 10 }, { id: 'c', score: 1 }], normalise: 'max' },
+      ],
+      [1, 3],
+    );
+    expect(fused.get('a')).toBeCloseTo(0.25);
+    expect(fused.get('b')).toBeCloseTo(0.25 * 0.5 + 0.75);
+    expect(fused.get('c')).toBeCloseTo(0.75 * 0.1);
+    expect(scoreFusion([{ hits: [{ id: 'x', score: 0.3 }], normalise: 'min-max' }, { hits: [], normalise: 'max' }], [1, 1]).get('x')).toBeCloseTo(0.5);
   });
 
   it('scales each ranking by its weight', () => {
@@ -65,6 +80,16 @@ describe('bm25', () => {
       stats({ backup: 10, kept: 10 }),
     );
     expect(ranked.map((r) => r.id)).toEqual(['title', 'heading', 'body']);
+  });
+});
+
+describe('identifierParts', () => {
+  it('splits dotted, camelCase and path-like identifiers, and leaves plain words alone', () => {
+    expect(identifierParts('use fs.readFile() now.')).toBe('fs read File');
+    expect(identifierParts('HTTPServer parseXMLDocument')).toBe('HTTP Server parse XML Document');
+    expect(identifierParts('backup.tar.gz, e.g. version 1.2.3')).toBe('backup tar gz');
+    expect(identifierParts('snake_case and iconv-lite are split by the parser already')).toBe('');
+    expect(identifierParts('An ordinary sentence. Another one')).toBe('');
   });
 });
 
@@ -146,9 +171,14 @@ describe('search', () => {
     expect(hybrid.results[0].citation.documentId).toBe(ids.pdf);
     expect(hybrid.results[0].ranks.vector).not.toBeNull();
     expect(hybrid.results[0].ranks.fulltext).not.toBeNull();
-    const { vectorWeight, fulltextWeight, k } = hybrid.fusion;
-    expect(hybrid.fusion).toEqual({ ...hybrid.fusion, vectorWeight: EMBEDDER_FUSION_WEIGHTS[HASHING_EMBEDDER].vector, k: 60 });
-    expect(hybrid.results[0].score).toBeCloseTo(vectorWeight / (k + hybrid.results[0].ranks.vector) + fulltextWeight / (k + hybrid.results[0].ranks.fulltext), 5);
+    expect(hybrid.fusion).toEqual({ method: 'scores', vectorWeight: EMBEDDER_FUSION_WEIGHTS[HASHING_EMBEDDER].vector, fulltextWeight: 1, k: 60 });
+    // The best hit of both halves scores the sum of the weights' shares: 1.
+    if (hybrid.results[0].ranks.vector === 1 && hybrid.results[0].ranks.fulltext === 1) expect(hybrid.results[0].score).toBeCloseTo(1, 5);
+    expect(hybrid.results[0].score).toBeLessThanOrEqual(1);
+    const rrf = (await search({ ...body, fusion: { method: 'rrf' } }).expect(200)).body;
+    const { vectorWeight, fulltextWeight, k } = rrf.fusion;
+    expect(rrf.fusion.method).toBe('rrf');
+    expect(rrf.results[0].score).toBeCloseTo(vectorWeight / (k + rrf.results[0].ranks.vector) + fulltextWeight / (k + rrf.results[0].ranks.fulltext), 5);
     expect(hybrid.results[0].scores.vector).toBeCloseTo(vector.results.find((r: Hit) => r.chunkId === hybrid.results[0].chunkId).score, 5);
     expect(hybrid.results[0].scores.fulltext).toBeGreaterThan(0);
     expect(fulltext.results[0].scores).toEqual({ vector: null, fulltext: fulltext.results[0].score });
@@ -157,9 +187,13 @@ describe('search', () => {
 
   it('takes fusion weights from the request', async () => {
     const body = { query: 'impeller seals replacement hours', knowledgeBaseIds: [kbId], topK: 3 };
-    const lexical = (await search({ ...body, fusion: { vectorWeight: 0, fulltextWeight: 1, k: 10 } }).expect(200)).body;
+    const lexical = (await search({ ...body, fusion: { method: 'rrf', vectorWeight: 0, fulltextWeight: 1, k: 10 } }).expect(200)).body;
     const fulltext = (await search({ ...body, mode: 'fulltext' }).expect(200)).body;
-    expect(lexical.fusion).toEqual({ vectorWeight: 0, fulltextWeight: 1, k: 10 });
+    expect(lexical.fusion).toEqual({ method: 'rrf', vectorWeight: 0, fulltextWeight: 1, k: 10 });
+    const byScores = (await search({ ...body, fusion: { vectorWeight: 0, fulltextWeight: 2 } }).expect(200)).body;
+    expect(byScores.results.map((r: Hit) => r.chunkId)).toEqual(fulltext.results.map((r: Hit) => r.chunkId));
+    expect(byScores.results[0].score).toBeCloseTo(1, 5);
+    expect(byScores.results[1].score).toBeCloseTo(fulltext.results[1].score / fulltext.results[0].score, 5);
     expect(lexical.results.map((r: Hit) => r.chunkId)).toEqual(fulltext.results.map((r: Hit) => r.chunkId));
     expect(lexical.results[0].score).toBeCloseTo(1 / 11, 5);
     const bad = await search({ ...body, fusion: { vectorWeight: -1 } }).expect(400);
@@ -213,6 +247,16 @@ describe('search', () => {
     expect((await stranger({ query: 'backups', knowledgeBaseIds: [own] }).expect(200)).body.results).toEqual([]);
     const managed = (await h.as('manager').post('/api/ingestion/search').send({ query: 'backups kept days', knowledgeBaseIds: [otherKbId] }).expect(200)).body.results;
     expect(managed.map((r: Hit) => r.citation.documentId)).toEqual([ids.other]);
+  });
+
+  it('finds identifiers by their parts as well as whole, and by parts named in the question', async () => {
+    const codeKb = (await h.as('user').post('/api/ingestion/knowledge-bases').send({ name: 'Code' }).expect(201)).body.id;
+    const api = await upload(codeKb, 'api.md', '# Files\n\nCall fs.readFile with a path; it rejects when the file is missing.\n\n# Requests\n\nSet defParamCharset before parsing.\n');
+    await upload(codeKb, 'noise.md', `# Notes\n\n${prose({ paragraphs: 3, seed: 5 }).join('\n\n')}\n`);
+    for (const query of ['fs.readFile', 'readFile', 'how do I read a file', 'which charset does it assume', 'defParamCharset', 'the param charset default']) {
+      const hits: Hit[] = (await search({ query, knowledgeBaseIds: [codeKb], mode: 'fulltext' }).expect(200)).body.results;
+      expect({ query, first: hits[0]?.citation.documentId }).toEqual({ query, first: api });
+    }
   });
 
   it('still answers with the vector half when the query has only stop words', async () => {

@@ -1,5 +1,6 @@
 import type { SearchFilters } from '@llmp/contracts';
 import type { Db } from '@llmp/db';
+import { withIdentifierParts } from './identifiers';
 import type { TermMatch, TermStatistics } from './search';
 
 /** A chunk with what its citation needs from its document. */
@@ -73,7 +74,7 @@ function toCitableChunk(row: CitableChunkRow): CitableChunk {
 export interface SearchStore {
   /** Ids of the documents the filters allow, per knowledge base; null when there are more than `limit`. */
   allowedDocuments(knowledgeBaseIds: string[], filters: SearchFilters, limit: number): Promise<Map<string, string[]> | null>;
-  /** The query's distinct stemmed terms (English stemming and stop words, as the index uses). */
+  /** The query's distinct stemmed terms, its identifiers' parts included (English stemming and stop words, as the index uses). */
   queryTerms(query: string): Promise<string[]>;
   /**
    * What BM25 needs from the searched knowledge bases: how many chunks there are, their mean
@@ -109,7 +110,7 @@ export function createSqlSearchStore(db: Db): SearchStore {
     },
 
     async queryTerms(query) {
-      const { rows } = await db.query<{ lexemes: string[] }>(`select tsvector_to_array(to_tsvector('english', $1)) as lexemes`, [query]);
+      const { rows } = await db.query<{ lexemes: string[] }>(`select tsvector_to_array(to_tsvector('english', $1)) as lexemes`, [withIdentifierParts(query)]);
       return rows[0]?.lexemes ?? [];
     },
 

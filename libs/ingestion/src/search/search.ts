@@ -14,6 +14,33 @@ export function reciprocalRankFusion(rankings: string[][], k = 60, weights: numb
   return fused;
 }
 
+/**
+ * Weighted sum of each half's scores, normalised to [0, 1] within its own hits: BM25 by the best
+ * one's score, cosine by min-max over the hits (cosines of a query's neighbours differ by little,
+ * so dividing by the best would flatten them). Unlike rank fusion it keeps how far apart two hits
+ * are, so a chunk far ahead in one half stays ahead. Weights are relative (divided by their sum).
+ */
+export function scoreFusion(
+  halves: Array<{ hits: Array<{ id: string; score: number }>; normalise: 'max' | 'min-max' }>,
+  weights: number[],
+): Map<string, number> {
+  const total = weights.reduce((a, b) => a + b, 0) || 1;
+  const fused = new Map<string, number>();
+  halves.forEach(({ hits, normalise }, h) => {
+    if (!hits.length) return;
+    const scores = hits.map((hit) => hit.score);
+    const max = Math.max(...scores);
+    const min = normalise === 'max' ? 0 : Math.min(...scores);
+    const range = max - min;
+    for (const hit of hits) {
+      // Equal scores (or a single hit) carry no order: each counts fully.
+      const normalised = range > 0 ? (hit.score - min) / range : 1;
+      fused.set(hit.id, (fused.get(hit.id) ?? 0) + (weights[h] / total) * normalised);
+    }
+  });
+  return fused;
+}
+
 export interface FusionWeights {
   vector: number;
   fulltext: number;
@@ -21,14 +48,16 @@ export interface FusionWeights {
 
 /**
  * How much each half counts in hybrid search, by embedder. The built-in hashing embedder only
- * sees shared words and character n-grams, which the lexical half already ranks better, so its
- * ranking breaks ties and adds recall without pulling a good lexical ranking down. A semantic
- * model finds paraphrases that share no words with the question, so it counts as much as the
- * lexical half. Measured on `npm run bench:retrieval`; a request can set both (`fusion`).
+ * sees shared words and character n-grams, which the lexical half already ranks better, so it
+ * counts a fifth of the total (0.25 : 1): it breaks ties and adds recall without pulling a good
+ * lexical ranking down. A semantic model finds paraphrases that share no words with the
+ * question, so it counts as much as the lexical half. Measured on `npm run bench:retrieval`;
+ * a request can set both (`fusion`).
  */
 export const EMBEDDER_FUSION_WEIGHTS: Record<string, FusionWeights> = {
-  [HASHING_EMBEDDER]: { vector: 0.2, fulltext: 1 },
+  [HASHING_EMBEDDER]: { vector: 0.25, fulltext: 1 },
 };
+export const FUSION_METHOD = 'scores' as const;
 export const SEMANTIC_FUSION_WEIGHTS: FusionWeights = { vector: 1, fulltext: 1 };
 export const RRF_K = 60;
 

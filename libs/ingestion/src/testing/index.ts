@@ -1,2 +1,3 @@
 export { aPdf, type PdfLine, type PdfOptions } from './pdf-writer';
 export { aDocx, aDocxBomb, aDocxExpandingTo, type DocxParagraph } from './docx-writer';
+export { aGgufEmbeddingModel, type GgufEmbeddingModelOptions } from './gguf-embedding-model';
