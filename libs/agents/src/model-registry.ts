@@ -44,7 +44,13 @@ export function createTrainingModelRegistry(client: ServiceClient): ModelRegistr
         await res.body?.cancel();
         throw upstreamFailed({ code: 'model_registry_unavailable', message: `model training answered ${res.status} to the download of model ${modelId}` });
       }
-      await mkdir(path.dirname(file), { recursive: true });
+      try {
+        await mkdir(path.dirname(file), { recursive: true });
+      } catch (error) {
+        await res.body.cancel();
+        // A deployment fault, said as such: the models directory (LLMP_MODELS_DIR) must be writable by the service.
+        throw unavailable({ code: 'models_dir_unwritable', message: `the models directory cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); set LLMP_MODELS_DIR to a writable directory`, cause: error });
+      }
       const partial = `${file}.${process.pid}.partial`;
       try {
         await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(partial));
