@@ -40,6 +40,11 @@ describe('ingestion configuration', () => {
     ).toThrow(/LLMP_INGESTION_MAX_FILE_MB: must be a number of megabytes[\s\S]*LLMP_MILVUS_ADDRESS: is required when LLMP_VECTOR_STORE=milvus[\s\S]*LLMP_EMBEDDINGS_MODEL: is required[\s\S]*LLMP_EMBEDDINGS_DIMENSION: is required/);
   });
 
+  it('reads an empty GGUF model path (compose passes unset variables so) as no GGUF model', () => {
+    expect(loadServiceConfig(ingestionEnv, { ...base, LLMP_EMBEDDINGS_GGUF_PATH: '' }).LLMP_EMBEDDINGS_GGUF_PATH).toBeUndefined();
+    expect(() => loadServiceConfig(ingestionEnv, { ...base, LLMP_EMBEDDINGS_GGUF_PATH: '', LLMP_DEFAULT_EMBEDDER: 'gguf' })).toThrow(/LLMP_EMBEDDINGS_GGUF_PATH: is required/);
+  });
+
   it('starts with a GGUF model that cannot be read, naming why, unless that model is the default', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'llmp-config-'));
     try {

@@ -46,7 +46,7 @@ export const ingestionEnv = z
     LLMP_EMBEDDINGS_TIMEOUT_MS: positiveInt('must be a positive number of milliseconds').default(30_000),
     LLMP_EMBEDDINGS_BATCH_SIZE: positiveInt('must be a positive whole number').default(64),
     /** A GGUF embedding model file run in this process by llama.cpp, offered as `gguf:<file name>`. */
-    LLMP_EMBEDDINGS_GGUF_PATH: z.string().min(1).optional(),
+    LLMP_EMBEDDINGS_GGUF_PATH: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
     /** Put before queries and documents for models trained with prefixes (nomic-embed: `search_query: `, `search_document: `). */
     LLMP_EMBEDDINGS_GGUF_QUERY_PREFIX: z.string().default(''),
     LLMP_EMBEDDINGS_GGUF_DOCUMENT_PREFIX: z.string().default(''),

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // The e2e suite uploads the product's own test documents (real PDF and DOCX built in memory).
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { aDocx, aPdf } from '@llmp/ingestion/testing';
+import { aDocx, aGgufEmbeddingModel, aPdf } from '@llmp/ingestion/testing';
 import { SERVICES } from '@llmp/contracts';
 import OpenAI from 'openai';
 import { findFreePort } from '../src/environment/ports';
@@ -18,6 +19,7 @@ const suffix = randomBytes(2).toString('hex');
 const ENV = `e2e-${suffix}`;
 const SHORT_ENV = `e2e-${suffix}-short`;
 const FIRST_ENV = `e2e-${suffix}-first`;
+const GGUF_EMBEDDER_FILE = 'e2e-embed.gguf';
 
 function expectOk(r: { status: number | null; output: string }): void {
   if (r.status !== 0) throw new Error(`exit ${r.status}:\n${r.output.slice(-6000)}`);
@@ -288,12 +290,22 @@ describe('staging', () => {
     expect(new Set(releases)).toEqual(new Set(['edge', before.active!.id]));
   });
 
+  it('takes a GGUF embedding model into the data volume of the environment', () => {
+    const ingestion = docker(['ps', '--quiet', '--filter', `label=dev.llmp.env=${ENV}`, '--filter', 'label=com.docker.compose.service=document-ingestion']).split('\n')[0];
+    const file = join(mkdtempSync(join(tmpdir(), 'llmp-e2e-')), GGUF_EMBEDDER_FILE);
+    writeFileSync(file, aGgufEmbeddingModel({ dimension: 32 }), { mode: 0o644 });
+    docker(['exec', '--user', '1000', ingestion, 'mkdir', '-p', '/app/data/models']);
+    docker(['cp', file, `${ingestion}:/app/data/models/${GGUF_EMBEDDER_FILE}`]);
+    expect(docker(['exec', ingestion, 'ls', '/app/data/models'])).toContain(GGUF_EMBEDDER_FILE);
+  });
+
   it('re-stages an environment whose local state is gone: same URL, same credentials, data kept, traffic on the new release', async () => {
     const before = stageFiles(ENV);
     const knowledgeBases = await knowledgeBaseNames(ENV);
     expect(knowledgeBases.length).toBeGreaterThan(0);
     rmSync(join(root, '.llmp/stage', ENV), { recursive: true, force: true });
-    expectOk(nx(['run', 'deploy:stage', `--env=${ENV}`, '--build=none']));
+    // This re-stage also names the GGUF embedding model put into the data volume above.
+    expectOk(nx(['run', 'deploy:stage', `--env=${ENV}`, '--build=none'], { env: { LLMP_EMBEDDINGS_GGUF_PATH: `/app/data/models/${GGUF_EMBEDDER_FILE}` } }));
     const after = stageFiles(ENV);
     expect(after.summary.outcome).toBe('deployed');
     expect(after.state.port).toBe(before.state.port);
@@ -304,6 +316,44 @@ describe('staging', () => {
     expect(await knowledgeBaseNames(ENV)).toEqual(knowledgeBases);
   });
 
+
+  it('indexes and searches with that GGUF embedding model, run by llama.cpp inside the ingestion container', async () => {
+    const { state, credentials } = stageFiles(ENV);
+    const base = `http://127.0.0.1:${state.port}`;
+    const login = await http(state.port, '/api/auth/login', { auth: credentials.basicAuth, body: { username: 'manager', password: credentials.users.manager } });
+    const headers = {
+      authorization: `Basic ${Buffer.from(`${credentials.basicAuth.user}:${credentials.basicAuth.password}`).toString('base64')}`,
+      'x-api-key': login.json().token,
+    };
+    const call = async (path: string, init: { body?: unknown; form?: FormData } = {}) => {
+      const res = await fetch(base + path, {
+        method: init.body || init.form ? 'POST' : 'GET',
+        headers: init.body ? { ...headers, 'content-type': 'application/json' } : headers,
+        body: init.form ?? (init.body ? JSON.stringify(init.body) : undefined),
+        signal: AbortSignal.timeout(30_000),
+      });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> & { data?: Array<{ name: string }> } };
+    };
+    const name = `gguf:${GGUF_EMBEDDER_FILE.replace(/\.gguf$/, '')}`;
+    expect((await call('/api/ingestion/embedders')).json.data!.map((e) => e.name)).toContain(name);
+    const kb = await call('/api/ingestion/knowledge-bases', { body: { name: `gguf ${suffix}`, embedder: { name, dimension: 32 } } });
+    expect(kb.status).toBe(201);
+    const form = new FormData();
+    form.append('file', new Blob(['# Lockers\n\nLockers on the second floor open with the staff badge.\n']), 'lockers.md');
+    const upload = await call(`/api/ingestion/knowledge-bases/${kb.json.id}/documents`, { form });
+    expect(upload.status).toBe(201);
+    const id = (upload.json.documents as Array<{ id: string }>)[0].id;
+    let status = '';
+    for (const deadline = Date.now() + 120_000; !['ready', 'failed'].includes(status) && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 1000));
+      status = (await call(`/api/ingestion/documents/${id}`)).json.status as string;
+    }
+    expect(status).toBe('ready');
+    // The model's vectors carry no meaning, but a chunk's own text embeds to that chunk's vector.
+    const search = await call('/api/ingestion/search', { body: { query: 'Lockers on the second floor open with the staff badge.', knowledgeBaseIds: [kb.json.id], mode: 'vector', topK: 1 } });
+    expect(search.status).toBe(200);
+    expect((search.json.results as Array<{ citation: { filename: string } }>)[0].citation.filename).toBe('lockers.md');
+  });
   it('rolls back to the previous release on demand', async () => {
     const { state } = stageFiles(ENV);
     expectOk(nx(['run', 'deploy:rollback', `--env=${ENV}`]));
