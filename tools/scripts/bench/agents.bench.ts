@@ -58,6 +58,8 @@ const RETRIEVAL = { topK: 4, maxContextTokens: 1500 };
 const ROOT = path.resolve(__dirname, '../../..');
 const DIST = path.join(ROOT, 'dist/apps');
 const CLOCK_TICKS_PER_S = 100;
+/** Extra node arguments for the gateway and agent-deployment processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+const NODE_ARGS = (process.env['BENCH_AGENTS_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 
 interface StreamResult {
   ttftMs: number;
@@ -79,15 +81,17 @@ async function json(res: Response, expected: number) {
   return text ? JSON.parse(text) : undefined;
 }
 
-/** CPU time (user + system) a process and its children (the llama.cpp worker) have used so far, in ms. */
-function cpuMsOf(pid: number): number {
+/** CPU time (user + system) a process has used so far, in ms; with `children`, that of its child processes instead (the llama.cpp worker). */
+function cpuMsOf(pid: number, children = false): number {
   try {
+    if (children) {
+      const pids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
+      return pids.reduce((sum, child) => sum + cpuMsOf(child), 0);
+    }
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // utime and stime, fields 14 and 15 of stat(5), counted here from the state field (3).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime, stime, cutime, cstime: fields 14-17 of stat(5), counted from the state field (3).
-    const own = Number(fields[11]) + Number(fields[12]);
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
-    return (own * 1000) / CLOCK_TICKS_PER_S + children.reduce((sum, child) => sum + cpuMsOf(child), 0);
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
   } catch {
     return 0;
   }
@@ -121,8 +125,8 @@ async function readStream(res: Response, started: number): Promise<StreamResult>
 interface Way {
   name: string;
   stream(): Promise<StreamResult>;
-  /** Serving processes to charge CPU time to (the agent service's figure includes its llama.cpp worker). */
-  processes?: Record<string, number>;
+  /** Serving processes to charge CPU time to, by pid. */
+  processes?: Record<string, number | { childrenOf: number }>;
 }
 
 interface Deployment {
@@ -134,7 +138,7 @@ interface Deployment {
   knowledgeBaseId: string;
   /** Served ways besides the gateway one (agent-deployment called directly). */
   extraWays?: (agentName: string, key: string) => Way[];
-  processes?: Record<string, number>;
+  processes?: Way['processes'];
   stop(): Promise<void>;
 }
 
@@ -208,7 +212,7 @@ async function multiProcess(modelsDir: string): Promise<Deployment> {
       ingestion.once('exit', (code) => reject(new Error(`the ingestion process exited with ${code} before it was ready`)));
     });
     const start = (app: string, env: Record<string, string>) => {
-      const child = spawn(process.execPath, [path.join(DIST, app, 'main.cjs')], { env: { ...process.env, ...common, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, [...NODE_ARGS, path.join(DIST, app, 'main.cjs')], { env: { ...process.env, ...common, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
       children.push(child);
       return child;
     };
@@ -233,11 +237,11 @@ async function multiProcess(modelsDir: string): Promise<Deployment> {
       gateway: gatewayUrl,
       admin: login.token,
       knowledgeBaseId,
-      processes: { gateway: gateway.pid!, 'agent-deployment+llama': agents.pid!, ingestion: ingestion.pid! },
+      processes: { gateway: gateway.pid!, 'agent-deployment': agents.pid!, ingestion: ingestion.pid!, 'llama.cpp worker': { childrenOf: agents.pid! } },
       extraWays: (agentName, key) => [
         {
           name: 'agent-deployment directly',
-          processes: { 'agent-deployment+llama': agents.pid!, ingestion: ingestion.pid! },
+          processes: { 'agent-deployment': agents.pid!, ingestion: ingestion.pid!, 'llama.cpp worker': { childrenOf: agents.pid! } },
           async stream() {
             // As the gateway forwards it: the agent key, and its own identity signed over the body's length.
             const body = Buffer.from(JSON.stringify(chatBody(agentName)));
@@ -396,11 +400,12 @@ async function main() {
       for (let round = 0; round < ROUNDS; round++) {
         for (const way of ways) {
           const measured = results.get(way)!;
-          const cpuBefore = Object.fromEntries(Object.entries(way.processes ?? {}).map(([name, pid]) => [name, cpuMsOf(pid)]));
+          const cpuNow = () => Object.fromEntries(Object.entries(way.processes ?? {}).map(([name, p]) => [name, typeof p === 'number' ? cpuMsOf(p) : cpuMsOf(p.childrenOf, true)]));
+          const cpuBefore = cpuNow();
           const started = performance.now();
           const streams = await Promise.all(Array.from({ length: n }, () => way.stream()));
           const wallS = (performance.now() - started) / 1000;
-          for (const [name, pid] of Object.entries(way.processes ?? {})) measured.cpuMs[name] = (measured.cpuMs[name] ?? 0) + cpuMsOf(pid) - cpuBefore[name];
+          for (const [name, ms] of Object.entries(cpuNow())) measured.cpuMs[name] = (measured.cpuMs[name] ?? 0) + ms - cpuBefore[name];
           measured.streams.push(...streams);
           measured.aggregate.push(streams.reduce((sum, r) => sum + r.tokens, 0) / wallS);
         }
