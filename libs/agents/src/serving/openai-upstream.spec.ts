@@ -62,6 +62,18 @@ describe('agents on an OpenAI-compatible upstream', () => {
     expect(otherAgent.body.error.param).toBe('model');
   });
 
+  it('judges the key before the request and the model, which are looked up beside it', async () => {
+    const unknownKey = `${keys.echo.slice(0, -4)}zzzz`;
+    const badBody = await h.withKey(unknownKey).post('/v1/chat/completions').send({ model: 'echo', messages: [] }).expect(401);
+    expect(badBody.body.error.code).toBe('invalid_api_key');
+    const badModel = await h.withKey(unknownKey).post('/v1/chat/completions').send({ model: 'echo@x', messages: [{ role: 'user', content: 'hi' }] }).expect(401);
+    expect(badModel.body.error.code).toBe('invalid_api_key');
+    const badVersion = await h.withKey(keys.echo).post('/v1/chat/completions').send({ model: 'echo@x', messages: [{ role: 'user', content: 'hi' }] }).expect(400);
+    expect(badVersion.body.error).toMatchObject({ param: 'model', code: 'model_not_found' });
+    const noMessages = await h.withKey(keys.echo).post('/v1/chat/completions').send({ model: 'echo', messages: [] }).expect(400);
+    expect(noMessages.body.error.param).toBe('messages');
+  });
+
   it('passes the upstream’s stream through as OpenAI chunks', async () => {
     const res = await ask('echo', { stream: true }).buffer(true).parse((r, done) => {
       let text = '';

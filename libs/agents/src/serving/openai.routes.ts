@@ -54,11 +54,14 @@ async function answerWhole(completion: Completion, signal: AbortSignal) {
 }
 
 async function streamAnswer(completion: Completion, res: Response, signal: AbortSignal, log: Logger): Promise<void> {
+  // Each event goes out as soon as it is written, not held back to fill a segment.
+  res.socket?.setNoDelay(true);
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
-  const write = async (data: unknown) => {
+  const send = async (event: string) => {
     if (signal.aborted) return;
-    if (!res.write(`data: ${JSON.stringify(data)}\n\n`)) await once(res, 'drain', { signal }).catch(() => undefined);
+    if (!res.write(event)) await once(res, 'drain', { signal }).catch(() => undefined);
   };
+  const write = (data: unknown) => send(`data: ${JSON.stringify(data)}\n\n`);
   const chunk = (choices: unknown[], extra: object = {}) => ({
     id: completion.id,
     object: 'chat.completion.chunk',
@@ -69,8 +72,12 @@ async function streamAnswer(completion: Completion, res: Response, signal: Abort
     ...extra,
   });
   await write(chunk([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
+  // A content event is the same JSON every time but for the text: only the text is serialised per token.
+  const head = `data: ${JSON.stringify(chunk([{ index: 0, delta: { content: '' }, logprobs: null, finish_reason: null }]))}`;
+  const at = head.indexOf('"content":""') + '"content":'.length;
+  const [before, after] = [head.slice(0, at), `${head.slice(at + 2)}\n\n`];
   try {
-    for await (const delta of completion.deltas(signal)) await write(chunk([{ index: 0, delta: { content: delta }, logprobs: null, finish_reason: null }]));
+    for await (const delta of completion.deltas(signal)) await send(before + JSON.stringify(delta) + after);
   } catch (error) {
     // The status line is gone: like OpenAI, the error travels as the stream's last event.
     if (!signal.aborted) {

@@ -12,6 +12,24 @@ export interface PromptPassage {
 /** Tokens as the platform counts them when a provider does not say (OpenAI's cl100k/o200k family). */
 export const countTokens = (text: string): number => encode(text).length;
 
+/**
+ * The same passages come back for many questions, and tokenizing them is
+ * most of the time spent between retrieval and generation (a 1,000-token
+ * context takes milliseconds), so their counts are kept, for a bounded
+ * number of texts, oldest dropped first.
+ */
+const PASSAGE_COUNTS_KEPT = 4096;
+const passageCounts = new Map<string, number>();
+export function countPassageTokens(text: string): number {
+  let count = passageCounts.get(text);
+  if (count === undefined) {
+    count = countTokens(text);
+    if (passageCounts.size >= PASSAGE_COUNTS_KEPT) passageCounts.delete(passageCounts.keys().next().value!);
+    passageCounts.set(text, count);
+  }
+  return count;
+}
+
 export const countMessageTokens = (messages: ChatMessage[]): number =>
   // OpenAI's accounting: a few tokens of framing per message and for the reply's start.
   messages.reduce((sum, m) => sum + 4 + countTokens(m.content), 3);
@@ -24,7 +42,7 @@ export function fitPassages(passages: Passage[], maxTokens: number): PromptPassa
   const chosen: PromptPassage[] = [];
   let used = 0;
   for (const passage of [...passages].sort((a, b) => b.score - a.score)) {
-    const cost = countTokens(passage.text) + 12;
+    const cost = countPassageTokens(passage.text) + 12;
     if (used + cost > maxTokens) continue;
     used += cost;
     chosen.push({ index: chosen.length + 1, passage });

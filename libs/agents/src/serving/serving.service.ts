@@ -68,6 +68,9 @@ export type ServingService = ReturnType<typeof createServingService>;
 /** The playground is for trying an agent by hand: a person's pace, well below what a key may be given. */
 export const PLAYGROUND_LIMITS: KeyLimits = { rpm: 30, tpm: 60_000 };
 
+/** How often a key's `last_used_at` is written at most. */
+const KEY_TOUCH_INTERVAL_MS = 60_000;
+
 /** `/v1` answers this code with 401, as OpenAI does. */
 export const INVALID_API_KEY = 'invalid_api_key';
 const invalidKey = () =>
@@ -81,9 +84,29 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
     return key;
   }
 
-  async function resolve(model: string, key: AgentKey): Promise<ServedAgent> {
-    const { agent, version } = parseModel(model);
-    const served = await agents.served(agent, version);
+  // When a key was last used is kept to KEY_TOUCH_INTERVAL_MS, not written on every request: a busy key would
+  // otherwise add an update of the same row to each answer's path.
+  const touchedAt = new Map<string, number>();
+  function touch(keyId: string) {
+    const now = Date.now();
+    if (now - (touchedAt.get(keyId) ?? -Infinity) < KEY_TOUCH_INTERVAL_MS) return;
+    if (touchedAt.size >= 10_000) touchedAt.clear();
+    touchedAt.set(keyId, now);
+    void keys.touch(keyId).catch((error) => log.warn({ err: error, keyId }, 'could not record when the key was last used'));
+  }
+
+  /** The agent version `model` names, or why it cannot be looked up; never rejects, so the key's verdict comes first. */
+  async function lookUp(model: string): Promise<ServedAgent | null | Error> {
+    try {
+      const { agent, version } = parseModel(model);
+      return await agents.served(agent, version);
+    } catch (error) {
+      return error as Error;
+    }
+  }
+
+  function checkServed(model: string, key: AgentKey, served: ServedAgent | null): ServedAgent {
+    const { version } = parseModel(model);
     // A key opens its own agent only: another agent's name is as unknown as a made-up one.
     if (!served || served.agent.id !== key.agentId) {
       throw badParam('model', `The model "${model}" does not exist or this key may not use it; models are agent names or ids${version !== undefined ? ' with a version that exists' : ' with a published version'} (GET /v1/models lists them)`, 'model_not_found');
@@ -105,9 +128,19 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
     /** Everything before the answer: key, request, agent version, limits, retrieval and a model slot. `signal` ends a wait in the queue. */
     async start(bearer: string | undefined, body: unknown, signal: AbortSignal): Promise<Completion> {
       const startedAt = performance.now();
-      const key = await authenticate(bearer);
-      const request: ChatRequest = parseChatRequest(body, limits);
-      const served = await resolve(request.model, key);
+      // The key and the agent version are looked up together: one database round trip before retrieval, not two.
+      const request: ChatRequest | Error = (() => {
+        try {
+          return parseChatRequest(body, limits);
+        } catch (error) {
+          return error as Error;
+        }
+      })();
+      const [key, found] = await Promise.all([authenticate(bearer), request instanceof Error ? null : lookUp(request.model)]);
+      // A bad key is reported before a bad request, and who may use which model only once the key is known.
+      if (request instanceof Error) throw request;
+      if (found instanceof Error) throw found;
+      const served = checkServed(request.model, key, found);
       return begin({ served, request, caller: { key }, startedAt }, signal);
     },
 
@@ -155,7 +188,7 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
       const whose = key ? `key ${key.prefix}…` : 'your playground';
       throw new RateLimitedError(`Rate limit reached for ${whose} on ${which}; retry in ${admission.retryAfterSeconds} s`, admission.headers, admission.retryAfterSeconds);
     }
-    if (key) void keys.touch(key.id).catch((error) => log.warn({ err: error, keyId: key.id }, 'could not record when the key was last used'));
+    if (key) touch(key.id);
 
     const provider = providers[config.provider.kind];
     if (!provider) {
@@ -175,7 +208,6 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
       }
     }
     const prompt = buildPrompt(config.systemPrompt, passages, request.messages);
-    const promptTokens = countMessageTokens(prompt);
     let release = () => {};
     try {
       release = (await slots[config.provider.kind]?.acquire(signal)) ?? release;
@@ -227,7 +259,8 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
           throw error;
         } finally {
           release();
-          const counted = measured ?? { promptTokens, completionTokens: countTokens(text) };
+          // Counted only when the provider did not say: tokenizing the whole prompt takes milliseconds, after the answer rather than before it.
+          const counted = measured ?? { promptTokens: countMessageTokens(prompt), completionTokens: countTokens(text) };
           completion.outcome = { finishReason: reported, ...counted };
           admission.settle(counted.promptTokens + counted.completionTokens);
           await usage

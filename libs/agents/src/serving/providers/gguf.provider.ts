@@ -150,6 +150,14 @@ export function createGgufProvider({ modelsDir, sequences, registry, log }: Gguf
           }
           const event = queue.shift()!;
           if (event instanceof Error) throw event;
+          if (event.type === 'delta') {
+            // Tokens that arrived while the last one was being sent go out as one delta: fewer writes
+            // on every hop when the consumer falls behind, and no wait for a token that is alone.
+            let text = event.text;
+            while (queue.length && !(queue[0] instanceof Error) && queue[0].type === 'delta') text += (queue.shift() as { text: string }).text;
+            yield { type: 'delta', text };
+            continue;
+          }
           yield event;
           if (event.type === 'done') return;
         }
