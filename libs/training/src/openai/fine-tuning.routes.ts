@@ -11,6 +11,9 @@ import { pageQuery } from '../jobs/jobs.routes';
  * `training_file` names a frozen dataset version, whose own validation
  * split is the validation data.
  */
+/** Where OpenAI's fine-tuning API lives; errors under it answer in OpenAI's error shape. */
+export const FINE_TUNING_PREFIX = '/v1/fine_tuning';
+
 const auto = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]).optional();
 const openAiHyperparameters = z
   .object({
@@ -93,7 +96,7 @@ export function fineTuningRoutes(jobs: JobsService): RouteSpec[] {
   return [
     route({
       method: 'post',
-      path: '/v1/fine_tuning/jobs',
+      path: `${FINE_TUNING_PREFIX}/jobs`,
       tag,
       summary: 'OpenAI-compatible: create a fine-tuning job (training_file = a frozen dataset version id)',
       access: 'user',
@@ -128,7 +131,7 @@ export function fineTuningRoutes(jobs: JobsService): RouteSpec[] {
     }),
     route({
       method: 'get',
-      path: '/v1/fine_tuning/jobs',
+      path: `${FINE_TUNING_PREFIX}/jobs`,
       tag,
       summary: 'OpenAI-compatible: list your fine-tuning jobs, newest first',
       access: 'user',
@@ -140,7 +143,7 @@ export function fineTuningRoutes(jobs: JobsService): RouteSpec[] {
     }),
     route({
       method: 'get',
-      path: '/v1/fine_tuning/jobs/:id',
+      path: `${FINE_TUNING_PREFIX}/jobs/:id`,
       tag,
       summary: 'OpenAI-compatible: retrieve a fine-tuning job',
       access: 'user',
@@ -148,7 +151,7 @@ export function fineTuningRoutes(jobs: JobsService): RouteSpec[] {
     }),
     route({
       method: 'post',
-      path: '/v1/fine_tuning/jobs/:id/cancel',
+      path: `${FINE_TUNING_PREFIX}/jobs/:id/cancel`,
       tag,
       summary: 'OpenAI-compatible: cancel a fine-tuning job',
       access: 'user',
@@ -156,7 +159,7 @@ export function fineTuningRoutes(jobs: JobsService): RouteSpec[] {
     }),
     route({
       method: 'get',
-      path: '/v1/fine_tuning/jobs/:id/events',
+      path: `${FINE_TUNING_PREFIX}/jobs/:id/events`,
       tag,
       summary: "OpenAI-compatible: a job's events, newest first",
       access: 'user',
@@ -168,7 +171,7 @@ export function fineTuningRoutes(jobs: JobsService): RouteSpec[] {
     }),
     route({
       method: 'get',
-      path: '/v1/fine_tuning/jobs/:id/checkpoints',
+      path: `${FINE_TUNING_PREFIX}/jobs/:id/checkpoints`,
       tag,
       summary: "OpenAI-compatible: a job's checkpoints, newest first",
       access: 'user',
