@@ -1,6 +1,18 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import OpenAI from 'openai';
 import { startHarness, waitForJob, type Harness } from '../testing/training-harness';
 import { TEST_IDENTITY_HEADER } from '@llmp/auth/testing';
+
+/** The files in a directory, and each checkpoint directory once (as `checkpoints/step-…/`), sorted. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name === 'checkpoints' && entry.isDirectory()) for (const step of await readdir(path.join(dir, entry.name))) out.push(`checkpoints/${step}/`);
+    else out.push(entry.name);
+  }
+  return out.sort();
+}
 
 describe('OpenAI-compatible fine-tuning API, driven by the official openai client', () => {
   let h: Harness;
@@ -67,6 +79,10 @@ describe('OpenAI-compatible fine-tuning API, driven by the official openai clien
     });
 
     await expect(client.fineTuning.jobs.cancel(job.id)).rejects.toMatchObject({ status: 409 });
+
+    // The finished job's directory holds its model and its listed checkpoints; the split copies and trainer specs are gone.
+    const listedSteps = (await h.training.stores.jobs.listCheckpoints(job.id, { limit: 100 })).data.map((c) => path.basename(c.artifactPath)).sort();
+    expect(await filesUnder(path.join(h.trainingDir, 'jobs', job.id))).toEqual(['model.gguf', ...listedSteps.map((step) => `checkpoints/${step}/`)].sort());
   }, 180_000);
 
   it('cancels a job, and reports unknown files and hyperparameters out of range as the client expects', async () => {
@@ -75,6 +91,8 @@ describe('OpenAI-compatible fine-tuning API, driven by the official openai clien
     expect(['queued', 'running', 'cancelled']).toContain(cancelled.status);
     await waitForJob(h, job.id, (j) => j.state === 'cancelled', 30_000);
     expect((await client.fineTuning.jobs.retrieve(job.id)).status).toBe('cancelled');
+    const listed = (await h.training.stores.jobs.listCheckpoints(job.id, { limit: 100 })).data.map((c) => `checkpoints/${path.basename(c.artifactPath)}/`);
+    expect(await filesUnder(path.join(h.trainingDir, 'jobs', job.id))).toEqual(listed.sort());
 
     const unknownFile = await client.fineTuning.jobs.create({ model: 'llmp-llama-tiny', training_file: 'file-abc' }).catch((e: unknown) => e);
     expect(unknownFile).toBeInstanceOf(OpenAI.NotFoundError);
