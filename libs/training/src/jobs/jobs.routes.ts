@@ -70,6 +70,19 @@ export function trainingRoutes(jobs: JobsService, models: ModelsService): RouteS
       handle: async ({ params, identity }) => jobView(await jobs.cancel(identity!, params.id)),
     }),
     route({
+      method: 'delete',
+      path: '/api/training/jobs/:id',
+      tag,
+      summary: 'Delete a finished job with its events, checkpoints, model and files (409 while it has not finished)',
+      access: 'user',
+      status: 204,
+      handle: async ({ params, identity, res }) => {
+        await jobs.delete(identity!, params.id);
+        res.status(204).end();
+        return undefined;
+      },
+    }),
+    route({
       method: 'get',
       path: '/api/training/jobs/:id/events',
       tag,

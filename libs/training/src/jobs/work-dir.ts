@@ -31,3 +31,11 @@ export async function tidyWorkDir(workDir: string, keep: readonly string[]): Pro
   await visit(root);
   return removed;
 }
+
+/** Removes a deleted job's whole directory; a path outside the jobs' root is refused rather than removed. */
+export async function removeWorkDir(workRoot: string, workDir: string): Promise<void> {
+  const root = path.resolve(workRoot);
+  const dir = path.resolve(workDir);
+  if (!dir.startsWith(root + path.sep)) throw new Error(`${dir} is not inside the training directory ${root}`);
+  await rm(dir, { recursive: true, force: true });
+}
