@@ -59,6 +59,11 @@ export function openAiError(error: unknown, log: Logger, options: OpenAiErrorOpt
     ({ status, message, code } = error);
     param = paramOf(error.details);
     retryAfter = error.retryAfterSeconds;
+  } else if (error instanceof URIError && (error as BodyParserError).status === 400) {
+    // The router could not percent-decode a path segment (`%zz`, `%ff%fe`): the caller's mistake, not ours.
+    status = 400;
+    message = `${error.message}: the path is not valid percent-encoded UTF-8`;
+    code = 'malformed_path';
   } else {
     const e = error as BodyParserError;
     if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {

@@ -117,6 +117,9 @@ describe('OpenAI-compatible fine-tuning API, driven by the official openai clien
     const refused = await anonymous.fineTuning.jobs.list().catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(refused).toMatchObject({ status: 401, type: 'invalid_request_error' });
+    const malformed = await fetch(`${h.url}/v1/fine_tuning/jobs/%ff%fe`, { headers: { [TEST_IDENTITY_HEADER]: JSON.stringify({ userId: 'usr_sdk', username: 'sdk', role: 'user', via: 'api_key' }) } });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'malformed_path', param: null } });
     const res = await fetch(`${h.url}/v1/fine_tuning/nothing-here`);
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: { message: 'Invalid URL (GET /v1/fine_tuning/nothing-here)', type: 'invalid_request_error', param: null, code: 'unknown_url' } });
