@@ -7,3 +7,4 @@ export * from './datasets';
 export * from './services';
 export * from './ingestion';
 export * from './agents';
+export * from './training';

@@ -8,3 +8,4 @@ export * from './openapi';
 export * from './create-http-app';
 export * from './request-target';
 export * from './server';
+export * from './openai-errors';

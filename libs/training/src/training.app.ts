@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { createServiceClient } from '@llmp/auth';
-import type { HttpApp } from '@llmp/http';
+import { mountOpenAiErrors, type HttpApp } from '@llmp/http';
 import { createServiceApp, type ServiceAppDeps } from '@llmp/service';
 import { createHttpDatasetSource, type DatasetSource } from './datasets/dataset-source';
 import { createJobRunner, type JobRunner } from './jobs/job-runner';
@@ -12,7 +12,7 @@ import { DEFAULT_CALIBRATION, type Calibration, type Limits } from './jobs/prefl
 import { trainingMigrations } from './migrations';
 import { createPgModelStore, type ModelStore } from './models/model.store';
 import { createModelsService, type ModelsService } from './models/models.service';
-import { fineTuningRoutes } from './openai/fine-tuning.routes';
+import { FINE_TUNING_PREFIX, fineTuningRoutes } from './openai/fine-tuning.routes';
 import { builtInTrainerCommand } from './runtime/built-in-trainer-command';
 import type { SupervisorOptions, TrainerCommand } from './runtime/supervisor';
 
@@ -82,6 +82,7 @@ export function createTraining(deps: TrainingAppDeps): Training {
     area: 'training',
     migrations: trainingMigrations,
     routes: [...trainingRoutes(jobs, models), ...fineTuningRoutes(jobs)],
+    afterRoutes: (a) => mountOpenAiErrors(a, FINE_TUNING_PREFIX, log),
   });
   if (worker) runner.start();
   app.locals.close = () => runner.stop();

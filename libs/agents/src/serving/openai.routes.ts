@@ -1,7 +1,7 @@
 import { once } from 'node:events';
-import type { Express, NextFunction, Request, Response } from 'express';
-import { DomainError, type Logger } from '@llmp/core';
-import { AppError, route, statusOfDomainError, type RouteSpec } from '@llmp/http';
+import type { Express, Request, Response } from 'express';
+import type { Logger } from '@llmp/core';
+import { mountOpenAiErrors as mountOpenAiErrorsAt, openAiError as openAiErrorOf, route, type OpenAiErrorOptions, type RouteSpec } from '@llmp/http';
 import type { ServedAgent } from '../agents/agent.store';
 import type { AgentsService } from '../agents/agents.service';
 import { INVALID_API_KEY, RateLimitedError, type Completion, type ServingService } from './serving.service';
@@ -155,54 +155,17 @@ export function playgroundRoutes(agents: AgentsService, serving: ServingService,
   ];
 }
 
-const TYPE_OF_STATUS: Record<number, string> = { 401: 'invalid_request_error', 403: 'permission_error', 429: 'rate_limit_error' };
-
-interface BodyParserError {
-  status?: number;
-  expose?: boolean;
-  message: string;
-  type?: string;
-}
+/** A bad API key is the caller's 401, and a rate limit carries its headers, in OpenAI's error shape. */
+const OPENAI_ERROR_OPTIONS: OpenAiErrorOptions = {
+  overrides: (error) => ({ status: error.code === INVALID_API_KEY ? 401 : undefined, headers: error instanceof RateLimitedError ? error.headers : undefined }),
+};
 
 /** OpenAI's error body: `{ error: { message, type, param, code } }`. */
-export function openAiError(error: unknown, log: Logger): { status: number; body: object; headers: Record<string, string> } {
-  let status = 500;
-  let message = 'The server had an error while processing your request; the request id identifies it in the logs';
-  let code: string | null = 'internal_error';
-  let param: string | null = null;
-  let retryAfter: number | undefined;
-  let headers: Record<string, string> = {};
-  if (error instanceof DomainError) {
-    status = error.code === INVALID_API_KEY ? 401 : statusOfDomainError(error);
-    ({ message, code } = error);
-    param = (error.details as { param?: string } | undefined)?.param ?? null;
-    retryAfter = error.retryAfterSeconds;
-    if (error instanceof RateLimitedError) headers = { ...error.headers };
-  } else if (error instanceof AppError) {
-    ({ status, message, code } = error);
-    retryAfter = error.retryAfterSeconds;
-  } else {
-    const e = error as BodyParserError;
-    if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
-      status = e.status;
-      message = e.type === 'entity.parse.failed' ? `We could not parse the JSON body of your request: ${e.message}` : e.message;
-      code = e.type === 'entity.too.large' ? 'request_too_large' : 'invalid_request';
-    }
-  }
-  if (status >= 500) log.error({ err: error }, message);
-  if (retryAfter !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfter)));
-  const type = TYPE_OF_STATUS[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error');
-  return { status, body: { error: { message, type, param, code } }, headers };
+export function openAiError(error: unknown, log: Logger) {
+  return openAiErrorOf(error, log, OPENAI_ERROR_OPTIONS);
 }
 
 /** After the routes: unknown `/v1` paths and every `/v1` error answer in OpenAI's shape. */
 export function mountOpenAiErrors(app: Express, log: Logger): void {
-  app.use(OPENAI_PREFIX, (req: Request, res: Response) => {
-    res.status(404).json({ error: { message: `Invalid URL (${req.method} ${req.originalUrl})`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
-  });
-  app.use(OPENAI_PREFIX, (error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(error);
-    const { status, body, headers } = openAiError(error, log);
-    res.set(headers).status(status).json(body);
-  });
+  mountOpenAiErrorsAt(app, OPENAI_PREFIX, log, OPENAI_ERROR_OPTIONS);
 }

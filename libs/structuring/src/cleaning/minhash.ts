@@ -133,38 +133,50 @@ export function createMinHasher(options: MinHashOptions = {}): MinHasher {
   // Densification probes depend only on the bin and the attempt, never on the text: equal for every signature.
   const probe = (bin: number, attempt: number) => fmix32(Math.imul(bin + 1, 0x9e3779b1) ^ Math.imul(attempt, 0x85ebca77) ^ seed) % k;
   const toBin = k / 4294967296;
-  const filled = new Uint8Array(k);
+  // Bins still empty are marked by generation, so no per-signature clearing is needed.
+  const filled = new Uint32Array(k);
+  let generation = 0;
+  let power = 1;
+  for (let i = 1; i < shingleSize; i++) power = Math.imul(power, BASE);
   return {
     permutations: k,
     shingleSize,
     signature(text) {
       if (!text) return null;
-      const sig = new Uint32Array(k).fill(EMPTY);
-      filled.fill(0);
+      const sig = new Uint32Array(k);
+      if (++generation === 0xffffffff) {
+        filled.fill(0);
+        generation = 1;
+      }
+      const mark = generation;
       // The shingle loop of forEachShingle, inlined: this is the hot path of near-duplicate detection.
       const n = text.length;
-      const width = Math.min(shingleSize, n);
-      let power = 1;
-      for (let i = 1; i < width; i++) power = Math.imul(power, BASE);
+      const width = n < shingleSize ? n : shingleSize;
       let h = 0;
       for (let i = 0; i < width - 1; i++) h = (Math.imul(h, BASE) + text.charCodeAt(i)) | 0;
+      let empty = k;
       for (let i = width - 1; i < n; i++) {
         if (i >= width) h = (h - Math.imul(text.charCodeAt(i - width), power)) | 0;
         h = (Math.imul(h, BASE) + text.charCodeAt(i)) | 0;
+        // One mix per shingle: the bin is taken from the high bits, and within a bin the whole mixed value ranks
+        // shingles (its low bits are independent of the bin), as one-permutation hashing prescribes.
         const shingle = fmix32(h ^ seed);
         const bin = (shingle * toBin) | 0;
-        // Within a bin the high bits are shared: rank by a second mix so the minimum is a fresh random choice.
-        const v = fmix32(shingle ^ 0x27d4eb2f);
-        if (v < sig[bin] || !filled[bin]) sig[bin] = v;
-        filled[bin] = 1;
+        if (filled[bin] !== mark) {
+          filled[bin] = mark;
+          sig[bin] = shingle;
+          empty--;
+        } else if (shingle < sig[bin]) sig[bin] = shingle;
       }
-      for (let bin = 0; bin < k; bin++) {
-        if (filled[bin]) continue;
-        for (let attempt = 1; ; attempt++) {
-          const from = probe(bin, attempt);
-          if (filled[from]) {
-            sig[bin] = sig[from];
-            break;
+      if (empty > 0) {
+        for (let bin = 0; bin < k; bin++) {
+          if (filled[bin] === mark) continue;
+          for (let attempt = 1; ; attempt++) {
+            const from = probe(bin, attempt);
+            if (filled[from] === mark) {
+              sig[bin] = sig[from];
+              break;
+            }
           }
         }
       }
@@ -220,40 +232,52 @@ export function createLshIndex({ permutations, bands, rows }: { permutations: nu
   if (bands * rows > permutations) throw new Error(`bands × rows (${bands} × ${rows}) exceeds the ${permutations} permutations`);
   let signatures = new Uint32Array(permutations * 1024);
   let count = 0;
-  // One table for all bands: the key mixes in the band number.
-  let capacity = 1 << 12;
-  let keys = new Uint32Array(capacity);
-  let heads = new Int32Array(capacity).fill(-1);
+  // One table for all bands (the key mixes in the band number), a slot being two adjacent numbers, the key and the
+  // head of its chain, so a lookup touches one cache line. Slots are taken from the key's high bits: doubling the
+  // table then moves every key to about twice its old slot, so rehashing streams through memory in order instead
+  // of jumping around it, which is what dominated adding to a table of millions of band keys.
+  let bits = 12;
+  let table = new Int32Array(2 << bits).fill(-1);
   let used = 0;
   let entryIds = new Int32Array(1024);
   let entryNext = new Int32Array(1024);
   let entries = 0;
   let seenMark = new Int32Array(1024).fill(-1);
   let query = 0;
+  const keys = new Int32Array(bands);
 
   const bandKey = (sig: Uint32Array, band: number) => {
     let h = Math.imul(band + 1, 0x9e3779b1);
     for (let r = band * rows, end = r + rows; r < end; r++) h = Math.imul(h ^ sig[r], BASE) ^ (h >>> 15);
-    return fmix32(h);
+    return fmix32(h) | 0;
   };
+  const keysOf = (sig: Uint32Array) => {
+    for (let band = 0; band < bands; band++) keys[band] = bandKey(sig, band);
+    return keys;
+  };
+  /** The slot (an even index into the table) holding `key`, or the empty one where it belongs. */
   const slotOf = (key: number) => {
-    const mask = capacity - 1;
-    let slot = key & mask;
-    while (heads[slot] !== -1 && keys[slot] !== key) slot = (slot + 1) & mask;
+    const mask = (2 << bits) - 1;
+    let slot = (key >>> (32 - bits)) << 1;
+    while (table[slot + 1] !== -1 && table[slot] !== key) slot = (slot + 2) & mask;
     return slot;
   };
   const grow = () => {
-    const oldKeys = keys;
-    const oldHeads = heads;
-    capacity *= 2;
-    keys = new Uint32Array(capacity);
-    heads = new Int32Array(capacity).fill(-1);
-    for (let i = 0; i < oldHeads.length; i++) {
-      if (oldHeads[i] === -1) continue;
-      const slot = slotOf(oldKeys[i]);
-      keys[slot] = oldKeys[i];
-      heads[slot] = oldHeads[i];
-    }
+    const old = table;
+    bits++;
+    table = new Int32Array(2 << bits).fill(-1);
+    // Keys whose probe run wrapped past the end sit at the start of the old table: placing them last keeps
+    // every run in slot order.
+    let wrapped = 0;
+    while (old[wrapped + 1] !== -1 && (old[wrapped] >>> (32 - bits + 1)) << 1 > wrapped) wrapped += 2;
+    const place = (i: number) => {
+      if (old[i + 1] === -1) return;
+      const slot = slotOf(old[i]);
+      table[slot] = old[i];
+      table[slot + 1] = old[i + 1];
+    };
+    for (let i = wrapped; i < old.length; i += 2) place(i);
+    for (let i = 0; i < wrapped; i += 2) place(i);
   };
   const growInt32 = (array: Int32Array, fill?: number) => {
     const bigger = new Int32Array(array.length * 2);
@@ -274,21 +298,22 @@ export function createLshIndex({ permutations, bands, rows }: { permutations: nu
       }
       const id = count++;
       signatures.set(signature, id * permutations);
+      keysOf(signature);
+      while ((used + bands) * 2 > 1 << bits) grow();
+      while (entries + bands > entryIds.length) {
+        entryIds = growInt32(entryIds);
+        entryNext = growInt32(entryNext);
+      }
       for (let band = 0; band < bands; band++) {
-        if ((used + 1) * 2 > capacity) grow();
-        const key = bandKey(signature, band);
+        const key = keys[band];
         const slot = slotOf(key);
-        if (heads[slot] === -1) {
+        if (table[slot + 1] === -1) {
           used++;
-          keys[slot] = key;
-        }
-        if (entries === entryIds.length) {
-          entryIds = growInt32(entryIds);
-          entryNext = growInt32(entryNext);
+          table[slot] = key;
         }
         entryIds[entries] = id;
-        entryNext[entries] = heads[slot];
-        heads[slot] = entries++;
+        entryNext[entries] = table[slot + 1];
+        table[slot + 1] = entries++;
       }
       if (count > seenMark.length) seenMark = growInt32(seenMark, -1);
       return id;
@@ -296,8 +321,9 @@ export function createLshIndex({ permutations, bands, rows }: { permutations: nu
     candidates(signature) {
       const found: number[] = [];
       query++;
+      keysOf(signature);
       for (let band = 0; band < bands; band++) {
-        for (let entry = heads[slotOf(bandKey(signature, band))]; entry !== -1; entry = entryNext[entry]) {
+        for (let entry = table[slotOf(keys[band]) + 1]; entry !== -1; entry = entryNext[entry]) {
           const id = entryIds[entry];
           if (seenMark[id] === query) continue;
           seenMark[id] = query;

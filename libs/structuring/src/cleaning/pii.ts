@@ -112,34 +112,56 @@ function looksRandom(token: string): boolean {
   return /\d/.test(token) && /[a-z]/.test(token) && /[A-Z]/.test(token) && entropy(token) >= 4;
 }
 
-type Detector = { kind: PiiKind; pattern: RegExp; accept?: (value: string) => string | null; when?: (text: string) => boolean };
+/** What a text must contain for a detector to be tried: each is tested once per text, not once per detector. */
+type Precondition = 'digit' | 'at' | 'colon' | 'longRun' | 'secretPrefix';
+type Detector = { kind: PiiKind; pattern: RegExp; accept?: (value: string) => string | null; when?: Precondition };
 
-const hasDigit = (text: string) => /\d/.test(text);
+const DIGIT = /\d/;
+/** Every known secret pattern begins with one of these: one scan of the text spares running each pattern over it. */
+const SECRET_PREFIX = /sk-|AKIA|ASIA|gh[pousr]_|github_pat_|xox[abprs]-|AIza|k_(?:live|test)_|eyJ|-----BEGIN /;
+
+/** Whether the text has a run of 32 or more characters that LONG_TOKEN could match: a scan far cheaper than the pattern. */
+function hasLongRun(text: string): boolean {
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // [A-Za-z0-9_+/-]
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 47 && c <= 57) || c === 95 || c === 43 || c === 45) {
+      if (++run >= 32) return true;
+    } else run = 0;
+  }
+  return false;
+}
 const digitCount = (value: string) => value.replace(/\D/g, '').length;
 
 /** In order of priority: where two findings overlap, the earlier detector wins. */
 const DETECTORS: Detector[] = [
-  ...KNOWN_SECRETS.map((pattern): Detector => ({ kind: 'secret', pattern })),
-  { kind: 'email', pattern: EMAIL, when: (t) => t.includes('@'), accept: (v) => (/^[a-z]{2,24}$/i.test(v.slice(v.lastIndexOf('.') + 1)) && !v.startsWith('.') ? v : null) },
-  { kind: 'iban', pattern: IBAN, when: hasDigit, accept: ibanPrefix },
-  { kind: 'credit_card', pattern: CARD, when: hasDigit, accept: (v) => {
+  ...KNOWN_SECRETS.map((pattern): Detector => ({ kind: 'secret', pattern, when: 'secretPrefix' })),
+  { kind: 'email', pattern: EMAIL, when: 'at', accept: (v) => (/^[a-z]{2,24}$/i.test(v.slice(v.lastIndexOf('.') + 1)) && !v.startsWith('.') ? v : null) },
+  { kind: 'iban', pattern: IBAN, when: 'digit', accept: ibanPrefix },
+  { kind: 'credit_card', pattern: CARD, when: 'digit', accept: (v) => {
     const digits = v.replace(/\D/g, '');
     return luhn(digits) && cardIssuer(digits) ? v : null;
   } },
-  { kind: 'ip_address', pattern: IPV6, when: (t) => t.includes(':'), accept: (v) => (/[0-9a-f]/i.test(v) && isIPv6(v) ? v : null) },
-  { kind: 'ip_address', pattern: IPV4, when: hasDigit, accept: (v) => (v.split('.').every((octet) => Number(octet) <= 255 && (octet.length === 1 || octet[0] !== '0')) ? v : null) },
-  { kind: 'phone', pattern: PHONE, when: hasDigit, accept: (v) => {
+  { kind: 'ip_address', pattern: IPV6, when: 'colon', accept: (v) => (/[0-9a-f]/i.test(v) && isIPv6(v) ? v : null) },
+  { kind: 'ip_address', pattern: IPV4, when: 'digit', accept: (v) => (v.split('.').every((octet) => Number(octet) <= 255 && (octet.length === 1 || octet[0] !== '0')) ? v : null) },
+  { kind: 'phone', pattern: PHONE, when: 'digit', accept: (v) => {
     const digits = digitCount(v);
     return v.startsWith('+') ? (digits >= 8 && digits <= 15 ? v : null) : digits >= 10 && digits <= 11 ? v : null;
   } },
-  { kind: 'secret', pattern: LONG_TOKEN, accept: (v) => (looksRandom(v) ? v : null) },
+  { kind: 'secret', pattern: LONG_TOKEN, when: 'longRun', accept: (v) => (looksRandom(v) ? v : null) },
 ];
 
+const ALL_KINDS: ReadonlySet<PiiKind> = new Set(PII_KINDS);
+
 /** Every finding in the text, non-overlapping, in order; `kinds` limits what is looked for. */
-export function findPii(text: string, kinds: ReadonlySet<PiiKind> = new Set(PII_KINDS)): PiiMatch[] {
+export function findPii(text: string, kinds: ReadonlySet<PiiKind> = ALL_KINDS): PiiMatch[] {
   let found: PiiMatch[] = [];
+  const holds: Partial<Record<Precondition, boolean>> = {};
+  const test = (when: Precondition) =>
+    (holds[when] ??= when === 'digit' ? DIGIT.test(text) : when === 'at' ? text.includes('@') : when === 'colon' ? text.includes(':') : when === 'secretPrefix' ? SECRET_PREFIX.test(text) : hasLongRun(text));
   for (const { kind, pattern, accept, when } of DETECTORS) {
-    if (!kinds.has(kind) || (when && !when(text))) continue;
+    if (!kinds.has(kind) || (when && !test(when))) continue;
     // Matches come in order and `found` is sorted and disjoint: one walk over both merges them in linear time.
     const merged: PiiMatch[] = [];
     let next = 0;
@@ -183,8 +205,12 @@ function replacement(match: PiiMatch, mode: PiiMode, salt: string): string {
 }
 
 export function redactPii(text: string, options: RedactOptions = {}): Redaction {
+  return redactKinds(text, options, options.kinds ? new Set(options.kinds) : ALL_KINDS);
+}
+
+function redactKinds(text: string, options: RedactOptions, kinds: ReadonlySet<PiiKind>): Redaction {
   const mode = options.mode ?? 'mask';
-  const matches = findPii(text, new Set(options.kinds ?? PII_KINDS));
+  const matches = findPii(text, kinds);
   const counts: Partial<Record<PiiKind, number>> = {};
   if (!matches.length) return { text, counts };
   let out = '';
@@ -201,8 +227,9 @@ export function redactPii(text: string, options: RedactOptions = {}): Redaction 
 export function createPiiRedactionPass(options: RedactOptions = {}): CleaningPass {
   const kinds = options.kinds ?? PII_KINDS;
   const totals: Record<string, number> = { recordsChanged: 0 };
+  const kindSet: ReadonlySet<PiiKind> = new Set(kinds);
   const redact = (text: string) => {
-    const result = redactPii(text, options);
+    const result = redactKinds(text, options, kindSet);
     for (const [kind, n] of Object.entries(result.counts)) totals[kind] = (totals[kind] ?? 0) + n;
     return result.text;
   };

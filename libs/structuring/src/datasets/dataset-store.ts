@@ -1,4 +1,4 @@
-import type { Caller, MemberRole } from '@llmp/contracts';
+import type { Caller, Member, MemberRole } from '@llmp/contracts';
 import { readableBy, type Db } from '@llmp/db';
 import type { Dataset, DraftRecipe, NewDataset } from './dataset';
 
@@ -8,6 +8,11 @@ export interface DatasetStore {
   /** The datasets `caller` may read, newest first. */
   list(caller: Caller): Promise<Dataset[]>;
   memberRole(id: string, userId: string): Promise<MemberRole | null>;
+  listMembers(id: string): Promise<Member[]>;
+  /** Adds the member, or changes their role. */
+  setMember(id: string, userId: string, role: MemberRole, addedBy: string | null): Promise<Member>;
+  /** False when they were not a member. */
+  removeMember(id: string, userId: string): Promise<boolean>;
   /** Adds to the draft recipe in one statement, so that concurrent uploads and builds each keep their entry. */
   appendToRecipe(id: string, add: { sources?: DraftRecipe['sources']; steps?: DraftRecipe['steps'] }): Promise<void>;
   /** Deletes the dataset unless a version of it is held; says which happened. */
@@ -57,6 +62,15 @@ const SELECT = `
        where r.dataset_id = ds.id
     ) c on true`;
 
+interface MemberRow {
+  user_id: string;
+  role: MemberRole;
+  added_by: string | null;
+  added_at: Date | string;
+}
+
+const toMember = (row: MemberRow): Member => ({ userId: row.user_id, role: row.role, addedBy: row.added_by, addedAt: iso(row.added_at) });
+
 const ACCESS_TABLES = { alias: 'ds', members: 'structuring.dataset_members', resourceColumn: 'dataset_id' };
 
 export function createPgDatasetStore(db: Db): DatasetStore {
@@ -79,6 +93,23 @@ export function createPgDatasetStore(db: Db): DatasetStore {
     async memberRole(id, userId) {
       const { rows } = await db.query<{ role: MemberRole }>('select role from structuring.dataset_members where dataset_id = $1 and user_id = $2', [id, userId]);
       return rows[0]?.role ?? null;
+    },
+    async listMembers(id) {
+      const { rows } = await db.query<MemberRow>('select user_id, role, added_by, added_at from structuring.dataset_members where dataset_id = $1 order by added_at, user_id', [id]);
+      return rows.map(toMember);
+    },
+    async setMember(id, userId, role, addedBy) {
+      const { rows } = await db.query<MemberRow>(
+        `insert into structuring.dataset_members (dataset_id, user_id, role, added_by) values ($1, $2, $3, $4)
+         on conflict (dataset_id, user_id) do update set role = excluded.role
+         returning user_id, role, added_by, added_at`,
+        [id, userId, role, addedBy],
+      );
+      return toMember(rows[0]);
+    },
+    async removeMember(id, userId) {
+      const { rowCount } = await db.query('delete from structuring.dataset_members where dataset_id = $1 and user_id = $2', [id, userId]);
+      return rowCount > 0;
     },
     async appendToRecipe(id, { sources = [], steps = [] }) {
       await db.query(

@@ -11,8 +11,10 @@ import {
   freezeVersionBody,
   listDatasetRecordsQuery,
   reviewDatasetBody,
+  setMemberBody,
   updateDatasetRecordBody,
   uploadDatasetQuery,
+  userIdSchema,
   versionRecordsQuery,
 } from '@llmp/contracts';
 import { invalid } from '@llmp/core';
@@ -23,6 +25,7 @@ import type { DatasetsService } from './datasets.service';
 const tag = 'datasets';
 export const UPLOAD_PATH = '/api/datasets/:id/uploads';
 
+const memberId = (params: Record<string, string>) => parse(z.object({ userId: userIdSchema }), { userId: params.userId }, 'params').userId;
 const holderOf = (params: Record<string, string>) => parse(datasetHoldSchema, { holder: params.holder }, 'params').holder;
 
 /** A file part of a multipart body, or the raw body itself. */
@@ -201,6 +204,34 @@ export function datasetsRoutes(datasets: DatasetsService, builds: DatasetBuilds,
       access: 'user',
       handle: async ({ params, identity, res }) => {
         await datasets.delete(params.id, identity!);
+        res.status(204).end();
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/datasets/:id/members',
+      tag,
+      summary: 'Who besides its owner may read (viewer) or also change (editor) a dataset',
+      access: 'user',
+      handle: ({ params, identity }) => datasets.members(params.id, identity!),
+    }),
+    route({
+      method: 'put',
+      path: '/api/datasets/:id/members/:userId',
+      tag,
+      summary: 'Add a member to a dataset or change their role (viewer, editor); owner or manager',
+      access: 'user',
+      body: setMemberBody,
+      handle: ({ params, body, identity }) => datasets.setMember(params.id, memberId(params), body.role, identity!),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/datasets/:id/members/:userId',
+      tag,
+      summary: 'Remove a member from a dataset; owner or manager',
+      access: 'user',
+      handle: async ({ params, identity, res }) => {
+        await datasets.removeMember(params.id, memberId(params), identity!);
         res.status(204).end();
       },
     }),

@@ -8,6 +8,8 @@ import {
   type ExportVersionQuery,
   type FreezeVersionBody,
   type ListDatasetRecordsQuery,
+  type Member,
+  type MemberRole,
   type ReviewDatasetBody,
   type UpdateDatasetRecordBody,
   type UploadDatasetQuery,
@@ -126,6 +128,24 @@ export function createDatasetsService({ stores, log, tokenizer = createTokenCoun
       if (outcome === 'held') {
         throw conflict({ code: 'dataset_held', message: `dataset ${id} has a version held by a consumer (a training job); release its holds first` });
       }
+    },
+
+    /** Who besides its owner may read (viewer) or also change (editor) the dataset. */
+    async members(id: string, caller: Caller): Promise<{ data: Member[] }> {
+      await requireDataset(datasets, id, caller, 'read', { action: 'read this dataset' });
+      return { data: await datasets.listMembers(id) };
+    },
+
+    /** Adds a member or changes their role; the owner needs no membership. */
+    async setMember(id: string, userId: string, role: MemberRole, caller: Caller): Promise<Member> {
+      const dataset = await requireDataset(datasets, id, caller, 'administer', { action: 'change the members of this dataset' });
+      if (userId === dataset.ownerId) throw invalid({ code: 'owner_is_not_a_member', message: `params.userId: ${userId} owns dataset ${id} already` });
+      return datasets.setMember(id, userId, role, caller === SYSTEM ? null : caller.userId);
+    },
+
+    async removeMember(id: string, userId: string, caller: Caller): Promise<void> {
+      await requireDataset(datasets, id, caller, 'administer', { action: 'change the members of this dataset' });
+      if (!(await datasets.removeMember(id, userId))) throw notFound({ code: 'member_not_found', message: `${userId} is not a member of dataset ${id}` });
     },
 
     /**

@@ -29,6 +29,36 @@ describe('datasets', () => {
       expect(refused.body.error.message).toMatch(/only its owner, an editor or a manager may upload/);
     });
 
+    it('lets the owner or a manager add, change and remove members, whose role decides what they may do', async () => {
+      const ds = await createDataset('usr_alice', { name: 'With members' });
+      const alice = h.as('user', 'usr_alice');
+      const bob = h.as('user', 'usr_bob');
+      await bob.get(`/api/datasets/${ds.id}`).expect(404);
+      expect((await alice.put(`/api/datasets/${ds.id}/members/usr_bob`).send({ role: 'viewer' }).expect(200)).body).toMatchObject({ userId: 'usr_bob', role: 'viewer', addedBy: 'usr_alice' });
+      await bob.get(`/api/datasets/${ds.id}`).expect(200);
+      expect((await bob.get(`/api/datasets/${ds.id}/members`).expect(200)).body.data).toEqual([expect.objectContaining({ userId: 'usr_bob', role: 'viewer' })]);
+      expect((await upload(ds.id, distinctAnswers(1), 'usr_bob').expect(403)).body.error.code).toBe('access_denied');
+
+      await h.as('manager').put(`/api/datasets/${ds.id}/members/usr_bob`).send({ role: 'editor' }).expect(200);
+      await upload(ds.id, distinctAnswers(1), 'usr_bob').expect(201);
+      // An editor changes the contents, not who may: that is for the owner or a manager.
+      const refused = await bob.put(`/api/datasets/${ds.id}/members/usr_carol`).send({ role: 'viewer' }).expect(403);
+      expect(refused.body.error.message).toMatch(/only its owner or a manager may change the members of this dataset/);
+      await h.as('user', 'usr_carol').put(`/api/datasets/${ds.id}/members/usr_carol`).send({ role: 'editor' }).expect(404);
+
+      expect((await alice.put(`/api/datasets/${ds.id}/members/usr_bob`).send({ role: 'owner' }).expect(400)).body.error.message).toMatch(/body\.role/);
+      expect((await alice.put(`/api/datasets/${ds.id}/members/bob`).send({ role: 'viewer' }).expect(400)).body.error.message).toMatch(/params\.userId/);
+      expect((await alice.put(`/api/datasets/${ds.id}/members/usr_alice`).send({ role: 'viewer' }).expect(400)).body.error.code).toBe('owner_is_not_a_member');
+
+      await alice.delete(`/api/datasets/${ds.id}/members/usr_bob`).expect(204);
+      await bob.get(`/api/datasets/${ds.id}`).expect(404);
+      expect((await alice.delete(`/api/datasets/${ds.id}/members/usr_bob`).expect(404)).body.error.code).toBe('member_not_found');
+      expect((await alice.get(`/api/datasets/${ds.id}/members`).expect(200)).body.data).toEqual([]);
+
+      const anonymous = await fetch(`${h.forwarderUrl}/api/datasets/${ds.id}/members`);
+      expect(anonymous.status).toBe(401);
+    });
+
     it('refuses a body that is not a dataset, naming the field', async () => {
       const res = await h.as('user').post('/api/datasets').send({ name: '' }).expect(400);
       expect(res.body.error.message).toMatch(/body\.name/);

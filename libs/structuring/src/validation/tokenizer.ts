@@ -2,6 +2,7 @@ import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
 import { CL100K_TOKEN_SPLIT_REGEX, O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import { isChatRecord, type DatasetRecord } from '../records/record';
+import { asciiPieceEnd, createPieceMemo, isAscii } from './ascii-pieces';
 
 export type Encoding = 'o200k_base' | 'cl100k_base';
 
@@ -68,11 +69,24 @@ export function createTokenCounter({ model, encoding, contextLength }: TokenCoun
   // vocabulary and its LRU of merges, which dominated validation; the counts are the library's own, per piece.
   const split = new RegExp((chosen === 'cl100k_base' ? CL100K_TOKEN_SPLIT_REGEX : O200K_TOKEN_SPLIT_REGEX).source, 'gu');
   const pieces = new Map<string, number>();
+  // Plain ASCII text under o200k_base, most of what datasets hold, is split by a scanner that finds the pattern's
+  // pieces and looks their counts up in place, without a string per piece.
+  const asciiMemo = chosen === 'o200k_base' ? createPieceMemo((piece) => countWhole(piece, AS_TEXT), PIECE_MEMO_ENTRIES) : null;
   const count = (text: string) => {
+    if (asciiMemo && isAscii(text)) {
+      let tokens = 0;
+      for (let start = 0, end = 0, n = text.length; start < n; start = end) {
+        end = asciiPieceEnd(text, start, n);
+        tokens += asciiMemo(text, start, end);
+      }
+      return tokens;
+    }
     let tokens = 0;
-    split.lastIndex = 0;
-    for (let match = split.exec(text); match !== null; match = split.exec(text)) {
-      const piece = match[0];
+    // One global match returns the pieces as plain strings, without a match object per piece as an `exec` loop makes.
+    const found = text.match(split);
+    if (found === null) return 0;
+    for (let i = 0; i < found.length; i++) {
+      const piece = found[i];
       let n = pieces.get(piece);
       if (n === undefined) {
         if (pieces.size >= PIECE_MEMO_ENTRIES) pieces.clear();

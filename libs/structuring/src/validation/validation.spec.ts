@@ -4,6 +4,8 @@ import { describeIssue, type ChatRecord } from '../records/record';
 import { checkFreeze, createDatasetValidator, validateDataset } from './dataset-validator';
 import { recordIssues } from './record-checks';
 import { createTokenCounter } from './tokenizer';
+import { asciiPieceEnd, createPieceMemo } from './ascii-pieces';
+import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 
 const conversation = (answer: string, weight?: 0 | 1): ChatRecord => ({
   messages: [{ role: 'user', content: 'How do I prime the pump?' }, weight === undefined ? { role: 'assistant', content: answer } : { role: 'assistant', content: answer, weight }],
@@ -41,6 +43,35 @@ describe('createTokenCounter', () => {
       for (let i = 0, length = 60 + Math.floor(next() * 200); i < length; i++) text += pieces[Math.floor(next() * pieces.length)] + (next() < 0.5 ? ' ' : '');
       expect([text, o200k.countText(text)]).toEqual([text, countTokens(text, { disallowedSpecial: new Set() })]);
       expect([text, cl100k.countText(text)]).toEqual([text, countCl100k(text, { disallowedSpecial: new Set() })]);
+    }
+  });
+});
+
+describe('the ASCII pre-tokenizer', () => {
+  it('splits ASCII text into exactly the pieces of the o200k_base pattern', () => {
+    const pattern = new RegExp(O200K_TOKEN_SPLIT_REGEX.source, 'gu');
+    let state = 5;
+    const next = () => (state = (state * 16807) % 2147483647) / 2147483647;
+    // Letters that start contractions, apostrophes, every kind of whitespace, slashes after symbols, control characters.
+    const alphabet = ['a', 'z', 'A', 'Z', '0', '9', ' ', ' ', '\t', '\n', '\r', '\v', '\f', "'", "'", 's', 'S', 'l', 'L', 'v', 'e', 'E', 'r', 'R', 'd', 'm', 't', '.', ',', '/', '-', '_', '!', '\x00', '\x1f', '\x7f', '"'];
+    const mismatches: string[] = [];
+    for (let n = 0; n < 20_000; n++) {
+      let text = '';
+      for (let i = 0, length = 1 + Math.floor(next() * 24); i < length; i++) text += alphabet[Math.floor(next() * alphabet.length)];
+      const pieces: string[] = [];
+      for (let start = 0, end = 0; start < text.length; start = end) pieces.push(text.slice(start, (end = asciiPieceEnd(text, start, text.length))));
+      if (JSON.stringify(pieces) !== JSON.stringify(text.match(pattern) ?? [])) mismatches.push(text);
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('counts through its memo what the library counts, when pieces collide in the table and when it starts afresh', () => {
+    const memo = createPieceMemo((piece) => countTokens(piece), 8);
+    const text = "The pump's seal, the PUMP'S SEAL; 12345 pumps...\n\n  seals  ";
+    for (let round = 0; round < 3; round++) {
+      let tokens = 0;
+      for (let start = 0, end = 0; start < text.length; start = end) tokens += memo(text, start, (end = asciiPieceEnd(text, start, text.length)));
+      expect(tokens).toBe(countTokens(text));
     }
   });
 });

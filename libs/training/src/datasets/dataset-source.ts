@@ -27,9 +27,9 @@ export interface DatasetSource {
 async function errorOf(res: Response, versionId: string): Promise<DomainError> {
   const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
   const said = body?.error?.message ? `: ${body.error.message}` : '';
-  if (res.status === 404) return notFound({ code: 'dataset_version_not_found', message: `dataset version ${versionId} does not exist` });
-  if (res.status === 403) return forbidden({ code: 'dataset_version_forbidden', message: `you may not train on dataset version ${versionId}${said}` });
-  if (res.status === 409 || res.status === 422) return unprocessable({ code: 'dataset_version_not_frozen', message: `dataset version ${versionId} cannot be trained on${said}` });
+  if (res.status === 404) return notFound({ code: 'dataset_version_not_found', message: `dataset version ${versionId} does not exist`, details: { param: 'training_file' } });
+  if (res.status === 403) return forbidden({ code: 'dataset_version_forbidden', message: `you may not train on dataset version ${versionId}${said}`, details: { param: 'training_file' } });
+  if (res.status === 409 || res.status === 422) return unprocessable({ code: 'dataset_version_not_frozen', message: `dataset version ${versionId} cannot be trained on${said}`, details: { param: 'training_file' } });
   return upstreamFailed({ code: 'datasets_unavailable', message: `the datasets service answered ${res.status} for dataset version ${versionId}${said}` });
 }
 
@@ -48,7 +48,7 @@ export function createHttpDatasetSource(client: ServiceClient): DatasetSource {
       const res = await call(identity, { path: versionPath(versionId) });
       if (!res.ok) throw await errorOf(res, versionId);
       const body = (await res.json()) as { status?: unknown };
-      if (body?.status !== 'frozen') throw unprocessable({ code: 'dataset_version_not_frozen', message: `dataset version ${versionId} is ${String(body?.status ?? 'not frozen')}; only frozen versions can be trained on` });
+      if (body?.status !== 'frozen') throw unprocessable({ code: 'dataset_version_not_frozen', message: `dataset version ${versionId} is ${String(body?.status ?? 'not frozen')}; only frozen versions can be trained on`, details: { param: 'training_file' } });
       const parsed = datasetVersionSummarySchema.safeParse(body);
       if (!parsed.success) throw upstreamFailed({ code: 'datasets_contract_broken', message: `the datasets service described version ${versionId} in an unexpected shape` });
       return parsed.data;

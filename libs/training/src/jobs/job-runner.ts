@@ -9,6 +9,7 @@ import type { TrainerLine, TrainerSpec } from '../runtime/protocol';
 import { superviseTrainer, type SupervisedTrainer, type SupervisorOptions, type TrainerCommand, type TrainerOutcome } from '../runtime/supervisor';
 import type { Job } from './job';
 import type { JobProgress, JobStore } from './job.store';
+import { tidyWorkDir } from './work-dir';
 
 export interface JobRunnerDeps {
   jobs: JobStore;
@@ -34,8 +35,8 @@ export interface JobRunner {
   wake(): void;
   /** Stops the job's trainer if this process runs it; its outcome is `cancelled`. */
   cancel(jobId: string): void;
-  /** The job has finished: let go of its dataset version. */
-  released(job: Job): Promise<void>;
+  /** The job has finished: let go of its dataset version, and remove its scratch files (all but listed checkpoints and the model's file). */
+  released(job: Job, modelPath?: string | null): Promise<void>;
   /** Takes back running jobs whose runner is gone: queued again to resume from their last checkpoint, or failed. */
   recover(): Promise<void>;
   /** Stops taking jobs; a job in progress is stopped and queued again to resume from its last checkpoint. */
@@ -67,8 +68,22 @@ export function createJobRunner({ jobs, models, datasets, trainer, supervision, 
   let wakeUp: (() => void) | null = null;
   let loop: Promise<void> | null = null;
 
-  async function released(job: Job): Promise<void> {
+  async function released(job: Job, modelPath: string | null = null): Promise<void> {
     await datasets.release(serviceIdentity('model-training'), job.datasetVersionId, job.id).catch((error: Error) => log.warn({ jobId: job.id, err: error.message }, 'could not release the dataset version hold'));
+    await tidy(job, modelPath).catch((error: Error) => log.warn({ jobId: job.id, err: error.message }, "could not tidy the job's directory"));
+  }
+
+  /** A finished job keeps its listed checkpoints and its model's file; the rest of its directory is scratch. */
+  async function tidy(job: Job, modelPath: string | null): Promise<void> {
+    const keep = modelPath ? [modelPath] : [];
+    for (let after: string | undefined; ; ) {
+      const page = await jobs.listCheckpoints(job.id, { after, limit: 100 });
+      keep.push(...page.data.map((c) => c.artifactPath));
+      if (!page.hasMore || !page.data.length) break;
+      after = page.data[page.data.length - 1].id;
+    }
+    const removed = await tidyWorkDir(job.workDir, keep);
+    if (removed.length) log.info({ jobId: job.id, removed: removed.length }, "removed the finished job's scratch files");
   }
 
   async function specFor(job: Job): Promise<string> {
@@ -152,8 +167,8 @@ export function createJobRunner({ jobs, models, datasets, trainer, supervision, 
       });
       await jobs.heartbeat(job.id, runnerId, { step: done.step, trainedTokens: done.trainedTokens });
       await jobs.addEvent(job.id, { message: `New fine-tuned model created: ${model.id}`, data: { model_id: model.id } });
-      // The hold goes before the final state, so whoever sees the job finished sees the dataset free.
-      await released(job);
+      // The hold goes before the final state, so whoever sees the job finished sees the dataset free (and its directory tidy).
+      await released(job, model.artifactPath);
       await jobs.transition(job.id, ['running'], 'succeeded', { fineTunedModelId: model.id, finished: true });
       await jobs.addEvent(job.id, { message: 'The job has successfully completed' });
       log.info({ jobId: job.id, modelId: model.id }, 'fine-tuning job succeeded');

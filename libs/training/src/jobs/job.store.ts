@@ -1,6 +1,6 @@
 import { newId } from '@llmp/core';
 import type { Db } from '@llmp/db';
-import type { Checkpoint, Hyperparameters, Job, JobError, JobEstimate, JobEvent, JobState, Page } from './job';
+import { FINISHED_STATES, type Checkpoint, type Hyperparameters, type Job, type JobError, type JobEstimate, type JobEvent, type JobState, type Page } from './job';
 import type { LlamaConfigShape } from './presets';
 
 export interface NewJob {
@@ -73,6 +73,8 @@ export interface JobStore {
   /** Running jobs whose runner has not beaten for `seconds` (crashed or killed). */
   findStale(seconds: number): Promise<Job[]>;
   requestCancel(id: string): Promise<Job | null>;
+  /** Deletes a finished job with its events, checkpoints and model; null when it is not finished (or not there). */
+  deleteFinished(id: string): Promise<Job | null>;
 
   addEvent(jobId: string, event: NewEvent): Promise<JobEvent>;
   listEvents(jobId: string, query: PageQuery): Promise<Page<JobEvent>>;
@@ -260,6 +262,14 @@ export function createPgJobStore(db: Db): JobStore {
     },
 
     requestCancel: (id) => one(`update training.jobs set cancel_requested = true where id = $1 returning *`, [id]),
+    // One statement: the model goes with the job (events and checkpoints by cascade), and only if the job has finished.
+    deleteFinished: (id) =>
+      one(
+        `with finished as (select id from training.jobs where id = $1 and state = any($2::text[])),
+              models as (delete from training.models where job_id in (select id from finished))
+         delete from training.jobs where id in (select id from finished) returning *`,
+        [id, FINISHED_STATES],
+      ),
 
     async addEvent(jobId, { level = 'info', type = 'message', message, data }) {
       const { rows } = await db.query<EventRow>(

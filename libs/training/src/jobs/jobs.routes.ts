@@ -1,39 +1,11 @@
 import { createReadStream } from 'node:fs';
-import { z } from 'zod';
+import { createTrainingJobBody, trainingPageQuery } from '@llmp/contracts';
 import { route, type RouteSpec } from '@llmp/http';
 import type { TrainedModel } from '../models/model';
 import type { ModelsService } from '../models/models.service';
 import type { Checkpoint, Job, JobEvent } from './job';
 import type { JobsService } from './jobs.service';
 import { MODEL_PRESETS } from './presets';
-
-export const hyperparametersBody = z
-  .object({
-    nEpochs: z.number().int().min(1).max(100),
-    batchSize: z.number().int().min(1).max(256),
-    learningRateMultiplier: z.number().positive().max(100),
-    seed: z.number().int().min(0).max(2 ** 31 - 1),
-    contextLength: z.number().int().min(8).max(4096),
-    vocabSize: z.number().int().min(261).max(8192),
-    evalEvery: z.number().int().min(1).max(100_000),
-    checkpointEvery: z.number().int().min(1).max(100_000),
-  })
-  .partial()
-  .strict();
-
-export const createJobBody = z
-  .object({
-    datasetVersionId: z.string().min(1).max(200),
-    model: z.string().min(1).max(200).optional(),
-    suffix: z.string().max(64).nullable().optional(),
-    hyperparameters: hyperparametersBody.optional(),
-  })
-  .strict();
-
-export const pageQuery = z.object({
-  after: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
 
 /** Paths and the runner's bookkeeping stay inside the service. */
 export function jobView({ workDir: _workDir, ...job }: Job) {
@@ -69,7 +41,7 @@ export function trainingRoutes(jobs: JobsService, models: ModelsService): RouteS
       summary: 'Start a fine-tuning job on a frozen dataset version; refused with 422 and the estimate when it would not fit the memory or time limits',
       access: 'user',
       status: 201,
-      body: createJobBody,
+      body: createTrainingJobBody,
       handle: async ({ body, identity }) => jobView(await jobs.create(identity!, body)),
     }),
     route({
@@ -78,7 +50,7 @@ export function trainingRoutes(jobs: JobsService, models: ModelsService): RouteS
       tag,
       summary: 'Your fine-tuning jobs (managers: all), newest first; page with `after` = the last id',
       access: 'user',
-      query: pageQuery,
+      query: trainingPageQuery,
       handle: async ({ query, identity }) => pageOf(await jobs.list(identity!, query), jobView),
     }),
     route({
@@ -98,12 +70,25 @@ export function trainingRoutes(jobs: JobsService, models: ModelsService): RouteS
       handle: async ({ params, identity }) => jobView(await jobs.cancel(identity!, params.id)),
     }),
     route({
+      method: 'delete',
+      path: '/api/training/jobs/:id',
+      tag,
+      summary: 'Delete a finished job with its events, checkpoints, model and files (409 while it has not finished)',
+      access: 'user',
+      status: 204,
+      handle: async ({ params, identity, res }) => {
+        await jobs.delete(identity!, params.id);
+        res.status(204).end();
+        return undefined;
+      },
+    }),
+    route({
       method: 'get',
       path: '/api/training/jobs/:id/events',
       tag,
       summary: 'A job\'s events oldest first; with "Accept: text/event-stream", live as server-sent events until the job finishes',
       access: 'user',
-      query: pageQuery,
+      query: trainingPageQuery,
       handle: async ({ params, query, identity, req, res }) => {
         if (!(req.headers.accept ?? '').includes('text/event-stream')) return pageOf(await jobs.events(identity!, params.id, { ...query, order: 'asc' }), (e: JobEvent) => e);
         const stop = new AbortController();
@@ -132,7 +117,7 @@ export function trainingRoutes(jobs: JobsService, models: ModelsService): RouteS
       tag,
       summary: "A job's checkpoints, newest first: step, training and validation loss, perplexity",
       access: 'user',
-      query: pageQuery,
+      query: trainingPageQuery,
       handle: async ({ params, query, identity }) => pageOf(await jobs.checkpoints(identity!, params.id, query), checkpointView),
     }),
     route({
@@ -141,7 +126,7 @@ export function trainingRoutes(jobs: JobsService, models: ModelsService): RouteS
       tag,
       summary: 'Trained models (yours; managers: all), newest first, with lineage and metrics',
       access: 'user',
-      query: pageQuery,
+      query: trainingPageQuery,
       handle: async ({ query, identity }) => pageOf(await models.list(identity!, query), modelView),
     }),
     route({

@@ -7,6 +7,7 @@ import type { DatasetSource } from '../datasets/dataset-source';
 import type { JobRunner } from './job-runner';
 import { FINISHED_STATES, type Checkpoint, type Hyperparameters, type Job, type JobEvent, type Page } from './job';
 import type { JobStore, PageQuery } from './job.store';
+import { removeWorkDir } from './work-dir';
 import { assertFits, estimateJob, type Calibration, type Limits } from './preflight';
 import { DEFAULT_PRESET, findPreset, MODEL_PRESETS, type LlamaConfigShape } from './presets';
 
@@ -38,6 +39,8 @@ export interface JobsService {
   list(identity: Identity, query: PageQuery): Promise<Page<Job>>;
   get(identity: Identity, id: string): Promise<Job>;
   cancel(identity: Identity, id: string): Promise<Job>;
+  /** Deletes a finished job: its events, checkpoints, model and directory. */
+  delete(identity: Identity, id: string): Promise<void>;
   events(identity: Identity, id: string, query: PageQuery): Promise<Page<JobEvent>>;
   /** The job's events from `after` on, as they come, until the job has finished and they have all been given. */
   follow(identity: Identity, id: string, options: { after?: string; signal: AbortSignal }): AsyncGenerator<JobEvent>;
@@ -146,6 +149,17 @@ export function createJobsService({ jobs, datasets, runner, workRoot, limits, ca
       await jobs.addEvent(id, { message: 'Cancelling: the trainer is being stopped' });
       runner.cancel(id);
       return requested ?? job;
+    },
+
+    async delete(identity, id) {
+      const job = await visibleJob(identity, id);
+      if (!FINISHED_STATES.includes(job.state)) {
+        throw conflict({ code: 'job_not_finished', message: `fine-tuning job ${id} is ${job.state}; cancel it and wait until it is cancelled before deleting it` });
+      }
+      const deleted = await jobs.deleteFinished(id);
+      if (!deleted) throw conflict({ code: 'job_not_finished', message: `fine-tuning job ${id} is no longer finished; it cannot be deleted now` });
+      await removeWorkDir(workRoot, deleted.workDir);
+      log.info({ jobId: id, modelId: deleted.fineTunedModelId }, 'fine-tuning job deleted with its model and files');
     },
 
     async events(identity, id, query) {

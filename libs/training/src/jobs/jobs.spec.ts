@@ -1,4 +1,4 @@
-import { rename } from 'node:fs/promises';
+import { readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { TEST_IDENTITY_HEADER } from '@llmp/auth/testing';
 import { aVersion } from '../testing/datasets-stand-in';
@@ -166,4 +166,22 @@ describe('fine-tuning jobs', () => {
     const again = await h.as('user').post(`/api/training/jobs/${job.id}/cancel`).expect(409);
     expect(again.body.error).toEqual({ code: 'job_already_cancelled', message: `fine-tuning job ${job.id} is already cancelled` });
   }, 60_000);
+
+  it('deletes a finished job with its model and directory, and refuses a job still running or not yours', async () => {
+    const job = (await create(h, { datasetVersionId: 'dsv_demo', model: 'llmp-llama-tiny', hyperparameters: SMALL_JOB }).expect(201)).body;
+    const refused = await h.as('user').delete(`/api/training/jobs/${job.id}`).expect(409);
+    expect(refused.body.error).toMatchObject({ code: 'job_not_finished' });
+    const done = await waitForJob(h, job.id, (j) => j.state === 'succeeded' || j.state === 'failed', 120_000);
+    expect(done.state).toBe('succeeded');
+    const workDir = path.join(h.trainingDir, 'jobs', job.id);
+    expect(await readdir(workDir)).toContain('model.gguf');
+
+    await h.as('user', 'usr_other').delete(`/api/training/jobs/${job.id}`).expect(404);
+    await h.as('user').delete(`/api/training/jobs/${job.id}`).expect(204);
+    await h.as('user').get(`/api/training/jobs/${job.id}`).expect(404);
+    await h.as('user').get(`/api/training/models/${done.fineTunedModelId}`).expect(404);
+    expect(await h.training.stores.jobs.listCheckpoints(job.id, { limit: 100 })).toMatchObject({ data: [] });
+    await expect(readdir(workDir)).rejects.toMatchObject({ code: 'ENOENT' });
+    await h.as('user').delete(`/api/training/jobs/${job.id}`).expect(404);
+  }, 150_000);
 });

@@ -1,47 +1,25 @@
-import { z } from 'zod';
+import { createFineTuningJobBody, trainingPageQuery, type FineTuningJob, type FineTuningJobCheckpoint, type FineTuningJobEvent, type OpenAiList } from '@llmp/contracts';
 import { invalid } from '@llmp/core';
 import { route, type RouteSpec } from '@llmp/http';
 import type { Checkpoint, Job, JobEvent } from '../jobs/job';
 import type { JobsService } from '../jobs/jobs.service';
-import { pageQuery } from '../jobs/jobs.routes';
 
 /**
  * OpenAI's fine-tuning API (`/v1/fine_tuning/jobs`) over the same jobs, in
  * its response shapes, so the official clients work unmodified. A
  * `training_file` names a frozen dataset version, whose own validation
- * split is the validation data.
+ * split is the validation data. Errors under the prefix answer in OpenAI's
+ * error shape (`mountOpenAiErrors`), which the clients turn into typed errors.
  */
-const auto = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]).optional();
-const openAiHyperparameters = z
-  .object({
-    n_epochs: auto(z.number().int().min(1).max(100)),
-    batch_size: auto(z.number().int().min(1).max(256)),
-    learning_rate_multiplier: auto(z.number().positive().max(100)),
-    // llmp's own, beside OpenAI's three.
-    context_length: z.number().int().min(8).max(4096).optional(),
-    vocab_size: z.number().int().min(261).max(8192).optional(),
-    eval_every: z.number().int().min(1).max(100_000).optional(),
-    checkpoint_every: z.number().int().min(1).max(100_000).optional(),
-  })
-  .strict();
+export const FINE_TUNING_PREFIX = '/v1/fine_tuning';
 
-const createBody = z.object({
-  model: z.string().min(1).max(200),
-  training_file: z.string().min(1).max(200),
-  validation_file: z.string().max(200).nullable().optional(),
-  hyperparameters: openAiHyperparameters.optional(),
-  method: z
-    .object({ type: z.literal('supervised'), supervised: z.object({ hyperparameters: openAiHyperparameters.optional() }).optional() })
-    .optional(),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).nullable().optional(),
-  suffix: z.string().max(64).nullable().optional(),
-  metadata: z.record(z.string(), z.string()).nullable().optional(),
-  integrations: z.array(z.unknown()).max(0, 'integrations are not supported').nullable().optional(),
-});
+function unix(iso: string): number;
+function unix(iso: string | null): number | null;
+function unix(iso: string | null): number | null {
+  return iso === null ? null : Math.floor(Date.parse(iso) / 1000);
+}
 
-const unix = (iso: string | null) => (iso === null ? null : Math.floor(Date.parse(iso) / 1000));
-
-export function openAiJob(job: Job) {
+export function openAiJob(job: Job): FineTuningJob {
   const hp = { n_epochs: job.hyperparameters.nEpochs, batch_size: job.hyperparameters.batchSize, learning_rate_multiplier: job.hyperparameters.learningRateMultiplier };
   const remaining = job.state === 'running' && job.totalSteps && job.step > 0 && job.startedAt ? ((Date.now() - Date.parse(job.startedAt)) / job.step) * (job.totalSteps - job.step) : null;
   return {
@@ -68,11 +46,11 @@ export function openAiJob(job: Job) {
   };
 }
 
-function openAiEvent(event: JobEvent) {
+function openAiEvent(event: JobEvent): FineTuningJobEvent {
   return { object: 'fine_tuning.job.event' as const, id: event.id, created_at: unix(event.createdAt), level: event.level, message: event.message, data: event.data ?? {}, type: event.type };
 }
 
-function openAiCheckpoint(c: Checkpoint, job: Job) {
+function openAiCheckpoint(c: Checkpoint, job: Job): FineTuningJobCheckpoint {
   return {
     object: 'fine_tuning.job.checkpoint' as const,
     id: c.id,
@@ -84,7 +62,7 @@ function openAiCheckpoint(c: Checkpoint, job: Job) {
   };
 }
 
-function list<T extends { id: string }>(data: T[], hasMore: boolean) {
+function list<T extends { id: string }>(data: T[], hasMore: boolean): OpenAiList<T> {
   return { object: 'list' as const, data, has_more: hasMore, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null };
 }
 
@@ -93,11 +71,11 @@ export function fineTuningRoutes(jobs: JobsService): RouteSpec[] {
   return [
     route({
       method: 'post',
-      path: '/v1/fine_tuning/jobs',
+      path: `${FINE_TUNING_PREFIX}/jobs`,
       tag,
       summary: 'OpenAI-compatible: create a fine-tuning job (training_file = a frozen dataset version id)',
       access: 'user',
-      body: createBody,
+      body: createFineTuningJobBody,
       handle: async ({ body, identity }) => {
         const hp = { ...body.hyperparameters, ...body.method?.supervised?.hyperparameters };
         const given = <T>(v: T | 'auto' | undefined) => (v === 'auto' ? undefined : v);
@@ -128,11 +106,11 @@ export function fineTuningRoutes(jobs: JobsService): RouteSpec[] {
     }),
     route({
       method: 'get',
-      path: '/v1/fine_tuning/jobs',
+      path: `${FINE_TUNING_PREFIX}/jobs`,
       tag,
       summary: 'OpenAI-compatible: list your fine-tuning jobs, newest first',
       access: 'user',
-      query: pageQuery,
+      query: trainingPageQuery,
       handle: async ({ query, identity }) => {
         const page = await jobs.list(identity!, query);
         return list(page.data.map(openAiJob), page.hasMore);
@@ -140,7 +118,7 @@ export function fineTuningRoutes(jobs: JobsService): RouteSpec[] {
     }),
     route({
       method: 'get',
-      path: '/v1/fine_tuning/jobs/:id',
+      path: `${FINE_TUNING_PREFIX}/jobs/:id`,
       tag,
       summary: 'OpenAI-compatible: retrieve a fine-tuning job',
       access: 'user',
@@ -148,7 +126,7 @@ export function fineTuningRoutes(jobs: JobsService): RouteSpec[] {
     }),
     route({
       method: 'post',
-      path: '/v1/fine_tuning/jobs/:id/cancel',
+      path: `${FINE_TUNING_PREFIX}/jobs/:id/cancel`,
       tag,
       summary: 'OpenAI-compatible: cancel a fine-tuning job',
       access: 'user',
@@ -156,11 +134,11 @@ export function fineTuningRoutes(jobs: JobsService): RouteSpec[] {
     }),
     route({
       method: 'get',
-      path: '/v1/fine_tuning/jobs/:id/events',
+      path: `${FINE_TUNING_PREFIX}/jobs/:id/events`,
       tag,
       summary: "OpenAI-compatible: a job's events, newest first",
       access: 'user',
-      query: pageQuery,
+      query: trainingPageQuery,
       handle: async ({ params, query, identity }) => {
         const page = await jobs.events(identity!, params.id, { ...query, order: 'desc' });
         return list(page.data.map(openAiEvent), page.hasMore);
@@ -168,11 +146,11 @@ export function fineTuningRoutes(jobs: JobsService): RouteSpec[] {
     }),
     route({
       method: 'get',
-      path: '/v1/fine_tuning/jobs/:id/checkpoints',
+      path: `${FINE_TUNING_PREFIX}/jobs/:id/checkpoints`,
       tag,
       summary: "OpenAI-compatible: a job's checkpoints, newest first",
       access: 'user',
-      query: pageQuery,
+      query: trainingPageQuery,
       handle: async ({ params, query, identity }) => {
         const job = await jobs.get(identity!, params.id);
         const page = await jobs.checkpoints(identity!, params.id, query);

@@ -28,6 +28,7 @@ export interface Harness {
   as(role: Role, userId?: string): {
     get(path: string): request.Test;
     post(path: string): request.Test;
+    delete(path: string): request.Test;
   };
   close(): Promise<void>;
 }
@@ -57,6 +58,7 @@ export async function startHarness(options: Partial<TrainingOptions> = {}): Prom
     return {
       get: (url: string) => request(forwarder.url).get(url).set(TEST_IDENTITY_HEADER, identity),
       post: (url: string) => request(forwarder.url).post(url).set(TEST_IDENTITY_HEADER, identity),
+      delete: (url: string) => request(forwarder.url).delete(url).set(TEST_IDENTITY_HEADER, identity),
     };
   };
   return {
