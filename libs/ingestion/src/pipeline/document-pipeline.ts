@@ -101,12 +101,13 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
     let stage: PipelineStage | undefined;
     let stageStarted = 0;
     /**
-     * Status and progress writes are queued in order and not waited for:
-     * parsing, chunking and embedding run while the database is busy with
-     * other documents' indexing (PGlite runs one statement at a time). The
-     * queue is drained before indexing and before any outcome is written, so
-     * a run that lost the document still stops there, and a late status
-     * never overwrites the outcome.
+     * Status and progress writes are queued in order: parsing and chunking
+     * run while the database is busy with other documents' indexing (PGlite
+     * runs one statement at a time). The queue is drained before a stage
+     * whose work is seen outside this process (an embedding server, the
+     * index) and before any outcome is written, so the status is never
+     * behind that work, a run that lost the document stops there, and a
+     * late status never overwrites the outcome.
      */
     let written: Promise<void> = Promise.resolve();
     /** Set by a write that found the document no longer ours: the work stops at the next stage or batch. */
@@ -155,6 +156,7 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
       const tokenCount = chunks.reduce((n, c) => n + c.tokenCount, 0);
 
       begin('embedding', { chunkCount: chunks.length, tokenCount });
+      await written;
       let embedder;
       try {
         embedder = embedders.resolve(kb.embedder);
