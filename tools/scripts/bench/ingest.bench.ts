@@ -221,7 +221,7 @@ async function ourPipeline(platform: Platform, files: Buffer[]): Promise<Through
           break;
         }
         if (doc.status === 'failed' || doc.status === 'cancelled') throw new Error(`document ${id} ${doc.status}: ${doc.error?.message}`);
-        await sleep(20);
+        await sleep(50);
       }
     }
     const seconds = (performance.now() - started) / 1000;
