@@ -1,12 +1,17 @@
 /**
  * Document ingestion benchmarks (npm run bench:ingest):
- *   1. plain-text ingestion end to end (multipart upload → stored → parsed → chunked → embedded → indexed), MB/s;
+ *   1. plain-text ingestion end to end (multipart upload → stored → parsed → chunked → embedded → indexed), MB/s
+ *      and MB per CPU second, against a peer pipeline built the way LangChain's documents show (its splitter, the
+ *      same embedder and pgvector store, one add per batch), on the embedded platform (PGlite on its own thread)
+ *      and on DATABASE_URL's Postgres when that server has pgvector;
  *   2. our chunker against @langchain/textsplitters' RecursiveCharacterTextSplitter on the same text;
  *   3. retrieval on N chunks of 384 dimensions (clustered, like real embeddings) in PGlite pgvector HNSW:
  *      recall@10 against an exact scan, and p50/p99 query latency.
- * Sizes: BENCH_INGEST_MB (8), BENCH_CHUNK_MB (4), BENCH_VECTORS (100000), BENCH_QUERIES (200), BENCH_RECALL_QUERIES (50);
+ * Sizes: BENCH_INGEST_MB (8), BENCH_CHUNK_MB (4), BENCH_CHUNK_ROUNDS (3, the best kept), BENCH_VECTORS (100000), BENCH_QUERIES (200), BENCH_RECALL_QUERIES (50);
  * BENCH_ONLY=ingest|chunkers|retrieval runs one part.
  */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,23 +19,26 @@ import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
 import { requestTarget, signIdentity } from '@llmp/auth';
 import { SYSTEM } from '@llmp/contracts';
 import { createLogger, sleep } from '@llmp/core';
-import { createPgliteDb, migrate, type Db } from '@llmp/db';
+import { createPgDb, createPgliteDb, migrate, type Db } from '@llmp/db';
+import { countTokens as countTokensExactly } from 'gpt-tokenizer';
 import { listen } from '@llmp/http';
 import { createJobQueue } from '@llmp/queue';
 import { chunkDocument } from '../../../libs/ingestion/src/chunking/chunker';
 import { countTokens } from '../../../libs/ingestion/src/chunking/tokens';
 import { createFsBlobStore } from '../../../libs/ingestion/src/blob-store/fs-blob-store';
 import { createEmbedderCatalog } from '../../../libs/ingestion/src/embedding/embedder-catalog';
+import { createHashingEmbedder, HASHING_EMBEDDER } from '../../../libs/ingestion/src/embedding/hashing-embedder';
 import { createIngestion } from '../../../libs/ingestion/src/ingestion.app';
 import { ingestionMigrations } from '../../../libs/ingestion/src/migrations';
 import { parseText } from '../../../libs/ingestion/src/parsing/text.parser';
 import { prose } from '../../../libs/ingestion/src/testing/text-generator';
-import { createPgvectorStore } from '../../../libs/ingestion/src/vector-store/pgvector-store';
+import { createPgvectorStore, pgvectorAvailable } from '../../../libs/ingestion/src/vector-store/pgvector-store';
 import { clusteredVectors } from '../../../libs/ingestion/src/vector-store/vector-store.contract';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const INGEST_MB = env('BENCH_INGEST_MB', 8);
 const CHUNK_MB = env('BENCH_CHUNK_MB', 4);
+const CHUNK_ROUNDS = env('BENCH_CHUNK_ROUNDS', 3);
 const VECTORS = env('BENCH_VECTORS', 100_000);
 const QUERIES = env('BENCH_QUERIES', 200);
 const RECALL_QUERIES = env('BENCH_RECALL_QUERIES', 50);
@@ -59,9 +67,104 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function ingestionThroughput() {
-  progress(`ingestion: ${INGEST_MB} MB of plain text in ${INGEST_MB} files, through HTTP, until every document is ready`);
-  const db = await createPgliteDb();
+interface Platform {
+  name: string;
+  db: Db;
+  close(): Promise<void>;
+}
+
+/** The embedded platform's database: PGlite with pgvector on a thread of its own, as `apps/platform` runs it. */
+async function embeddedPlatform(): Promise<Platform> {
+  const db = await createPgliteDb({ thread: true });
+  return { name: 'embedded (PGlite + pgvector, own thread)', db, close: () => db.close() };
+}
+
+/** A database of its own on DATABASE_URL's server, or why there is none to measure on. */
+async function postgresPlatform(): Promise<Platform | string> {
+  const server = process.env['LLMP_DATABASE_URL'] ?? process.env['DATABASE_URL'];
+  if (!server) return 'skipped: DATABASE_URL is not set';
+  const admin = createPgDb({ connectionString: server, poolSize: 1 });
+  try {
+    if (!(await pgvectorAvailable(admin))) {
+      await admin.close();
+      return `skipped: the server at DATABASE_URL (${new URL(server).host}) has no pgvector extension`;
+    }
+    const name = `llmp_bench_ingest_${randomBytes(4).toString('hex')}`;
+    await admin.exec(`create database ${name}`);
+    const url = new URL(server);
+    url.pathname = `/${name}`;
+    const db = createPgDb({ connectionString: url.toString(), poolSize: 6 });
+    return {
+      name: `Postgres (${url.host}, pgvector)`,
+      db,
+      async close() {
+        await db.close();
+        await admin.exec(`drop database if exists ${name} with (force)`);
+        await admin.close();
+      },
+    };
+  } catch (error) {
+    await admin.close();
+    throw error;
+  }
+}
+
+const TICKS = 100;
+const statTicks = (stat: string) => {
+  // utime and stime: fields 14 and 15 of /proc/PID/stat, counted after the parenthesised name.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+};
+
+/** CPU seconds of this process's live child processes (the parsers), read from /proc. */
+function childrenCpuSeconds(): Map<number, number> {
+  const seconds = new Map<number, number>();
+  for (const task of readdirSync('/proc/self/task')) {
+    const children = readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim();
+    for (const pid of children ? children.split(' ').map(Number) : []) {
+      try {
+        seconds.set(pid, statTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / TICKS);
+      } catch {
+        // It exited in between.
+      }
+    }
+  }
+  return seconds;
+}
+
+/** CPU seconds used from now on by this process (every thread) and by its child processes: call the result to read them. */
+function cpuMeter(): () => number {
+  const own = process.cpuUsage();
+  const children = childrenCpuSeconds();
+  return () => {
+    const used = process.cpuUsage(own);
+    let childSeconds = 0;
+    for (const [pid, now] of childrenCpuSeconds()) childSeconds += now - (children.get(pid) ?? 0);
+    return (used.user + used.system) / 1e6 + childSeconds;
+  };
+}
+
+function benchFiles(): Buffer[] {
+  return Array.from({ length: INGEST_MB }, (_, i) => Buffer.from(textOf(MB, 1000 + i * 100)));
+}
+
+interface ThroughputRow {
+  pipeline: string;
+  'input MB': number;
+  chunks: number;
+  's wall': number;
+  'CPU s': number;
+  'MB/s': number;
+  'MB per CPU s': number;
+  load: string;
+  [detail: string]: string | number;
+}
+
+const loadAverage = () => os.loadavg().map((n) => n.toFixed(1)).join(' ');
+
+/** Ours: multipart upload → stored → parsed (isolated processes) → chunked → embedded → indexed, through HTTP and the job queue. */
+async function ourPipeline(platform: Platform, files: Buffer[]): Promise<ThroughputRow> {
+  const { db } = platform;
   await migrate(db, ingestionMigrations);
   const blobDir = await mkdtemp(path.join(os.tmpdir(), 'llmp-bench-'));
   const queue = createJobQueue({ db, log, pollingIntervalSeconds: 0.5 });
@@ -74,14 +177,24 @@ async function ingestionThroughput() {
     queue,
     blobs: await createFsBlobStore({ root: blobDir }),
     vectors: await createPgvectorStore({ db }),
-    embedders: createEmbedderCatalog({ defaultSpec: { name: 'hashing-ngram-v1', dimension: DIMENSION } }),
+    embedders: createEmbedderCatalog({ defaultSpec: { name: HASHING_EMBEDDER, dimension: DIMENSION } }),
     pipeline: { concurrency: 2 },
   });
   const server = await listen(ingestion.app);
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await server.close(1000);
+    await ingestion.app.locals.close?.();
+    await queue.stop({ graceful: false });
+    await rm(blobDir, { recursive: true, force: true });
+  };
   try {
-    const kb = await ingestion.knowledgeBases.create({ name: 'bench', description: '', visibility: 'private' }, SYSTEM);
-    const files = Array.from({ length: INGEST_MB }, (_, i) => Buffer.from(textOf(MB, 1000 + i * 100)));
+    const kb = await ingestion.knowledgeBases.create({ name: `bench ${randomBytes(3).toString('hex')}`, description: '', visibility: 'private' }, SYSTEM);
     const url = `/api/ingestion/knowledge-bases/${kb.id}/documents`;
+    const load = loadAverage();
+    const cpu = cpuMeter();
     const started = performance.now();
     const ids: string[] = [];
     for (const [i, file] of files.entries()) {
@@ -97,16 +210,13 @@ async function ingestionThroughput() {
       if (res.status !== 201) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
       ids.push(((await res.json()) as { documents: Array<{ id: string }> }).documents[0].id);
     }
-    const uploaded = performance.now();
     let chunks = 0;
-    let tokens = 0;
     const stageMs = { parsing: 0, chunking: 0, embedding: 0, indexing: 0 };
     for (const id of ids) {
       for (;;) {
         const doc = await ingestion.documents.get(id, SYSTEM);
         if (doc.status === 'ready') {
           chunks += doc.counts.chunks ?? 0;
-          tokens += doc.counts.tokens ?? 0;
           for (const stage of Object.keys(stageMs) as Array<keyof typeof stageMs>) stageMs[stage] += doc.stages[stage]?.ms ?? 0;
           break;
         }
@@ -115,26 +225,101 @@ async function ingestionThroughput() {
       }
     }
     const seconds = (performance.now() - started) / 1000;
-    const bytes = files.reduce((n, f) => n + f.length, 0);
+    const cpuUsed = cpu();
+    const mb = files.reduce((n, f) => n + f.length, 0) / MB;
     return {
-      'input MB': round(bytes / MB),
-      documents: files.length,
+      pipeline: 'llmp (HTTP upload → isolated parse → chunk → embed → index)',
+      'input MB': round(mb),
       chunks,
-      tokens,
-      'upload s': round((uploaded - started) / 1000),
-      'total s': round(seconds),
-      'MB/s end to end': round(bytes / MB / seconds),
-      'stage s (parse/chunk/embed/index, summed over workers)': Object.values(stageMs)
+      's wall': round(seconds),
+      'CPU s': round(cpuUsed),
+      'MB/s': round(mb / seconds),
+      'MB per CPU s': round(mb / cpuUsed),
+      load,
+      'stage s (parse/chunk/embed/index, summed)': Object.values(stageMs)
         .map((ms) => round(ms / 1000, 1))
         .join(' / '),
     };
   } finally {
-    await server.close(1000);
-    await ingestion.app.locals.close?.();
-    await queue.stop({ graceful: false });
-    await db.close();
-    await rm(blobDir, { recursive: true, force: true });
+    await close();
   }
+}
+
+/** Token counts as a LangChain user passes them: the tokenizer's own call. */
+const AS_TEXT = { disallowedSpecial: new Set<string>() };
+const peerLength = (text: string) => countTokensExactly(text, AS_TEXT);
+
+/**
+ * The peer: what LangChain's documents show for the same job. Each file
+ * read as text, split by RecursiveCharacterTextSplitter measuring tokens
+ * (512, overlap 64), embedded by the same built-in embedder and added to the
+ * same pgvector store one batch at a time (its PGVectorStore adds 500 rows
+ * per insert, text and metadata beside the vector).
+ */
+async function peerPipeline(platform: Platform, files: Buffer[]): Promise<ThroughputRow> {
+  const { db } = platform;
+  const store = await createPgvectorStore({ db, schema: 'langchain_peer' });
+  await store.ensureCollection('peer', { dimension: DIMENSION });
+  await db.exec('create table if not exists langchain_peer.documents (id text primary key, content text not null, metadata jsonb not null)');
+  const embedder = createHashingEmbedder({ dimension: DIMENSION });
+  const splitter = new RecursiveCharacterTextSplitter({ chunkSize: 512, chunkOverlap: 64, lengthFunction: peerLength });
+  const load = loadAverage();
+  const cpu = cpuMeter();
+  const started = performance.now();
+  let chunks = 0;
+  for (const [i, file] of files.entries()) {
+    const docs = await splitter.createDocuments([file.toString('utf8')], [{ source: `bench-${i}.txt` }]);
+    for (let at = 0; at < docs.length; at += 500) {
+      const batch = docs.slice(at, at + 500);
+      const vectors = await embedder.embed(batch.map((d) => d.pageContent));
+      const ids = batch.map((_, j) => `peer_${i}_${at + j}`);
+      await db.transaction(async (tx) => {
+        await tx.query(
+          'insert into langchain_peer.documents (id, content, metadata) select * from unnest($1::text[], $2::text[], $3::jsonb[])',
+          [ids, batch.map((d) => d.pageContent), batch.map((d) => JSON.stringify(d.metadata))],
+        );
+        await store.inTransaction!(tx).upsert(
+          'peer',
+          ids.map((id, j) => ({ id, documentId: `bench-${i}`, vector: vectors[j] })),
+        );
+      });
+      chunks += batch.length;
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const cpuUsed = cpu();
+  const mb = files.reduce((n, f) => n + f.length, 0) / MB;
+  return {
+    pipeline: 'peer (LangChain splitter → same embedder → same pgvector store, one add per batch)',
+    'input MB': round(mb),
+    chunks,
+    's wall': round(seconds),
+    'CPU s': round(cpuUsed),
+    'MB/s': round(mb / seconds),
+    'MB per CPU s': round(mb / cpuUsed),
+    load,
+  };
+}
+
+async function ingestionThroughput(platform: Platform) {
+  progress(`ingestion on ${platform.name}: ${INGEST_MB} MB of plain text in ${INGEST_MB} files, ours then the peer's`);
+  const files = benchFiles();
+  try {
+    const ours = await ourPipeline(platform, files);
+    const peer = await peerPipeline(platform, files);
+    return { ours, peer };
+  } finally {
+    await platform.close();
+  }
+}
+
+function printThroughput(platform: string, { ours, peer }: { ours: ThroughputRow; peer: ThroughputRow }) {
+  console.log(`\nPlain-text ingestion, end to end, on ${platform} (built-in ${DIMENSION}-d embedder; load average 1/5/15 min at the start of each run)`);
+  console.table([ours, peer]);
+  console.log(
+    `llmp / peer: ${round(ours['MB/s'] / peer['MB/s'])}× the MB/s; ${round(ours['MB per CPU s'] / peer['MB per CPU s'])}× the MB per CPU second ` +
+      `(llmp ${ours['MB/s']} MB/s, peer ${peer['MB/s']} MB/s)`,
+  );
 }
 
 async function chunkerComparison() {
@@ -142,33 +327,54 @@ async function chunkerComparison() {
   const text = textOf(CHUNK_MB * MB, 7);
   const bytes = Buffer.byteLength(text);
   const time = async (work: () => unknown | Promise<unknown>) => {
+    const cpu = process.cpuUsage();
     const start = performance.now();
     const result = await work();
-    return { seconds: (performance.now() - start) / 1000, result };
+    const used = process.cpuUsage(cpu);
+    return { seconds: (performance.now() - start) / 1000, cpu: (used.user + used.system) / 1e6, result };
   };
-  // Warm-up on a slice, so JIT and tokenizer caches are comparable.
-  chunkDocument(parseText(Buffer.from(text.slice(0, 200_000))), { mode: 'recursive', maxTokens: 512, overlapTokens: 64 });
-  const ours = await time(() => chunkDocument(parseText(Buffer.from(text)), { mode: 'recursive', maxTokens: 512, overlapTokens: 64 }));
-  const ourChunks = ours.result as ReturnType<typeof chunkDocument>;
+  const settings = { mode: 'recursive', maxTokens: 512, overlapTokens: 64 } as const;
   // LangChain's default measures characters: ~4 characters per token is its usual stand-in for 512 tokens.
   const byChars = new RecursiveCharacterTextSplitter({ chunkSize: 2048, chunkOverlap: 256 });
-  await byChars.splitText(text.slice(0, 200_000));
-  const chars = await time(() => byChars.splitText(text));
-  const byTokens = new RecursiveCharacterTextSplitter({ chunkSize: 512, chunkOverlap: 64, lengthFunction: (t: string) => countTokens(t) });
-  const tokensPeer = await time(() => byTokens.splitText(text));
+  const byTokens = new RecursiveCharacterTextSplitter({ chunkSize: 512, chunkOverlap: 64, lengthFunction: peerLength });
+  // Warm-up on a slice, so JIT and tokenizer caches are comparable.
+  const sample = text.slice(0, 200_000);
+  chunkDocument(parseText(Buffer.from(sample)), settings);
+  await byChars.splitText(sample);
+  await byTokens.splitText(sample);
+  // Rounds interleaved, the best of each kept: on a shared machine the slow rounds measure the neighbours.
+  type Timed = Awaited<ReturnType<typeof time>>;
+  const best = (a: Timed | undefined, b: Timed) => (!a ? b : { ...a, seconds: Math.min(a.seconds, b.seconds), cpu: Math.min(a.cpu, b.cpu) });
+  let parsed: Timed | undefined;
+  let ours: Timed | undefined;
+  let chars: Timed | undefined;
+  let tokensPeer: Timed | undefined;
+  for (let round = 0; round < CHUNK_ROUNDS; round++) {
+    const parse = await time(() => parseText(Buffer.from(text)));
+    parsed = best(parsed, parse);
+    ours = best(ours, await time(() => chunkDocument(parse.result as ReturnType<typeof parseText>, settings)));
+    chars = best(chars, await time(() => byChars.splitText(text)));
+    tokensPeer = best(tokensPeer, await time(() => byTokens.splitText(text)));
+  }
+  const ourChunks = ours!.result as ReturnType<typeof chunkDocument>;
   const overBudget = (chunks: string[]) => chunks.filter((c) => countTokens(c) > 512).length;
-  const row = (name: string, seconds: number, chunks: string[]) => ({
+  const row = (name: string, { seconds, cpu }: { seconds: number; cpu: number }, chunks: string[]) => ({
     splitter: name,
     'MB/s': round(bytes / MB / seconds),
+    'MB per CPU s': round(bytes / MB / cpu),
     chunks: chunks.length,
     'mean tokens': Math.round(chunks.reduce((n, c) => n + countTokens(c), 0) / chunks.length),
     'over 512 tokens': overBudget(chunks),
   });
-  return [
-    row('llmp chunkDocument (structure → sentences, token budget)', ours.seconds, ourChunks.map((c) => c.text)),
-    row('langchain RecursiveCharacterTextSplitter (2048 chars)', chars.seconds, chars.result as string[]),
-    row('langchain RecursiveCharacterTextSplitter (512 tokens)', tokensPeer.seconds, tokensPeer.result as string[]),
-  ];
+  return {
+    load: loadAverage(),
+    parseMBps: round(bytes / MB / parsed!.seconds),
+    rows: [
+      row('llmp chunkDocument (structure → sentences, token budget)', ours!, ourChunks.map((c) => c.text)),
+      row('langchain RecursiveCharacterTextSplitter (2048 chars)', chars!, chars!.result as string[]),
+      row('langchain RecursiveCharacterTextSplitter (512 tokens)', tokensPeer!, tokensPeer!.result as string[]),
+    ],
+  };
 }
 
 async function retrieval() {
@@ -249,17 +455,19 @@ async function retrieval() {
 
 async function main() {
   if (!ONLY || ONLY === 'ingest') {
-    const ingest = await ingestionThroughput();
-    console.log('\nPlain-text ingestion, end to end (embedded PGlite, built-in 384-d embedder, 2 workers)');
-    console.table([ingest]);
+    printThroughput('the embedded platform', await ingestionThroughput(await embeddedPlatform()));
+    const postgres = await postgresPlatform();
+    if (typeof postgres === 'string') console.log(`\nPlain-text ingestion on Postgres: ${postgres}`);
+    else printThroughput(postgres.name, await ingestionThroughput(postgres));
   }
   if (!ONLY || ONLY === 'chunkers') {
     const chunkers = await chunkerComparison();
-    console.log('\nChunkers on the same text');
-    console.table(chunkers);
+    console.log(`\nChunkers on the same text, best of ${CHUNK_ROUNDS} rounds (load average ${chunkers.load}); our plain-text parser, before chunking: ${chunkers.parseMBps} MB/s`);
+    console.table(chunkers.rows);
+    const [ours, chars, tokens] = chunkers.rows;
     console.log(
-      `llmp / langchain (characters): ${round(chunkers[0]['MB/s'] / chunkers[1]['MB/s'])}× the throughput; ` +
-        `llmp / langchain (tokens): ${round(chunkers[0]['MB/s'] / chunkers[2]['MB/s'])}×`,
+      `llmp / langchain (characters): ${round(ours['MB/s'] / chars['MB/s'])}× the throughput; ` +
+        `llmp / langchain (tokens): ${round(ours['MB/s'] / tokens['MB/s'])}× (${round(ours['MB per CPU s'] / tokens['MB per CPU s'])}× per CPU second)`,
     );
   }
   if (!ONLY || ONLY === 'retrieval') {

@@ -2,7 +2,7 @@ import type { ChunkingSettings } from '@llmp/contracts';
 import type { Block, ParsedDocument } from '../parsing/parsed-document';
 import type { Chunk } from './chunk';
 import { sentenceSpans, wordSpans, type Span } from './sentences';
-import { countTokens } from './tokens';
+import { TextTokens } from './tokens';
 
 /** The smallest piece the packer moves: a sentence, a line, or part of an overlong one. */
 interface Unit {
@@ -39,21 +39,24 @@ function spansOf(text: string, block: Block): Span[] {
 }
 
 /** Splits a span that alone exceeds the budget: by words, then by characters. */
-function fitSpan(text: string, span: Span, maxTokens: number): Array<Span & { tokens: number }> {
-  const tokens = countTokens(text.slice(span.start, span.end));
-  if (tokens <= maxTokens) return [{ ...span, tokens }];
-  const words = wordSpans(text, span.start, span.end);
+function fitSpan(tokenized: TextTokens, span: Span, maxTokens: number, out: Array<Span & { tokens: number }> = []): Array<Span & { tokens: number }> {
+  const tokens = tokenized.count(span.start, span.end);
+  if (tokens <= maxTokens) {
+    out.push({ start: span.start, end: span.end, tokens });
+    return out;
+  }
+  const words = wordSpans(tokenized.text, span.start, span.end);
   if (words.length > 1) {
-    const out: Array<Span & { tokens: number }> = [];
-    for (const word of words) out.push(...fitSpan(text, word, maxTokens));
+    for (const word of words) fitSpan(tokenized, word, maxTokens, out);
     return out;
   }
   // One enormous "word" (a hash, base64): halve until the pieces fit.
   const middle = span.start + Math.floor((span.end - span.start) / 2);
-  return [...fitSpan(text, { start: span.start, end: middle }, maxTokens), ...fitSpan(text, { start: middle, end: span.end }, maxTokens)];
+  fitSpan(tokenized, { start: span.start, end: middle }, maxTokens, out);
+  return fitSpan(tokenized, { start: middle, end: span.end }, maxTokens, out);
 }
 
-function sectionsOf(doc: ParsedDocument, maxTokens: number): Section[] {
+function sectionsOf(doc: ParsedDocument, tokenized: TextTokens, maxTokens: number): Section[] {
   const sections: Section[] = [];
   let page: number | null = null;
   for (const block of doc.blocks) {
@@ -65,7 +68,7 @@ function sectionsOf(doc: ParsedDocument, maxTokens: number): Section[] {
     const section = sections[sections.length - 1];
     let first = true;
     for (const span of spansOf(doc.text, block)) {
-      for (const piece of fitSpan(doc.text, span, maxTokens)) {
+      for (const piece of fitSpan(tokenized, span, maxTokens)) {
         // The blank line between blocks costs about a token that no unit holds.
         const tokens = piece.tokens + (first && section.units.length ? 1 : 0);
         section.units.push({ start: piece.start, end: piece.end, tokens, section: sections.length - 1, blockStart: first, page: block.page });
@@ -141,17 +144,17 @@ function pack(sections: Section[], { mode, maxTokens, overlapTokens: requested }
   return chunks;
 }
 
-function toChunks(doc: ParsedDocument, sections: Section[], units: Unit[], maxTokens: number): Omit<Chunk, 'ordinal'>[] {
+function toChunks(doc: ParsedDocument, tokenized: TextTokens, sections: Section[], units: Unit[], maxTokens: number): Omit<Chunk, 'ordinal'>[] {
   let start = units[0].start;
   let end = units[units.length - 1].end;
   while (start < end && /\s/.test(doc.text[start])) start++;
   while (end > start && /\s/.test(doc.text[end - 1])) end--;
   const text = doc.text.slice(start, end);
-  const tokenCount = countTokens(text);
+  const tokenCount = tokenized.count(start, end);
   if (tokenCount > maxTokens && units.length > 1) {
     // The estimate missed by a token or two: halve rather than overflow the budget.
     const middle = Math.ceil(units.length / 2);
-    return [...toChunks(doc, sections, units.slice(0, middle), maxTokens), ...toChunks(doc, sections, units.slice(middle), maxTokens)];
+    return [...toChunks(doc, tokenized, sections, units.slice(0, middle), maxTokens), ...toChunks(doc, tokenized, sections, units.slice(middle), maxTokens)];
   }
   const pages = units.map((u) => u.page).filter((p): p is number => p !== null);
   return [
@@ -169,9 +172,11 @@ function toChunks(doc: ParsedDocument, sections: Section[], units: Unit[], maxTo
 
 /** Splits a parsed document into chunks that respect its structure and the token budget. */
 export function chunkDocument(doc: ParsedDocument, settings: ChunkingSettings): Chunk[] {
-  const sections = sectionsOf(doc, settings.maxTokens);
+  // The text is split for the tokenizer once; every sentence and chunk is counted from those pieces.
+  const tokenized = new TextTokens(doc.text);
+  const sections = sectionsOf(doc, tokenized, settings.maxTokens);
   return pack(sections, settings)
-    .flatMap((units) => toChunks(doc, sections, units, settings.maxTokens))
+    .flatMap((units) => toChunks(doc, tokenized, sections, units, settings.maxTokens))
     .filter((chunk) => chunk.text.length > 0)
     .map((chunk, ordinal) => ({ ordinal, ...chunk }));
 }

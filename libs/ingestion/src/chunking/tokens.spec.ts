@@ -1,5 +1,6 @@
 import { countTokens as exact } from 'gpt-tokenizer';
-import { countTokens } from './tokens';
+import { prose } from '../testing/text-generator';
+import { countTokens, TextTokens } from './tokens';
 
 const AS_TEXT = { disallowedSpecial: new Set<string>() };
 
@@ -15,5 +16,24 @@ describe('token counting', () => {
       const blocks = Math.ceil(text.length / 128);
       expect(Math.abs(countTokens(text) - exact(text, AS_TEXT))).toBeLessThanOrEqual(blocks);
     }
+  });
+});
+
+describe('TextTokens', () => {
+  it('counts any span of a document exactly as counting its text alone would', () => {
+    const text = [
+      prose({ paragraphs: 6, seed: 11 }).join('\n\n'),
+      'Hello, "world".\n\n  - item 1.\n\tcode();  x  \u2028 y\n\n\n 123456 abc\'s DEF\'LL 😀 中文字符 <|endoftext|> end.',
+      `#${' '.repeat(600)}\u2028\n\nThe body. data:${'QUJD'.repeat(300)} end`,
+    ].join('\n\n');
+    const tokens = new TextTokens(text);
+    let seed = 1;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let i = 0; i < 3000; i++) {
+      const start = Math.floor(random() * text.length);
+      const end = start + Math.floor(random() * Math.min(600, text.length - start + 1));
+      expect([start, end, tokens.count(start, end)]).toEqual([start, end, countTokens(text.slice(start, end))]);
+    }
+    expect(tokens.count(0, text.length)).toBe(countTokens(text));
   });
 });

@@ -6,7 +6,7 @@ import type { Logger } from '@llmp/core';
 import type { DocumentType } from '@llmp/contracts';
 import { DocumentParseError } from './parse-error';
 import type { ParsedDocument } from './parsed-document';
-import type { ParseRequest, ParseResponse } from './parse-worker';
+import type { ParsedOnTheWire, ParseRequest, ParseResponse } from './parse-worker';
 import { zipLimitsFor } from './zip';
 
 /** The parser's process died (out of memory, or a crash) while it read this document. */
@@ -65,6 +65,12 @@ function workerEntry(): { filename: string; execArgv: string[] } {
   const bundled = path.join(__dirname, 'parse-worker.cjs');
   if (existsSync(bundled)) return { filename: bundled, execArgv: [] };
   return { filename: path.join(__dirname, 'parse-worker.ts'), execArgv: ['--require', require.resolve('tsx/cjs')] };
+}
+
+/** Blocks' texts are slices of the document's: V8 keeps them as views of the one string. */
+function withBlockTexts(parsed: ParsedOnTheWire): ParsedDocument {
+  const { text } = parsed;
+  return { ...parsed, blocks: parsed.blocks.map((block) => ({ ...block, text: text.slice(block.start, block.end) })) };
 }
 
 const duration = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
@@ -127,7 +133,7 @@ export function createParsePool({ size = DEFAULT_PARSE_WORKERS, memoryMb = 512, 
       const task = slot.task;
       if (!task || task.id !== message.id) return;
       release(slot);
-      if (message.kind === 'parsed') task.resolve(message.parsed);
+      if (message.kind === 'parsed') task.resolve(withBlockTexts(message.parsed));
       else task.reject(message.error.code ? new DocumentParseError(message.error.code, message.error.message) : new Error(message.error.message));
       dispatch();
     });

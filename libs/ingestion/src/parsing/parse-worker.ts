@@ -1,6 +1,7 @@
 import type { DocumentType } from '@llmp/contracts';
 import { parseDocument } from './parse-document';
 import { DocumentParseError } from './parse-error';
+import type { Block, ParsedDocument } from './parsed-document';
 import type { ZipLimits } from './zip';
 
 export interface ParseRequest {
@@ -10,9 +11,13 @@ export interface ParseRequest {
   zipLimits: ZipLimits;
 }
 
+/** A block without its text, which is `text.slice(start, end)` of the document: sending it too would double what crosses the channel. */
+export type BlockOnTheWire = Omit<Block, 'text'>;
+export type ParsedOnTheWire = Omit<ParsedDocument, 'blocks'> & { blocks: BlockOnTheWire[] };
+
 export type ParseResponse =
   | { kind: 'ready' }
-  | { kind: 'parsed'; id: number; parsed: Awaited<ReturnType<typeof parseDocument>> }
+  | { kind: 'parsed'; id: number; parsed: ParsedOnTheWire }
   | { kind: 'failed'; id: number; error: { code: string | null; message: string } };
 
 const send = process.send?.bind(process);
@@ -22,7 +27,8 @@ process.on('message', async ({ id, type, bytes, zipLimits }: ParseRequest) => {
   try {
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const parsed = await parseDocument(buffer, type, { zipLimits });
-    send({ kind: 'parsed', id, parsed } satisfies ParseResponse);
+    const blocks = parsed.blocks.map(({ text: _text, ...block }) => block);
+    send({ kind: 'parsed', id, parsed: { ...parsed, blocks } } satisfies ParseResponse);
   } catch (error) {
     const code = error instanceof DocumentParseError ? error.code : null;
     send({ kind: 'failed', id, error: { code, message: (error as Error)?.message ?? String(error) } } satisfies ParseResponse);

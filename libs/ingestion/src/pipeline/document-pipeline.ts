@@ -100,16 +100,38 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
     const stages: Document['stages'] = { queued: claimed.stages.queued };
     let stage: PipelineStage | undefined;
     let stageStarted = 0;
-    const write = async (update: RunUpdate) => {
-      if (!(await documents.updateRun(documentId, runId, update))) throw new LostDocumentError();
+    /**
+     * Status and progress writes are queued in order: parsing and chunking
+     * run while the database is busy with other documents' indexing (PGlite
+     * runs one statement at a time). The queue is drained before a stage
+     * whose work is seen outside this process (an embedding server, the
+     * index) and before any outcome is written, so the status is never
+     * behind that work, a run that lost the document stops there, and a
+     * late status never overwrites the outcome.
+     */
+    let written: Promise<void> = Promise.resolve();
+    /** Set by a write that found the document no longer ours: the work stops at the next stage or batch. */
+    let lost = false;
+    const stillOwned = () => {
+      if (lost) throw new LostDocumentError();
     };
-    const begin = async (next: PipelineStage, update: RunUpdate = {}) => {
+    const write = (update: RunUpdate) => {
+      written = written.then(async () => {
+        if (await documents.updateRun(documentId, runId, update)) return;
+        lost = true;
+        throw new LostDocumentError();
+      });
+      // Observed when drained; until then a failed write must not count as unhandled.
+      written.catch(() => undefined);
+    };
+    const begin = (next: PipelineStage, update: RunUpdate = {}) => {
       signal.throwIfAborted();
+      stillOwned();
       finish();
       stage = next;
       stageStarted = performance.now();
       stages[next] = { startedAt: new Date().toISOString() };
-      await write({ status: next, progress: PROGRESS[next], stages, ...update });
+      write({ status: next, progress: PROGRESS[next], stages: { ...stages }, ...update });
     };
     const finish = () => {
       if (!stage) return;
@@ -117,12 +139,12 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
     };
 
     try {
-      await begin('parsing', { error: null });
+      begin('parsing', { error: null });
       const bytes = await blobs.read(claimed.blobKey);
       const parsed = await parser.parse(bytes, claimed.type, { signal });
       const warnings = [...new Set([...claimed.warnings, ...parsed.warnings])];
 
-      await begin('chunking', {
+      begin('chunking', {
         title: parsed.title ?? claimed.title,
         warnings,
         pageCount: parsed.pageCount,
@@ -133,7 +155,8 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
       if (!chunks.length) throw new DocumentParseError('no_text', 'no text could be extracted from the file');
       const tokenCount = chunks.reduce((n, c) => n + c.tokenCount, 0);
 
-      await begin('embedding', { chunkCount: chunks.length, tokenCount });
+      begin('embedding', { chunkCount: chunks.length, tokenCount });
+      await written;
       let embedder;
       try {
         embedder = embedders.resolve(kb.embedder);
@@ -144,15 +167,17 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
       let lastWrite = performance.now();
       for (let i = 0; i < chunks.length; i += embedBatchSize) {
         signal.throwIfAborted();
+        stillOwned();
         const batch = chunks.slice(i, i + embedBatchSize);
         embeddings.push(...(await embedder.embed(batch.map(embeddingText), { signal })));
         if (performance.now() - lastWrite > PROGRESS_EVERY_MS) {
           lastWrite = performance.now();
-          await write({ progress: PROGRESS.embedding + (PROGRESS.indexing - PROGRESS.embedding) * (embeddings.length / chunks.length) });
+          write({ progress: PROGRESS.embedding + (PROGRESS.indexing - PROGRESS.embedding) * (embeddings.length / chunks.length) });
         }
       }
 
-      await begin('indexing');
+      begin('indexing');
+      await written;
       const stored: StoredChunk[] = chunks.map((c) => ({ ...c, id: newId('chk'), documentId, knowledgeBaseId: kb.id }));
       await transaction(async (tx) => {
         if (!(await tx.documents.lockOwned(documentId, runId))) throw new LostDocumentError();
@@ -178,7 +203,12 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
       });
       runLog.info({ chunks: stored.length, tokens: tokenCount }, 'document ready');
       return { chunks: stored.length, tokens: tokenCount };
-    } catch (error) {
+    } catch (caught) {
+      const unwritten = await written.then(
+        () => null,
+        (writeError: unknown) => writeError,
+      );
+      const error = !signal.aborted && unwritten instanceof LostDocumentError ? unwritten : caught;
       if (error instanceof LostDocumentError) return { skipped: 'the document was cancelled, deleted or taken over while it ran' };
       if (signal.aborted) {
         const reason = signal.reason;
