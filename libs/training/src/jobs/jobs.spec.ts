@@ -47,6 +47,8 @@ describe('fine-tuning jobs', () => {
     expect(messages[0]).toBe('Validating training file: dataset version dsv_demo');
     expect(messages).toContain('Fine-tuning job started (attempt 1)');
     expect(messages.at(-1)).toBe('The job has successfully completed');
+    // Users read these messages: the server's paths stay out of them.
+    expect(messages.filter((m) => /\/(tmp|app|home|root|var)\/|\.ndjson|\.json\b/.test(m))).toEqual([]);
     const metrics = events.filter((e) => e.type === 'metrics');
     expect(metrics.length).toBeGreaterThanOrEqual(2);
     expect(metrics[0].message).toMatch(/^Step 4\/\d+: training loss=\d+\.\d{4}, validation loss=\d+\.\d{4}$/);

@@ -1,5 +1,5 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { datasetRecordSchema, type DatasetRecordBody } from '@llmp/contracts';
 import { encodeLlamaGguf } from '../gguf/llama-gguf';
 import { useWasmBackend } from '../model/backend';
@@ -67,7 +67,7 @@ function learningRateAt(step: number, total: number, peak: number): number {
  */
 export async function runBuiltInTrainer(spec: TrainerSpec, { stopRequested }: { stopRequested: () => boolean }): Promise<void> {
   const hp = spec.hyperparameters;
-  log(`reading records from ${spec.trainFile}`);
+  log(`reading records from the ${spec.validationFile ? 'training and validation splits' : 'training split'}`);
   const trainRecords = await readRecords(spec.trainFile);
   const validationRecords = spec.validationFile ? await readRecords(spec.validationFile) : [];
   if (trainRecords.length === 0) throw new TrainerFailure('empty_training_split', 'the training split has no records');
@@ -144,7 +144,7 @@ export async function runBuiltInTrainer(spec: TrainerSpec, { stopRequested }: { 
     lastValid ??= evaluate();
     await mkdir(dirname(spec.output.path), { recursive: true });
     await writeFile(spec.output.path, encodeLlamaGguf(trainer.model.config, trainer.model.weights(), tokenizer, { fileType: spec.output.fileType, name: spec.jobId }));
-    log(`wrote ${spec.output.path} (${(await stat(spec.output.path)).size} bytes)`);
+    log(`wrote the model file ${basename(spec.output.path)} (${(await stat(spec.output.path)).size} bytes)`);
     say({
       type: 'done',
       modelPath: spec.output.path,
