@@ -1,5 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { EmbedderError, type Embedder } from './embedder';
 
 export const GGUF_EMBEDDER_PREFIX = 'gguf:';
@@ -23,45 +24,92 @@ export interface GgufEmbedderOptions {
 /** The embedder's name as a knowledge base pins it: `gguf:` and the model file's name without `.gguf`. */
 export const ggufEmbedderName = (modelPath: string) => `${GGUF_EMBEDDER_PREFIX}${path.basename(modelPath).replace(/\.gguf$/i, '')}`;
 
-/** The part of node-llama-cpp this embedder uses. */
-interface LlamaCpp {
-  getLlama(options: { gpu: false; build: 'never'; logLevel: 'error' | 'warn' }): Promise<{
-    loadModel(options: { modelPath: string }): Promise<LlamaModelHandle>;
-  }>;
-}
-interface LlamaModelHandle {
-  readonly embeddingVectorSize: number;
-  readonly trainContextSize: number;
-  tokenize(text: string): number[];
-  createEmbeddingContext(options: { contextSize: number; batchSize: number; threads?: number }): Promise<{
-    getEmbeddingFor(input: number[]): Promise<{ vector: readonly number[] }>;
-  }>;
+type WorkerMessage =
+  | { type: 'ready'; dimension: number; contextSize: number }
+  | { type: 'failed'; stage: 'import' | 'load'; message: string }
+  | { type: 'vectors'; id: number; vectors: (Float64Array | null)[] }
+  | { type: 'error'; id: number; message: string };
+
+/** Bundled apps ship the worker beside `main.cjs`; from sources it sits beside this file. */
+const workerPath = () => path.join(__dirname, 'gguf-embed-worker.mjs');
+
+interface Pending {
+  resolve(vectors: (Float64Array | null)[]): void;
+  reject(error: Error): void;
 }
 
-// A CommonJS build turns `import()` into `require()`, which cannot load node-llama-cpp
-// (an ES module with top-level await); a function body keeps the real dynamic import.
-const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
-
-async function loadLlamaCpp(specifier: string): Promise<LlamaCpp> {
-  try {
-    return (await importModule(specifier)) as LlamaCpp;
-  } catch (error) {
-    throw new EmbedderError(`the GGUF embedder needs the ${specifier} package, which could not be loaded: ${(error as Error).message}`, {
-      permanent: true,
-      cause: error,
+/** llama.cpp on a worker thread with the model loaded: resolves once it is ready, rejects with why it is not. */
+function startWorker(options: GgufEmbedderOptions, specifier: string, onLost: (error: Error) => void) {
+  const { modelPath, threads } = options;
+  const worker = new Worker(workerPath(), { workerData: { modelPath, threads, contextSize: options.contextSize ?? 2048, llamaCppModule: specifier } });
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let alive = true;
+  const lost = (error: Error) => {
+    if (!alive) return;
+    alive = false;
+    for (const p of pending.values()) p.reject(error);
+    pending.clear();
+    onLost(error);
+  };
+  const ready = new Promise<{ dimension: number; contextSize: number }>((resolve, reject) => {
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'ready') resolve(message);
+      else if (message.type === 'failed') {
+        const error = new EmbedderError(
+          message.stage === 'import'
+            ? `the GGUF embedder needs the ${specifier} package, which could not be loaded: ${message.message}`
+            : `llama.cpp could not load ${modelPath} as an embedding model: ${message.message}`,
+          { permanent: true },
+        );
+        reject(error);
+        lost(error);
+      } else {
+        const target = pending.get(message.id);
+        if (!target) return;
+        pending.delete(message.id);
+        if (pending.size === 0) worker.unref();
+        if (message.type === 'vectors') target.resolve(message.vectors);
+        else target.reject(new EmbedderError(`llama.cpp failed to embed a text with ${ggufEmbedderName(modelPath)}: ${message.message}`, { permanent: true }));
+      }
     });
-  }
+    const died = (error: Error) => {
+      reject(new EmbedderError(`llama.cpp could not load ${modelPath} as an embedding model: ${error.message}`, { permanent: true, cause: error }));
+      lost(new EmbedderError(`the llama.cpp worker for ${ggufEmbedderName(modelPath)} stopped: ${error.message}`, { permanent: false, cause: error }));
+    };
+    worker.on('error', died);
+    worker.on('exit', (code) => died(new Error(`exit code ${code}`)));
+  });
+  // Only work in flight keeps the process alive: an idle embedder must not hold a CLI open.
+  ready.then(
+    () => pending.size === 0 && worker.unref(),
+    () => undefined,
+  );
+  return {
+    ready,
+    embed(texts: string[]): Promise<(Float64Array | null)[]> {
+      if (!alive) return Promise.reject(new EmbedderError(`the llama.cpp worker for ${ggufEmbedderName(modelPath)} stopped`, { permanent: false }));
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.ref();
+        worker.postMessage({ id, texts });
+      });
+    },
+    terminate: () => worker.terminate(),
+  };
 }
 
 /**
  * Embeddings computed in this process by llama.cpp (through node-llama-cpp, on
- * the CPU) from a GGUF model the user provides: no server and no network. The
- * dimension is the model's. Texts longer than the context are cut to it, and
- * vectors are L2-normalised like every other embedder's. One text is evaluated
- * at a time, so queries interleave with documents being indexed.
+ * the CPU, on a worker thread) from a GGUF model the user provides: no server
+ * and no network. The dimension is the model's. Texts longer than the context
+ * are cut to it, and vectors are L2-normalised like every other embedder's.
+ * Texts are evaluated one at a time, so queries interleave with documents
+ * being indexed. A worker that dies is started again by the next request.
  */
 export async function loadGgufEmbedder(options: GgufEmbedderOptions): Promise<Embedder> {
-  const { modelPath, threads, batchSize = 16, queryPrefix = '', documentPrefix = '' } = options;
+  const { modelPath, batchSize = 16, queryPrefix = '', documentPrefix = '' } = options;
   try {
     await access(modelPath, constants.R_OK);
   } catch (error) {
@@ -70,52 +118,35 @@ export async function loadGgufEmbedder(options: GgufEmbedderOptions): Promise<Em
       cause: error,
     });
   }
-  const llamaCpp = await loadLlamaCpp(options.llamaCppModule ?? 'node-llama-cpp');
-  let model: LlamaModelHandle;
-  let context: Awaited<ReturnType<LlamaModelHandle['createEmbeddingContext']>>;
-  let contextSize: number;
-  try {
-    const llama = await llamaCpp.getLlama({ gpu: false, build: 'never', logLevel: 'error' });
-    model = await llama.loadModel({ modelPath });
-    contextSize = Math.max(8, Math.min(options.contextSize ?? 2048, model.trainContextSize || 2048));
-    // A whole text is one batch: encoder models (BERT, nomic) cannot split a sequence across batches.
-    context = await model.createEmbeddingContext({ contextSize, batchSize: contextSize, ...(threads ? { threads } : {}) });
-  } catch (error) {
-    throw new EmbedderError(`llama.cpp could not load ${modelPath} as an embedding model: ${(error as Error).message}`, { permanent: true, cause: error });
+  const specifier = options.llamaCppModule ?? 'node-llama-cpp';
+  let worker: ReturnType<typeof startWorker> | null = null;
+  const start = () => {
+    const started = startWorker(options, specifier, () => {
+      if (worker === started) worker = null;
+    });
+    worker = started;
+    return started;
+  };
+  const first = start();
+  const { dimension } = await first.ready;
+  if (!Number.isInteger(dimension) || dimension < 1) {
+    await first.terminate();
+    throw new EmbedderError(`${modelPath} reports no embedding size`, { permanent: true });
   }
-  const dimension = model.embeddingVectorSize;
-  if (!Number.isInteger(dimension) || dimension < 1) throw new EmbedderError(`${modelPath} reports no embedding size`, { permanent: true });
   const name = ggufEmbedderName(modelPath);
-
-  let queue: Promise<unknown> = Promise.resolve();
-  /** One evaluation at a time on the one context. */
-  function serialized<T>(work: () => Promise<T>): Promise<T> {
-    const run = queue.then(work, work);
-    queue = run.catch(() => undefined);
-    return run;
-  }
 
   // A text without tokens (or one whose embedding is all zeros) has no cosine: a fixed unit vector instead.
   const unit = () => Array.from({ length: dimension }, (_, i) => (i === 0 ? 1 : 0));
 
-  async function embedOne(text: string): Promise<number[]> {
-    const tokens = model.tokenize(text);
-    if (!tokens.length) return unit();
-    // Room for the BOS/EOS tokens llama.cpp adds around the input.
-    const input = tokens.length > contextSize - 2 ? tokens.slice(0, contextSize - 2) : tokens;
-    let vector: readonly number[];
-    try {
-      ({ vector } = await serialized(() => context.getEmbeddingFor(input)));
-    } catch (error) {
-      throw new EmbedderError(`llama.cpp failed to embed a text with ${name}: ${(error as Error).message}`, { permanent: true, cause: error });
-    }
+  function normalised(vector: Float64Array | null): number[] {
+    if (!vector) return unit();
     if (vector.length !== dimension) throw new EmbedderError(`${name} returned ${vector.length} numbers instead of ${dimension}`, { permanent: true });
     let norm = 0;
     for (const v of vector) norm += v * v;
     norm = Math.sqrt(norm);
     if (!Number.isFinite(norm)) throw new EmbedderError(`${name} returned an embedding that is not finite`, { permanent: true });
     if (norm === 0) return unit();
-    return vector.map((v) => v / norm);
+    return Array.from(vector, (v) => v / norm);
   }
 
   return {
@@ -124,9 +155,15 @@ export async function loadGgufEmbedder(options: GgufEmbedderOptions): Promise<Em
     async embed(texts, { signal, purpose = 'document' } = {}) {
       const prefix = purpose === 'query' ? queryPrefix : documentPrefix;
       const out: number[][] = [];
-      for (let i = 0; i < texts.length; i++) {
-        if (i % batchSize === 0) signal?.throwIfAborted();
-        out.push(await embedOne(prefix + texts[i]));
+      for (let i = 0; i < texts.length; i += batchSize) {
+        signal?.throwIfAborted();
+        let current = worker;
+        if (!current) {
+          current = start();
+          await current.ready;
+        }
+        const vectors = await current.embed(texts.slice(i, i + batchSize).map((text) => prefix + text));
+        for (const vector of vectors) out.push(normalised(vector));
       }
       return out;
     },
