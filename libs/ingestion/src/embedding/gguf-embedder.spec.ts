@@ -88,6 +88,35 @@ describe('GGUF embedder that cannot run', () => {
     expect((error as Error).message).toMatch(new RegExp(`(llama.cpp could not load .*not-a-model.gguf|needs the node-llama-cpp package)`));
   });
 
+  it('starts its llama.cpp worker again after it died, failing only the texts it was embedding', async () => {
+    // A stand-in for node-llama-cpp whose model stops its thread on the text "die": what a native crash looks like from here.
+    const runtime = join(dir, 'dying-llama.mjs');
+    await writeFile(
+      runtime,
+      `export async function getLlama() {
+        return { async loadModel() {
+          return { embeddingVectorSize: 3, trainContextSize: 64, tokenize: (t) => [...t].map((c) => c.charCodeAt(0)),
+            async createEmbeddingContext() {
+              return { async getEmbeddingFor(tokens) {
+                if (String.fromCharCode(...tokens) === 'die') process.exit(7);
+                return { vector: [tokens.length, 1, 0] };
+              } };
+            } };
+        } };
+      }`,
+    );
+    const modelPath = join(dir, 'dying.gguf');
+    await writeFile(modelPath, aGgufEmbeddingModel());
+    const embedder = await loadGgufEmbedder({ modelPath, llamaCppModule: runtime });
+    expect(embedder.dimension).toBe(3);
+    const error = await embedder.embed(['fine', 'die']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EmbedderError);
+    expect((error as EmbedderError).permanent).toBe(false);
+    expect((error as Error).message).toBe('the llama.cpp worker for gguf:dying stopped: exit code 7');
+    const [vector] = await embedder.embed(['again']);
+    expect(vector.map((v) => Math.round(v * 1000) / 1000)).toEqual([0.981, 0.196, 0]);
+  });
+
   it('is listed by the catalog as unavailable, with the reason, instead of failing the service', async () => {
     const missing = join(dir, 'bge-small.gguf');
     const catalog = createEmbedderCatalog({ gguf: await ggufChoice({ modelPath: missing }) });
