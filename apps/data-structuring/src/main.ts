@@ -20,6 +20,7 @@ main(() =>
         ingestionUrl: config.LLMP_INGESTION_URL,
         limits: { maxLineBytes: config.LLMP_DATASET_MAX_LINE_BYTES },
         buildWorkers: config.LLMP_DATASET_BUILD_WORKERS,
+        cleaningThreads: config.LLMP_DATASET_CLEANING_THREADS,
         chatEndpoint: chatEndpointOf(config),
       });
       const closeApp = app.locals.close;

@@ -23,6 +23,8 @@ export interface StructuringAppDeps extends ServiceAppDeps {
   builds?: DatasetBuildsOptions;
   /** Knowledge-base builds this process runs at once (default 1); 0 for an API-only replica. */
   buildWorkers?: number;
+  /** Threads a clean of many records uses beside the calling one (default: cores − 1); 0 cleans on the calling thread. */
+  cleaningThreads?: number;
   /** Where builders read chunks; by default the ingestion service at `ingestionUrl`. */
   chunks?: ChunkSource;
   /** An OpenAI-compatible chat endpoint that writes question/answer pairs; without one, builds use the extractive generator. */
@@ -50,7 +52,7 @@ export async function createStructuring(deps: StructuringAppDeps): Promise<Struc
   const { db, log, queue, internalSecret, ingestionUrl, limits, buildWorkers = 1 } = deps;
   const stores = createPgStructuringStores(db);
   const tokenizer = createTokenCounter();
-  const datasets = createDatasetsService({ stores, log, tokenizer, limits });
+  const datasets = createDatasetsService({ stores, log, tokenizer, limits, cleaningThreads: deps.cleaningThreads });
   const chunks = deps.chunks ?? createIngestionChunkSource(createServiceClient({ secret: internalSecret, service: 'data-structuring', baseUrl: ingestionUrl }));
   const chatGenerator = deps.chatEndpoint ? createChatEndpointGenerator(deps.chatEndpoint) : null;
   const builds = createDatasetBuilds({ stores, queue, chunks, datasets, tokenizer, chatGenerator, log: log.child({ component: 'dataset-builds' }), ...deps.builds });

@@ -11,6 +11,8 @@ export const structuringEnv = z
     LLMP_DATASET_MAX_LINE_BYTES: z.coerce.number().int('must be a whole number of bytes').min(1024, 'must be at least 1024 (bytes)').default(DEFAULT_MAX_LINE_BYTES),
     /** Knowledge-base builds this process runs at once; 0 runs the API only. */
     LLMP_DATASET_BUILD_WORKERS: z.coerce.number().int().min(0, 'must be 0 or more').default(1),
+    /** Threads a clean of many records uses beside the request's own; 0 cleans on one thread; unset: cores − 1, at least 1. */
+    LLMP_DATASET_CLEANING_THREADS: z.coerce.number().int('must be a whole number').min(0, 'must be 0 or more').max(64, 'must be at most 64').optional(),
     /** An OpenAI-compatible API (Ollama, vLLM…), e.g. `http://ollama:11434/v1`, that writes question/answer pairs; unset: extractive pairs. */
     LLMP_DATASET_GENERATOR_URL: z.string().url('must be a URL such as http://ollama:11434/v1').optional(),
     LLMP_DATASET_GENERATOR_MODEL: z.string().min(1).optional(),

@@ -1,4 +1,4 @@
-import { countingPass, type CleaningPass } from './cleaning-pass';
+import { countingPass, preparedResults, type CleaningPass } from './cleaning-pass';
 import { candidateProbability, chooseBands, createLshIndex, createMinHasher, jaccard, MINHASH_DEFAULTS, shingleSet, type MinHashOptions } from './minhash';
 import { normalizedText } from './normalize';
 
@@ -60,6 +60,10 @@ export interface NearDuplicateIndex {
   matches(text: string, firstOnly?: boolean): number[];
   /** Stores a normalized text and returns its id (0, 1, 2, …), or null for an empty text, which has no shingles. */
   add(text: string): number | null;
+  /** `matches` for a text whose signature was computed elsewhere (null: an empty text). */
+  matchesSigned(signature: Uint32Array | null, text: string, firstOnly?: boolean): number[];
+  /** `add` for a text whose signature was computed elsewhere. */
+  addSigned(signature: Uint32Array | null, text: string): number | null;
 }
 
 export function createNearDuplicateIndex(options: NearDedupOptions = {}): NearDuplicateIndex {
@@ -86,26 +90,34 @@ export function createNearDuplicateIndex(options: NearDedupOptions = {}): NearDu
       return index.size;
     },
     matches(text, firstOnly = false) {
-      const signature = signatureOf(text);
-      if (!signature) return [];
-      const found: number[] = [];
-      let shingles: Uint32Array | null = null;
-      for (const id of index.candidates(signature)) {
-        if (index.similarity(signature, id) < floor) continue;
-        shingles ??= shinglesOf(text);
-        if (jaccard(shingles, shinglesOf(texts[id])) < params.threshold) continue;
-        found.push(id);
-        if (firstOnly) break;
-      }
-      return found;
+      return matchesSigned(signatureOf(text), text, firstOnly);
     },
     add(text) {
-      const signature = signatureOf(text);
-      if (!signature) return null;
-      texts.push(text);
-      return index.add(signature);
+      return addSigned(signatureOf(text), text);
     },
+    matchesSigned,
+    addSigned,
   };
+
+  function matchesSigned(signature: Uint32Array | null, text: string, firstOnly = false) {
+    if (!signature) return [];
+    const found: number[] = [];
+    let shingles: Uint32Array | null = null;
+    for (const id of index.candidates(signature)) {
+      if (index.similarity(signature, id) < floor) continue;
+      shingles ??= shinglesOf(text);
+      if (jaccard(shingles, shinglesOf(texts[id])) < params.threshold) continue;
+      found.push(id);
+      if (firstOnly) break;
+    }
+    return found;
+  }
+
+  function addSigned(signature: Uint32Array | null, text: string) {
+    if (!signature) return null;
+    texts.push(text);
+    return index.add(signature);
+  }
 }
 
 /**
@@ -113,12 +125,32 @@ export function createNearDuplicateIndex(options: NearDedupOptions = {}): NearDu
  * `threshold` similar (exact Jaccard): the first of a group of near-duplicates
  * is kept. LSH only proposes candidates; none is dropped on an estimate.
  */
+/** A record's normalized text and its MinHash signature (null for an empty text), as a cleaning thread computes them. */
+export interface SignedText {
+  text: string;
+  signature: Uint32Array | null;
+}
+
 export function createNearDedupPass(options: NearDedupOptions = {}): CleaningPass {
   const duplicates = createNearDuplicateIndex(options);
-  return countingPass('near-dedup', duplicates.params, (record) => {
-    const text = normalizedText(record);
-    if (duplicates.matches(text, true).length) return null;
-    duplicates.add(text);
-    return record;
-  });
+  const { shingleSize, permutations, method, seed } = duplicates.params;
+  const prepared = preparedResults<SignedText>('minhash', { shingleSize, permutations, method, seed });
+  return countingPass(
+    'near-dedup',
+    duplicates.params,
+    (record) => {
+      const signed = prepared.take(record)?.value;
+      if (!signed) {
+        const text = normalizedText(record);
+        if (duplicates.matches(text, true).length) return null;
+        duplicates.add(text);
+        return record;
+      }
+      if (duplicates.matchesSigned(signed.signature, signed.text, true).length) return null;
+      duplicates.addSigned(signed.signature, signed.text);
+      return record;
+    },
+    undefined,
+    prepared,
+  );
 }

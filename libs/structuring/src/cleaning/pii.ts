@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { isChatRecord, type DatasetRecord } from '../records/record';
-import { countingPass, type CleaningPass } from './cleaning-pass';
+import { countingPass, preparedResults, type CleaningPass } from './cleaning-pass';
 
 /**
  * Personal data and secrets found in text, and redacted.
@@ -223,40 +223,51 @@ function redactKinds(text: string, options: RedactOptions, kinds: ReadonlySet<Pi
   return { text: out + text.slice(at), counts };
 }
 
+/** A record with its personal data redacted, and what was found; null when it holds none. */
+export interface RecordRedaction {
+  record: DatasetRecord;
+  counts: Partial<Record<PiiKind, number>>;
+}
+
+/** Redacts every message (or the text) of a record: the work of the redaction pass for one record, on any thread. */
+export function redactRecord(record: DatasetRecord, options: RedactOptions = {}, kinds: ReadonlySet<PiiKind> = options.kinds ? new Set(options.kinds) : ALL_KINDS): RecordRedaction | null {
+  const counts: Partial<Record<PiiKind, number>> = {};
+  let changed = false;
+  const redact = (text: string) => {
+    const result = redactKinds(text, options, kinds);
+    if (result.text === text) return text;
+    changed = true;
+    for (const [kind, n] of Object.entries(result.counts) as Array<[PiiKind, number]>) counts[kind] = (counts[kind] ?? 0) + n;
+    return result.text;
+  };
+  const out: DatasetRecord = isChatRecord(record)
+    ? {
+        messages: record.messages.map((message) => {
+          const content = redact(message.content);
+          return content === message.content ? message : { ...message, content };
+        }),
+      }
+    : { text: redact(record.text) };
+  return changed ? { record: out, counts } : null;
+}
+
 /** Redacts every message (or the text) of each record; records are rewritten, never dropped. */
 export function createPiiRedactionPass(options: RedactOptions = {}): CleaningPass {
   const kinds = options.kinds ?? PII_KINDS;
   const totals: Record<string, number> = { recordsChanged: 0 };
   const kindSet: ReadonlySet<PiiKind> = new Set(kinds);
-  const redact = (text: string) => {
-    const result = redactKinds(text, options, kindSet);
-    for (const [kind, n] of Object.entries(result.counts)) totals[kind] = (totals[kind] ?? 0) + n;
-    return result.text;
-  };
+  const prepared = preparedResults<RecordRedaction | null>('pii-redaction', { ...options, kinds: [...kinds] });
   return countingPass(
     'pii-redaction',
     { mode: options.mode ?? 'mask', kinds: [...kinds] },
     (record: DatasetRecord) => {
-      let changed = false;
-      let out: DatasetRecord;
-      if (isChatRecord(record)) {
-        out = {
-          messages: record.messages.map((message) => {
-            const content = redact(message.content);
-            if (content === message.content) return message;
-            changed = true;
-            return { ...message, content };
-          }),
-        };
-      } else {
-        const text = redact(record.text);
-        changed = text !== record.text;
-        out = { text };
-      }
-      if (!changed) return record;
+      const redaction = prepared.take(record)?.value ?? redactRecord(record, options, kindSet);
+      if (!redaction) return record;
       totals['recordsChanged']++;
-      return out;
+      for (const [kind, n] of Object.entries(redaction.counts)) totals[kind] = (totals[kind] ?? 0) + n;
+      return redaction.record;
     },
     () => ({ ...totals }),
+    prepared,
   );
 }

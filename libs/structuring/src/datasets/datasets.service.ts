@@ -15,7 +15,8 @@ import {
   type UploadDatasetQuery,
 } from '@llmp/contracts';
 import { conflict, invalid, newId, notFound, unprocessable, type Logger } from '@llmp/core';
-import type { CleaningPass } from '../cleaning/cleaning-pass';
+import { createCleaningPipeline, type CleaningPass } from '../cleaning/cleaning-pass';
+import { defaultCleaningThreads, startCleaningThreads } from '../cleaning/cleaning-threads';
 import { createStatsCollector } from '../cleaning/dataset-stats';
 import { createExactDedupPass } from '../cleaning/exact-dedup';
 import { createLengthFilterPass } from '../cleaning/length-filter';
@@ -48,7 +49,17 @@ export interface DatasetsServiceDeps {
   log: Logger;
   tokenizer?: TokenCounter;
   limits?: Partial<DatasetLimits>;
+  /**
+   * Worker threads that compute the cleaning passes' per-record work (hashes,
+   * MinHash signatures, PII findings) while the records are read and decided
+   * in order; 0 cleans on the calling thread only. Default: one fewer than
+   * the cores, at least one.
+   */
+  cleaningThreads?: number;
 }
+
+/** Below this many records, starting cleaning threads costs more than it saves. */
+export const THREADED_CLEAN_MIN_RECORDS = 5_000;
 
 export interface UploadInput {
   content: ByteSource;
@@ -98,7 +109,7 @@ export type DatasetsService = ReturnType<typeof createDatasetsService>;
  * way in, cleaned and reviewed in place, and frozen into immutable versions
  * that training reads by id.
  */
-export function createDatasetsService({ stores, log, tokenizer = createTokenCounter(), limits: given = {} }: DatasetsServiceDeps) {
+export function createDatasetsService({ stores, log, tokenizer = createTokenCounter(), limits: given = {}, cleaningThreads = defaultCleaningThreads() }: DatasetsServiceDeps) {
   const limits: DatasetLimits = { ...DEFAULT_DATASET_LIMITS, ...given };
   const { datasets, records, versions } = stores;
 
@@ -244,10 +255,11 @@ export function createDatasetsService({ stores, log, tokenizer = createTokenCoun
      * Runs the chosen passes, in the order exact dedup, near dedup, PII,
      * length, over every record not rejected: dropped records are rejected
      * with the pass as reason, rewritten ones updated, each pass recorded in
-     * the draft recipe with its counts. All or nothing.
+     * the draft recipe with its counts. All or nothing. `threads` says how
+     * many worker threads helped (0: the calling thread alone).
      */
     async clean(id: string, body: CleaningBody, caller: Caller) {
-      await requireDataset(datasets, id, caller, 'write', { action: 'clean this dataset' });
+      const dataset = await requireDataset(datasets, id, caller, 'write', { action: 'clean this dataset' });
       const passes: CleaningPass[] = [];
       if (body.exactDedup) passes.push(createExactDedupPass());
       if (body.nearDedup) {
@@ -259,33 +271,35 @@ export function createDatasetsService({ stores, log, tokenizer = createTokenCoun
       }
       if (body.pii) passes.push(createPiiRedactionPass({ mode: body.pii.mode, kinds: body.pii.kinds }));
       if (body.length) passes.push(createLengthFilterPass({ ...body.length, countTokens: (r) => tokenizer.countRecord(r) }));
-      return stores.transaction(async (tx) => {
-        let rejected: Array<{ id: string; reason: string }> = [];
-        let rewritten: Array<{ id: string; record: DatasetRecord; tokens: number }> = [];
-        const flush = async () => {
-          for (const reason of new Set(rejected.map((r) => r.reason))) await tx.records.reject(rejected.filter((r) => r.reason === reason).map((r) => r.id), `cleaning: ${reason}`);
-          await tx.records.rewrite(rewritten);
-          rejected = [];
-          rewritten = [];
-        };
-        for await (const stored of tx.records.each(id, ['pending', 'accepted'])) {
-          let current: DatasetRecord | null = stored.record;
-          for (const pass of passes) {
-            current = pass.apply(current);
-            if (!current) {
-              rejected.push({ id: stored.id, reason: pass.name });
-              break;
-            }
+      const pipeline = createCleaningPipeline(passes);
+      const many = dataset.records.pending + dataset.records.accepted >= THREADED_CLEAN_MIN_RECORDS;
+      const threads = cleaningThreads > 0 && many ? await startCleaningThreads(cleaningThreads) : undefined;
+      try {
+        return await stores.transaction(async (tx) => {
+          let rejected: Array<{ id: string; reason: string }> = [];
+          let rewritten: Array<{ id: string; record: DatasetRecord; tokens: number }> = [];
+          const flush = async () => {
+            for (const reason of new Set(rejected.map((r) => r.reason))) await tx.records.reject(rejected.filter((r) => r.reason === reason).map((r) => r.id), `cleaning: ${reason}`);
+            await tx.records.rewrite(rewritten);
+            rejected = [];
+            rewritten = [];
+          };
+          const outcomes = pipeline.outcomes(tx.records.each(id, ['pending', 'accepted']), (stored) => stored.record, { threads });
+          for await (const { item: stored, record, droppedBy } of outcomes) {
+            if (droppedBy) rejected.push({ id: stored.id, reason: droppedBy });
+            else if (record && record !== stored.record) rewritten.push({ id: stored.id, record, tokens: tokenizer.countRecord(record) });
+            if (rejected.length + rewritten.length >= 500) await flush();
           }
-          if (current && current !== stored.record) rewritten.push({ id: stored.id, record: current, tokens: tokenizer.countRecord(current) });
-          if (rejected.length + rewritten.length >= 500) await flush();
-        }
-        await flush();
-        const at = now();
-        const steps = passes.map((pass) => ({ ...pass.step(), at }));
-        await tx.datasets.appendToRecipe(id, { steps });
-        return { steps };
-      });
+          await flush();
+          const at = now();
+          const steps = pipeline.recipe().map((step) => ({ ...step, at }));
+          await tx.datasets.appendToRecipe(id, { steps });
+          // How the work was spread, for whoever tunes LLMP_DATASET_CLEANING_THREADS: not part of the recipe.
+          return { steps, threads: threads?.size ?? 0 };
+        });
+      } finally {
+        await threads?.close();
+      }
     },
 
     /**

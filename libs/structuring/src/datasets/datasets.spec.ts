@@ -1,4 +1,10 @@
 import { datasetRecordSchema, datasetVersionSummarySchema } from '@llmp/contracts';
+import { createCleaningPipeline } from '../cleaning/cleaning-pass';
+import { createExactDedupPass } from '../cleaning/exact-dedup';
+import { createNearDedupPass } from '../cleaning/near-dedup';
+import { createPiiRedactionPass } from '../cleaning/pii';
+import type { DatasetRecord } from '../records/record';
+import { parseRecord } from '../records/formats';
 import { startStructuringHarness, type StructuringHarness } from '../testing/structuring-harness';
 
 const chat = (question: string, answer: string) => JSON.stringify({ messages: [{ role: 'user', content: question }, { role: 'assistant', content: answer }] });
@@ -145,6 +151,8 @@ describe('datasets', () => {
     it('removes exact and near duplicates and redacts personal data, recording each pass with its counts', async () => {
       const res = await h.as('user', 'usr_alice').post(`/api/datasets/${ds.id}/cleaning`).send({ exactDedup: true, nearDedup: { threshold: 0.8 }, pii: { mode: 'mask' } }).expect(200);
       const [exact, near, pii] = res.body.steps;
+      // A dataset this small is cleaned on the calling thread alone.
+      expect(res.body.threads).toBe(0);
       expect(exact).toMatchObject({ pass: 'exact-dedup', before: 17, after: 16 });
       expect(near).toMatchObject({ pass: 'near-dedup', before: 16, after: 15, params: expect.objectContaining({ threshold: 0.8, permutations: 128, shingleSize: 5 }) });
       expect(pii).toMatchObject({ pass: 'pii-redaction', before: 15, after: 15, details: expect.objectContaining({ email: 1, phone: 1, recordsChanged: 1 }) });
@@ -155,6 +163,36 @@ describe('datasets', () => {
       const recipe = (await h.as('user', 'usr_alice').get(`/api/datasets/${ds.id}`).expect(200)).body.recipe;
       expect(recipe.steps.map((s: { pass: string }) => s.pass)).toEqual(['exact-dedup', 'near-dedup', 'pii-redaction']);
     });
+
+    it('cleans a dataset of many records on worker threads with the outcome one thread gives', async () => {
+      const many = await createDataset('usr_alice', { name: 'Many' });
+      const words = 'pump valve seal motor pressure flow check install replace filter order account invoice refund shipping warranty ticket gasket'.split(' ');
+      let seed = 7;
+      const word = () => words[(seed = (seed * 16807) % 2147483647) % words.length];
+      const lines = Array.from({ length: 5200 }, (_, i) => chat(`Question ${i}: ${Array.from({ length: 6 }, word).join(' ')}?`, Array.from({ length: 30 }, word).join(' ')));
+      // Every 100th record again with its answer in upper case (an exact duplicate) and with one word added (a near one).
+      for (let i = 0; i < 5200; i += 100) {
+        const { messages } = JSON.parse(lines[i]) as { messages: Array<{ content: string }> };
+        lines.push(chat(messages[0].content, messages[1].content.toUpperCase()), chat(messages[0].content, `${messages[1].content} again`));
+      }
+      lines.push(chat('Who do I call?', 'Mail jane.doe@example.com.'));
+      await upload(many.id, lines).expect(201);
+      const body = { exactDedup: true, nearDedup: {}, pii: { mode: 'mask' as const } };
+      const res = await h.as('user', 'usr_alice').post(`/api/datasets/${many.id}/cleaning`).send(body).expect(200);
+      expect(res.body.threads).toBeGreaterThanOrEqual(1);
+
+      const alone = createCleaningPipeline([createExactDedupPass(), createNearDedupPass(), createPiiRedactionPass({ mode: 'mask' })]);
+      for await (const _record of alone.run(lines.map((line) => parseRecord(JSON.parse(line) as unknown) as { record: DatasetRecord }).map((parsed) => parsed.record)));
+      const counts = (steps: Array<{ pass: string; before: number; after: number }>) => steps.map(({ pass, before, after }) => ({ pass, before, after }));
+      expect(counts(res.body.steps)).toEqual(counts(alone.recipe()));
+      expect(counts(res.body.steps)).toEqual([
+        { pass: 'exact-dedup', before: 5305, after: 5253 },
+        { pass: 'near-dedup', before: 5253, after: expect.any(Number) },
+        { pass: 'pii-redaction', before: expect.any(Number), after: expect.any(Number) },
+      ]);
+      expect(res.body.steps[1].after).toBeLessThanOrEqual(5201);
+      expect(res.body.steps[2].details).toMatchObject({ email: 1, recordsChanged: 1 });
+    }, 120_000);
 
     it('refuses to freeze fewer than the minimum of accepted examples, then freezes a version split by record id and seed', async () => {
       const few = await h.as('user', 'usr_alice').post(`/api/datasets/${ds.id}/versions`).send({}).expect(422);
