@@ -118,14 +118,6 @@ export const CLEANING_BATCH_SIZE = 256;
  * index) stay on one thread and come out exactly as without threads.
  */
 export function createCleaningPipeline(passes: CleaningPass[]): CleaningPipeline {
-  const apply = (record: DatasetRecord) => {
-    let current: DatasetRecord | null = record;
-    for (const pass of passes) {
-      current = pass.apply(current);
-      if (!current) return null;
-    }
-    return current;
-  };
   const outcomeOf = <T>(item: T, record: DatasetRecord): CleaningOutcome<T> => {
     let current = record;
     for (const pass of passes) {
@@ -135,6 +127,7 @@ export function createCleaningPipeline(passes: CleaningPass[]): CleaningPipeline
     }
     return { item, record: current, droppedBy: null };
   };
+  const apply = (record: DatasetRecord) => outcomeOf(record, record).record;
   const work = passes.flatMap((pass) => (pass.prepared ? [pass.prepared] : []));
 
   async function* outcomes<T>(items: AsyncIterable<T> | Iterable<T>, recordOf: (item: T) => DatasetRecord, { threads, batchSize = CLEANING_BATCH_SIZE }: CleaningRunOptions = {}) {
