@@ -13,6 +13,11 @@ import {
 import { createNearDedupPass, createNearDuplicateIndex, nearDedupParams } from './near-dedup';
 import { contentHash, normalizeText } from './normalize';
 
+/** Records that differ only in their numbers, as forms, logs and generated questions do. */
+function templated(i: number): string {
+  return `step ${i}: configure pump ${(i * 7) % 97} to ${(i * 13) % 1000} kpa, open valve ${i % 31}, then wait ${(i * 17) % 300} s before checking the pressure gauge on line ${i % 11}.`;
+}
+
 /** A deterministic pseudo-random generator, so failures reproduce. */
 function random(seed: number) {
   let state = seed;
@@ -114,6 +119,25 @@ describe('MinHash', () => {
     expect(index.candidates(hasher.signature(sentence(next, 50))!).length).toBeLessThan(30);
   });
 
+  it('reads at most maxBucketScan records of a band value that templated text makes common', () => {
+    const hasher = createMinHasher();
+    const index = createLshIndex({ permutations: 128, bands: 21, rows: 6, maxBucketScan: 16 });
+    const texts = Array.from({ length: 3000 }, (_, i) => templated(i));
+    let largest = 0;
+    for (const text of texts) {
+      const signature = hasher.signature(text)!;
+      largest = Math.max(largest, index.candidates(signature).length);
+      index.add(signature);
+    }
+    expect(largest).toBeLessThanOrEqual(21 * 16);
+    expect(index.cappedLookups).toBeGreaterThan(2500);
+    // Unrelated text meets no common band value, so nothing is capped for it.
+    const before = index.cappedLookups;
+    index.candidates(hasher.signature(sentence(random(9), 40))!);
+    expect(index.cappedLookups).toBe(before);
+    expect(() => createLshIndex({ permutations: 128, bands: 21, rows: 6, maxBucketScan: 0 })).toThrow('maxBucketScan');
+  });
+
   it('refuses bands and rows that need more permutations than there are', () => {
     expect(() => createLshIndex({ permutations: 128, bands: 20, rows: 8 })).toThrow('exceeds');
     expect(() => createMinHasher({ permutations: 0 })).toThrow('permutations');
@@ -130,6 +154,17 @@ describe('near-duplicate deduplication', () => {
     expect(kept.length).toBeGreaterThanOrEqual(200);
     expect(kept.length).toBeLessThanOrEqual(203);
     expect(pass.step()).toMatchObject({ pass: 'near-dedup', before: 250, after: kept.length, params: { threshold: 0.8, bands: 21, rows: 6, verification: 'exact Jaccard of hashed shingle sets (sorted merge)' } });
+  });
+
+  it('finds a near-duplicate of any earlier record among thousands of templated ones', () => {
+    const duplicates = createNearDuplicateIndex();
+    for (let i = 0; i < 3000; i++) {
+      expect(duplicates.matches(templated(i), true)).toEqual([]);
+      duplicates.add(templated(i));
+    }
+    const copies = Array.from({ length: 100 }, (_, k) => k * 30).map((i) => ({ i, copy: templated(i).replace('before checking', 'before you check') }));
+    expect(Math.min(...copies.map(({ i, copy }) => jaccard(shingleSet(copy), shingleSet(templated(i)))))).toBeGreaterThan(0.8);
+    expect(copies.filter(({ i, copy }) => !duplicates.matches(copy).includes(i))).toEqual([]);
   });
 
   it('keeps a moderately edited copy at a high threshold and drops it at a low one', () => {

@@ -220,16 +220,28 @@ export function chooseBands(permutations: number, threshold: number, recall = 0.
  */
 export interface LshIndex {
   readonly size: number;
+  /** Lookups that met a band value shared by more than `maxBucketScan` records and read only its most recent ones. */
+  readonly cappedLookups: number;
   /** Stores a signature and returns its id (0, 1, 2, …). */
   add(signature: Uint32Array): number;
-  /** Ids sharing at least one band with the signature, each once. */
+  /** Ids sharing at least one band with the signature, each once (at most `maxBucketScan` per band, the most recent). */
   candidates(signature: Uint32Array): number[];
   /** Estimated Jaccard between a signature and a stored one. */
   similarity(signature: Uint32Array, id: number): number;
 }
 
-export function createLshIndex({ permutations, bands, rows }: { permutations: number; bands: number; rows: number }): LshIndex {
+/**
+ * Records proposed per band value at most. Templated text (forms, logs, generated questions) puts
+ * thousands of records into the same band buckets; reading every one of them made each lookup
+ * linear in the data and a whole pass quadratic. A band value that many records share says
+ * little about any of them, and a true near-duplicate shares about five of 21 bands with its
+ * original, so it is still found through the others or through the bucket's most recent entries.
+ */
+export const LSH_MAX_BUCKET_SCAN = 16;
+
+export function createLshIndex({ permutations, bands, rows, maxBucketScan = LSH_MAX_BUCKET_SCAN }: { permutations: number; bands: number; rows: number; maxBucketScan?: number }): LshIndex {
   if (bands * rows > permutations) throw new Error(`bands × rows (${bands} × ${rows}) exceeds the ${permutations} permutations`);
+  if (!Number.isInteger(maxBucketScan) || maxBucketScan < 1) throw new Error(`maxBucketScan must be a positive integer, got ${maxBucketScan}`);
   let signatures = new Uint32Array(permutations * 1024);
   let count = 0;
   // One table for all bands (the key mixes in the band number), a slot being two adjacent numbers, the key and the
@@ -244,6 +256,7 @@ export function createLshIndex({ permutations, bands, rows }: { permutations: nu
   let entries = 0;
   let seenMark = new Int32Array(1024).fill(-1);
   let query = 0;
+  let cappedLookups = 0;
   const keys = new Int32Array(bands);
 
   const bandKey = (sig: Uint32Array, band: number) => {
@@ -290,6 +303,9 @@ export function createLshIndex({ permutations, bands, rows }: { permutations: nu
     get size() {
       return count;
     },
+    get cappedLookups() {
+      return cappedLookups;
+    },
     add(signature) {
       if ((count + 1) * permutations > signatures.length) {
         const bigger = new Uint32Array(signatures.length * 2);
@@ -322,14 +338,21 @@ export function createLshIndex({ permutations, bands, rows }: { permutations: nu
       const found: number[] = [];
       query++;
       keysOf(signature);
+      let capped = false;
       for (let band = 0; band < bands; band++) {
+        let scanned = 0;
         for (let entry = table[slotOf(keys[band]) + 1]; entry !== -1; entry = entryNext[entry]) {
+          if (scanned++ === maxBucketScan) {
+            capped = true;
+            break;
+          }
           const id = entryIds[entry];
           if (seenMark[id] === query) continue;
           seenMark[id] = query;
           found.push(id);
         }
       }
+      if (capped) cappedLookups++;
       return found;
     },
     similarity(signature, id) {

@@ -1,5 +1,5 @@
 import { countingPass, preparedResults, type CleaningPass } from './cleaning-pass';
-import { candidateProbability, chooseBands, createLshIndex, createMinHasher, jaccard, MINHASH_DEFAULTS, shingleSet, type MinHashOptions } from './minhash';
+import { candidateProbability, chooseBands, createLshIndex, LSH_MAX_BUCKET_SCAN, createMinHasher, jaccard, MINHASH_DEFAULTS, shingleSet, type MinHashOptions } from './minhash';
 import { normalizedText } from './normalize';
 
 export interface NearDedupOptions extends MinHashOptions {
@@ -12,10 +12,16 @@ export interface NearDedupOptions extends MinHashOptions {
    * computing the exact one. 0.15 is over four standard errors at 128 permutations, so no true pair is lost to it.
    */
   estimateMargin?: number;
+  /**
+   * Exact Jaccard checks per record at most, on the candidates with the highest estimates. A true
+   * near-duplicate's estimate is within a few hundredths of its Jaccard, so it sorts among the first.
+   */
+  maxExactChecks?: number;
 }
 
 export const NEAR_DEDUP_THRESHOLD = 0.8;
 export const NEAR_DEDUP_ESTIMATE_MARGIN = 0.15;
+export const NEAR_DEDUP_MAX_EXACT_CHECKS = 8;
 
 export function nearDedupParams(options: NearDedupOptions = {}) {
   const permutations = options.permutations ?? MINHASH_DEFAULTS.permutations;
@@ -23,6 +29,8 @@ export function nearDedupParams(options: NearDedupOptions = {}) {
   if (!(threshold > 0 && threshold <= 1)) throw new Error(`threshold must be in (0, 1], got ${threshold}`);
   const estimateMargin = options.estimateMargin ?? NEAR_DEDUP_ESTIMATE_MARGIN;
   if (!(estimateMargin >= 0 && estimateMargin <= 1)) throw new Error(`estimateMargin must be in [0, 1], got ${estimateMargin}`);
+  const maxExactChecks = options.maxExactChecks ?? NEAR_DEDUP_MAX_EXACT_CHECKS;
+  if (!(Number.isInteger(maxExactChecks) && maxExactChecks >= 1)) throw new Error(`maxExactChecks must be a positive integer, got ${maxExactChecks}`);
   const chosen = chooseBands(permutations, threshold);
   const bands = options.bands ?? (options.rows ? Math.floor(permutations / options.rows) : chosen.bands);
   const rows = options.rows ?? Math.floor(permutations / bands);
@@ -40,6 +48,8 @@ export function nearDedupParams(options: NearDedupOptions = {}) {
     candidateProbabilityAtThreshold: Math.round(candidateProbability(threshold, bands, rows) * 1000) / 1000,
     verification: 'exact Jaccard of hashed shingle sets (sorted merge)',
     estimateMargin,
+    maxExactChecks,
+    maxBucketScan: LSH_MAX_BUCKET_SCAN,
   };
 }
 
@@ -56,7 +66,10 @@ export type NearDedupParams = ReturnType<typeof nearDedupParams>;
 export interface NearDuplicateIndex {
   readonly params: NearDedupParams;
   readonly size: number;
-  /** Ids of stored texts whose exact Jaccard with `text` reaches the threshold, in no set order; with `firstOnly`, at most one. */
+  /**
+   * Ids of stored texts whose exact Jaccard with `text` reaches the threshold, in ascending order, found among the
+   * `maxExactChecks` candidates with the highest estimates; with `firstOnly`, at most one.
+   */
   matches(text: string, firstOnly?: boolean): number[];
   /** Stores a normalized text and returns its id (0, 1, 2, …), or null for an empty text, which has no shingles. */
   add(text: string): number | null;
@@ -101,15 +114,23 @@ export function createNearDuplicateIndex(options: NearDedupOptions = {}): NearDu
 
   function matchesSigned(signature: Uint32Array | null, text: string, firstOnly = false) {
     if (!signature) return [];
+    const likely: { id: number; estimate: number }[] = [];
+    for (const id of index.candidates(signature)) {
+      const estimate = index.similarity(signature, id);
+      if (estimate >= floor) likely.push({ id, estimate });
+    }
+    // Most similar first, and a bounded number of exact checks: on templated text hundreds of
+    // candidates can pass the estimate, and each exact check rebuilds a stored text's shingle set.
+    likely.sort((a, b) => b.estimate - a.estimate || a.id - b.id);
     const found: number[] = [];
     let shingles: Uint32Array | null = null;
-    for (const id of index.candidates(signature)) {
-      if (index.similarity(signature, id) < floor) continue;
+    for (const { id } of likely.slice(0, params.maxExactChecks)) {
       shingles ??= shinglesOf(text);
       if (jaccard(shingles, shinglesOf(texts[id])) < params.threshold) continue;
       found.push(id);
       if (firstOnly) break;
     }
+    found.sort((a, b) => a - b);
     return found;
   }
 
