@@ -10,6 +10,8 @@ export interface PgDbOptions {
   poolSize?: number;
   applicationName?: string;
   statementTimeoutMs?: number;
+  /** A connection beyond the two kept open is closed after this long unused (30 s). */
+  idleTimeoutMs?: number;
 }
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -84,10 +86,15 @@ function wrap(client: Queryable, pool: pg.Pool, listen: Listen, inTransaction = 
   return db;
 }
 
-export function createPgDb({ connectionString, poolSize = 10, applicationName = 'llmp', statementTimeoutMs }: PgDbOptions): Db {
+export function createPgDb({ connectionString, poolSize = 10, applicationName = 'llmp', statementTimeoutMs, idleTimeoutMs = 30_000 }: PgDbOptions): Db {
   const pool = new pg.Pool({
     connectionString,
     max: poolSize,
+    // Queue workers and runners poll every 10 s, and node-postgres closes a connection idle for 10 s by
+    // default: every poll of an idle service opened a new one (a Postgres backend forked, SCRAM on both
+    // sides, catalog caches loaded). Two connections stay, the rest go after a quiet half-minute.
+    min: Math.min(2, poolSize),
+    idleTimeoutMillis: idleTimeoutMs,
     application_name: applicationName,
     connectionTimeoutMillis: 10_000,
     ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
