@@ -2,3 +2,4 @@ export * from './ids';
 export * from './logger';
 export * from './time';
 export * from './errors';
+export * from './worker-entry';

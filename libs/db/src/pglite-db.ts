@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite/vector';
+import { workerEntry } from '@llmp/core';
 import type { Db, NotificationHandlers, QueryResult, Subscription } from './db';
 import type { DbCall, DbRequest, DbResponse, QueryRows, ThreadInit } from './pglite-thread-protocol';
 import { redactQueryError } from './query-error';
@@ -97,24 +96,13 @@ export async function createPgliteDb({ dataDir, thread = false }: PgliteDbOption
   return wrap(pglite, pglite);
 }
 
-/**
- * The thread's entry: bundles ship it as `pglite-thread.cjs` beside the
- * bundle; from sources it runs through tsx's require hook, which a new
- * thread does not inherit from the one that started it.
- */
-function threadEntry(): { filename: string; execArgv: string[] } {
-  const bundled = path.join(__dirname, 'pglite-thread.cjs');
-  if (existsSync(bundled)) return { filename: bundled, execArgv: [] };
-  return { filename: path.join(__dirname, 'pglite-thread.ts'), execArgv: ['--require', require.resolve('tsx/cjs')] };
-}
-
 interface Pending {
   resolve(response: Extract<DbResponse, { kind: 'ok' }>): void;
   reject(error: Error): void;
 }
 
 async function createThreadedPgliteDb(init: ThreadInit): Promise<Db> {
-  const { filename, execArgv } = threadEntry();
+  const { filename, execArgv } = workerEntry(__dirname, 'pglite-thread');
   const worker = new Worker(filename, { execArgv, workerData: init });
   const pending = new Map<number, Pending>();
   const listeners = new Map<string, Set<(payload: string) => void>>();

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '@llmp/core';
 import type { DatasetRecord } from '../records/record';
 import type { CleaningTask } from './cleaning-tasks';
 
@@ -26,17 +25,6 @@ export function defaultCleaningThreads(): number {
   return Math.max(1, availableParallelism() - 1);
 }
 
-/**
- * From TypeScript sources (tests, benchmarks, `npm start`) the thread needs
- * tsx's require hook, which it does not inherit; a bundled service ships
- * `cleaning-worker.cjs` beside its bundle.
- */
-function workerBootstrap(): string {
-  const bundled = join(__dirname, 'cleaning-worker.cjs');
-  if (existsSync(bundled)) return `require(${JSON.stringify(bundled)});`;
-  return `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(join(__dirname, 'cleaning-worker.ts'))});`;
-}
-
 interface Pending {
   resolve(results: unknown[][]): void;
   reject(error: Error): void;
@@ -50,7 +38,8 @@ interface Thread {
 }
 
 function startThread(): Promise<Thread> {
-  const worker = new Worker(workerBootstrap(), { eval: true });
+  const { filename, execArgv } = workerEntry(__dirname, 'cleaning-worker');
+  const worker = new Worker(filename, { execArgv });
   const pending = new Map<number, Pending>();
   const thread: Thread = { worker, pending, stopped: null };
   const ready = new Promise<void>((resolve, reject) => pending.set(0, { resolve: () => resolve(), reject }));

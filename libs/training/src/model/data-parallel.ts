@@ -1,25 +1,11 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '@llmp/core';
 import type { GradientRequest } from './gradient-worker';
 import type { Batch, Gradients, Trainer } from './trainer';
 
 export interface DataParallelOptions {
   /** Worker threads besides the calling one; 1 uses both cores of a 2-core machine. */
   workers: number;
-}
-
-/**
- * Run from TypeScript sources (tests, benchmarks, `npm start`) the worker
- * needs tsx's require hook; a bundled app ships `gradient-worker.cjs` beside
- * the bundle this code runs from, and plain compiled output has a .js file.
- */
-function workerBootstrap(): string {
-  for (const built of ['gradient-worker.cjs', 'gradient-worker.js']) {
-    const file = join(__dirname, built);
-    if (existsSync(file)) return `require(${JSON.stringify(file)});`;
-  }
-  return `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(join(__dirname, 'gradient-worker.ts'))});`;
 }
 
 function sliceRows(batch: Batch, from: number, to: number): Batch {
@@ -43,7 +29,8 @@ export class DataParallelTrainer {
   static async start(trainer: Trainer, { workers }: DataParallelOptions): Promise<DataParallelTrainer> {
     const started = await Promise.all(
       Array.from({ length: workers }, async () => {
-        const worker = new Worker(workerBootstrap(), { eval: true, workerData: { config: trainer.model.config } });
+        const { filename, execArgv } = workerEntry(__dirname, 'gradient-worker');
+        const worker = new Worker(filename, { execArgv, workerData: { config: trainer.model.config } });
         await new Promise<void>((resolve, reject) => {
           worker.once('message', () => resolve());
           worker.once('error', reject);
