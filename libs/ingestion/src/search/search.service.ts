@@ -18,7 +18,7 @@ export interface SearchServiceDeps {
 const MAX_PREFILTER_DOCUMENTS = 2000;
 
 /** Chunks that BM25F scores, taken from the lexical matches in `ts_rank` order. */
-const BM25_CANDIDATES = 200;
+const BM25_CANDIDATES = 100;
 
 const roundScore = (score: number | undefined) => (score === undefined ? null : Math.round(score * 1e6) / 1e6);
 
