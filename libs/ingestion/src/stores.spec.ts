@@ -144,6 +144,9 @@ describe.each(testDatabases())('ingestion stores on $name', (database) => {
       documentFrequency: new Map([['backup', 2], ['cafeteria', 1], ['absent', 0]]),
     });
     expect(await search.termStatistics([], [kbId])).toEqual({ chunks: 3, meanLength: expect.any(Number), documentFrequency: new Map() });
+    // More terms than a row may have columns (1664).
+    const many = [...Array.from({ length: 1700 }, (_, i) => `term${i}`), 'backup'];
+    expect((await search.termStatistics(many, [kbId])).documentFrequency.get('backup')).toBe(2);
 
     // Identifiers are found by their parts, with the same lexemes on both databases.
     const code = aChunk(doc.id, kbId, 3, 'Call fs.readFile and set defParamCharset; decode with iconv-lite.');

@@ -118,11 +118,12 @@ export function createSqlSearchStore(db: Db): SearchStore {
       const operands = terms.map(quoteLexeme);
       // One pass over the chunks holding any of the terms (which the GIN index can find) counts
       // every term, rather than one pass over the knowledge base per term.
+      // An array, not a column per term: a long query may have more terms than a row has columns.
       const frequencies = operands.length
-        ? `, (select ${operands.map((_, i) => `count(*) filter (where c.tsv @@ $${i + 3}::tsquery)::int as f${i}`).join(', ')}
+        ? `, (select array[${operands.map((_, i) => `count(*) filter (where c.tsv @@ $${i + 3}::tsquery)::int`).join(', ')}] as frequencies
                 from ingestion.chunks c where c.knowledge_base_id = any($1::text[]) and c.tsv @@ $2::tsquery) m`
         : '';
-      const { rows } = await db.query<Record<string, number>>(
+      const { rows } = await db.query<{ chunks: number; mean_length: number; frequencies?: number[] }>(
         `select * from (select count(*)::int as chunks, coalesce(avg(c.token_count), 0)::float8 as mean_length
                           from ingestion.chunks c where c.knowledge_base_id = any($1::text[])) k${frequencies}`,
         operands.length ? [knowledgeBaseIds, operands.join(' | '), ...operands] : [knowledgeBaseIds],
@@ -131,7 +132,7 @@ export function createSqlSearchStore(db: Db): SearchStore {
       return {
         chunks: Number(row?.chunks ?? 0),
         meanLength: Number(row?.mean_length ?? 0),
-        documentFrequency: new Map(terms.map((term, i) => [term, Number(row?.[`f${i}`] ?? 0)])),
+        documentFrequency: new Map(terms.map((term, i) => [term, Number(row?.frequencies?.[i] ?? 0)])),
       };
     },
 
