@@ -29,6 +29,7 @@ export const chunkingSettingsSchema = z
   .object({
     /** `recursive`: headings → paragraphs → sentences packed to the budget; `heading`: one chunk per heading section. */
     mode: z.enum(['recursive', 'heading']).default('recursive'),
+    /** 512 / 64 by default: measured against other sizes on `npm run bench:retrieval` (figures in the README). */
     maxTokens: z.number().int().min(32, 'must be at least 32').max(8192, 'must be at most 8192').default(512),
     overlapTokens: z.number().int().min(0, 'must be 0 or more').max(2048, 'must be at most 2048').default(64),
   })

@@ -143,12 +143,18 @@ describe.each(testDatabases())('ingestion stores on $name', (database) => {
       meanLength: expect.any(Number),
       documentFrequency: new Map([['backup', 2], ['cafeteria', 1], ['absent', 0]]),
     });
+    expect(await search.termStatistics([], [kbId])).toEqual({ chunks: 3, meanLength: expect.any(Number), documentFrequency: new Map() });
+    // More terms than a row may have columns (1664).
+    const many = [...Array.from({ length: 1700 }, (_, i) => `term${i}`), 'backup'];
+    expect((await search.termStatistics(many, [kbId])).documentFrequency.get('backup')).toBe(2);
 
     // Identifiers are found by their parts, with the same lexemes on both databases.
-    const code = aChunk(doc.id, kbId, 3, 'Call fs.readFile and set defParamCharset.');
+    const code = aChunk(doc.id, kbId, 3, 'Call fs.readFile and set defParamCharset; decode with iconv-lite.');
     await chunks.replace(doc.id, [...fresh, code]);
     expect((await search.queryTerms('fs.readFile')).sort()).toEqual(['file', 'fs', 'fs.readfile', 'read']);
-    for (const query of ['fs.readFile', 'readFile', 'read the file', 'defParamCharset', 'param charset']) {
+    // Lexemes are taken as they are, not parsed again: `iconv-lit` is one term, counted once.
+    expect((await search.termStatistics(['iconv-lit', 'fs.readfile'], [kbId])).documentFrequency).toEqual(new Map([['iconv-lit', 1], ['fs.readfile', 1]]));
+    for (const query of ['fs.readFile', 'readFile', 'read the file', 'defParamCharset', 'param charset', 'iconv-lite']) {
       expect({ query, hits: (await rank(query)).map((h) => h.id) }).toEqual({ query, hits: [code.id] });
     }
 

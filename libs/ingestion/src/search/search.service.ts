@@ -18,7 +18,7 @@ export interface SearchServiceDeps {
 const MAX_PREFILTER_DOCUMENTS = 2000;
 
 /** Chunks that BM25F scores, taken from the lexical matches in `ts_rank` order. */
-const BM25_CANDIDATES = 200;
+const BM25_CANDIDATES = 100;
 
 const roundScore = (score: number | undefined) => (score === undefined ? null : Math.round(score * 1e6) / 1e6);
 
@@ -82,8 +82,12 @@ export function createSearchService({ store, vectors, embedders, access }: Searc
       const limit = Math.max(topK * 4, 20);
       const allowed = hasFilters(filters) ? await store.allowedDocuments(kbIds, filters, MAX_PREFILTER_DOCUMENTS) : null;
 
-      const vectorHits = mode === 'fulltext' ? [] : await vectorHalf(kbs, request, allowed, limit);
-      const textHits = mode === 'vector' ? [] : await fulltextHalf(request, kbIds, limit);
+      // Together: on Postgres each half has its own connection, and an embedder that runs elsewhere
+      // (a worker thread, a server) embeds the query while the full-text SQL runs.
+      const [vectorHits, textHits] = await Promise.all([
+        mode === 'fulltext' ? [] : vectorHalf(kbs, request, allowed, limit),
+        mode === 'vector' ? [] : fulltextHalf(request, kbIds, limit),
+      ]);
 
       const vectorRank = new Map(vectorHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));
       const textRank = new Map(textHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));

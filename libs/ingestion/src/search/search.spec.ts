@@ -1,10 +1,13 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { aDocx } from '../testing/docx-writer';
 import { startHarness, type Harness } from '../testing/ingestion-harness';
 import { aPdf } from '../testing/pdf-writer';
 import { prose } from '../testing/text-generator';
+import { createEmbedderCatalog } from '../embedding/embedder-catalog';
 import { HASHING_EMBEDDER } from '../embedding/hashing-embedder';
 import { identifierParts } from './identifiers';
-import { bm25, EMBEDDER_FUSION_WEIGHTS, fusionWeights, reciprocalRankFusion, scoreFusion, SEMANTIC_FUSION_WEIGHTS, type TermMatch } from './search';
+import { bm25, BM25_DEFAULTS, EMBEDDER_FUSION_WEIGHTS, fusionWeights, reciprocalRankFusion, scoreFusion, SEMANTIC_FUSION_WEIGHTS, type TermMatch } from './search';
 
 interface Hit {
   chunkId: string;
@@ -69,7 +72,9 @@ describe('bm25', () => {
 
   it('saturates repeated terms and prefers the shorter of two equal matches', () => {
     const [once, many] = bm25([aMatch('once', { seal: 1 }), aMatch('many', { seal: 20 })], stats({ seal: 10 })).sort((a, b) => (a.id < b.id ? 1 : -1));
-    expect(many.score / once.score).toBeLessThan(2.2);
+    // Twenty occurrences never count for more than k1 + 1 single ones.
+    expect(many.score / once.score).toBeLessThan(BM25_DEFAULTS.k1 + 1);
+    expect(many.score / once.score).toBeGreaterThan(1);
     const ranked = bm25([aMatch('long', { seal: 1 }, { length: 400 }), aMatch('short', { seal: 1 }, { length: 50 })], stats({ seal: 10 }));
     expect(ranked.map((r) => r.id)).toEqual(['short', 'long']);
   });
@@ -262,5 +267,46 @@ describe('search', () => {
   it('still answers with the vector half when the query has only stop words', async () => {
     const res = await search({ query: 'the of and', knowledgeBaseIds: [kbId] }).expect(200);
     expect(res.body.results.every((r: Hit) => r.ranks.fulltext === null)).toBe(true);
+  });
+});
+
+describe('search when the embedder stops answering', () => {
+  let h: Harness;
+  let server: Server;
+  let up = true;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (part) => (body += part));
+      req.on('end', () => {
+        if (!up) return res.writeHead(400).end('{"error":{"message":"model unloaded"}}');
+        const input: string[] = JSON.parse(body).input;
+        const data = input.map((text, index) => ({ index, embedding: Array.from({ length: 8 }, (_, d) => ((text.length * (d + 1)) % 7) + 1) }));
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ data }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    h = await startHarness({ embedders: createEmbedderCatalog({ openAi: { baseUrl, model: 'tiny', dimension: 8, maxRetries: 0 }, defaultSpec: { name: 'openai:tiny', dimension: 8 } }) });
+  });
+  afterAll(async () => {
+    await h.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('answers 503 for a search by meaning and still answers in full text', async () => {
+    const kbId = (await h.as('user').post('/api/ingestion/knowledge-bases').send({ name: 'Remote' }).expect(201)).body.id;
+    const res = await h.as('user').post(`/api/ingestion/knowledge-bases/${kbId}/documents`).attach('file', Buffer.from('Nightly backups are kept for 35 days.'), { filename: 'ops.txt' }).expect(201);
+    expect((await h.waitForDocument(res.body.documents[0].id)).status).toBe('ready');
+    up = false;
+    const body = { query: 'how long are backups kept', knowledgeBaseIds: [kbId] };
+    for (const mode of ['hybrid', 'vector']) {
+      const down = await h.as('user').post('/api/ingestion/search').send({ ...body, mode }).expect(503);
+      expect(down.body.error).toMatchObject({ code: 'embedder_unavailable', message: expect.stringMatching(/mode "fulltext" still works/) });
+    }
+    const fulltext = await h.as('user').post('/api/ingestion/search').send({ ...body, mode: 'fulltext' }).expect(200);
+    expect(fulltext.body.results.map((r: Hit) => r.text)).toEqual(['Nightly backups are kept for 35 days.']);
   });
 });

@@ -115,20 +115,24 @@ export function createSqlSearchStore(db: Db): SearchStore {
     },
 
     async termStatistics(terms, knowledgeBaseIds) {
-      const { rows } = await db.query<{ chunks: number; mean_length: number; frequencies: number[] }>(
-        `select count(*)::int as chunks, coalesce(avg(c.token_count), 0)::float8 as mean_length,
-                array(select (select count(*)::int from ingestion.chunks x
-                               where x.knowledge_base_id = any($2::text[]) and x.tsv @@ t.query::tsquery)
-                        from unnest($1::text[]) with ordinality as t(query, n) order by t.n) as frequencies
-           from ingestion.chunks c
-          where c.knowledge_base_id = any($2::text[])`,
-        [terms.map(quoteLexeme), knowledgeBaseIds],
+      const operands = terms.map(quoteLexeme);
+      // One pass over the chunks holding any of the terms (which the GIN index can find) counts
+      // every term, rather than one pass over the knowledge base per term.
+      // An array, not a column per term: a long query may have more terms than a row has columns.
+      const frequencies = operands.length
+        ? `, (select array[${operands.map((_, i) => `count(*) filter (where c.tsv @@ $${i + 3}::tsquery)::int`).join(', ')}] as frequencies
+                from ingestion.chunks c where c.knowledge_base_id = any($1::text[]) and c.tsv @@ $2::tsquery) m`
+        : '';
+      const { rows } = await db.query<{ chunks: number; mean_length: number; frequencies?: number[] }>(
+        `select * from (select count(*)::int as chunks, coalesce(avg(c.token_count), 0)::float8 as mean_length
+                          from ingestion.chunks c where c.knowledge_base_id = any($1::text[])) k${frequencies}`,
+        operands.length ? [knowledgeBaseIds, operands.join(' | '), ...operands] : [knowledgeBaseIds],
       );
       const row = rows[0];
       return {
         chunks: Number(row?.chunks ?? 0),
         meanLength: Number(row?.mean_length ?? 0),
-        documentFrequency: new Map(terms.map((term, i) => [term, Number(row?.frequencies[i] ?? 0)])),
+        documentFrequency: new Map(terms.map((term, i) => [term, Number(row?.frequencies?.[i] ?? 0)])),
       };
     },
 
@@ -140,8 +144,8 @@ export function createSqlSearchStore(db: Db): SearchStore {
            select c.id, c.token_count, c.tsv, c.document_id, coalesce(c.heading_path->>-1, '') as heading
              from ingestion.chunks c
              join ingestion.documents d on d.id = c.document_id
-            where c.knowledge_base_id = any($3::text[]) and c.tsv @@ to_tsquery('simple', $2)${filterSql(filters, params)}
-            order by ts_rank(c.tsv, to_tsquery('simple', $2)) desc, c.id
+            where c.knowledge_base_id = any($3::text[]) and c.tsv @@ $2::tsquery${filterSql(filters, params)}
+            order by ts_rank(c.tsv, $2::tsquery) desc, c.id
             limit $4
          ),
          titles as (
