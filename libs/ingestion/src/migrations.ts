@@ -110,5 +110,17 @@ create table ingestion.knowledge_base_members (
 create index knowledge_base_members_user_idx on ingestion.knowledge_base_members (user_id);
 `,
     },
+    {
+      version: 4,
+      name: 'heading and title lexemes',
+      // Full-text search weighs query terms found in a chunk's heading and its document's title;
+      // analysed once when written instead of for every candidate of every query.
+      sql: `
+alter table ingestion.chunks add column heading_tsv tsvector
+  generated always as (to_tsvector('english', coalesce(heading_path->>-1, ''))) stored;
+alter table ingestion.documents add column title_tsv tsvector
+  generated always as (to_tsvector('english', title || ' ' || regexp_replace(filename, '[^[:alnum:]]+', ' ', 'g'))) stored;
+`,
+    },
   ],
 };

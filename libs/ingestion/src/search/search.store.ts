@@ -138,30 +138,20 @@ export function createSqlSearchStore(db: Db): SearchStore {
 
     async termMatches(terms, knowledgeBaseIds, filters, candidates) {
       const params: unknown[] = [terms, terms.map(quoteLexeme).join(' | '), knowledgeBaseIds, candidates];
-      // Headings and titles are shared by many chunks: each distinct one is analysed once.
+      // Heading and title lexemes are stored with the chunk and the document (migration 4).
       const { rows } = await db.query<{ id: string; length: number; lexemes: string[] | null; counts: number[] | null; heading: string[]; title: string[] }>(
         `with scope as (
-           select c.id, c.token_count, c.tsv, c.document_id, coalesce(c.heading_path->>-1, '') as heading
+           select c.id, c.token_count, c.tsv, c.heading_tsv, d.title_tsv
              from ingestion.chunks c
              join ingestion.documents d on d.id = c.document_id
             where c.knowledge_base_id = any($3::text[]) and c.tsv @@ $2::tsquery${filterSql(filters, params)}
             order by ts_rank(c.tsv, $2::tsquery) desc, c.id
             limit $4
-         ),
-         titles as (
-           select d.id, array(select u.lexeme from unnest(to_tsvector('english', d.title || ' ' || regexp_replace(d.filename, '[^[:alnum:]]+', ' ', 'g'))) u
-                               where u.lexeme = any($1::text[])) as lexemes
-             from ingestion.documents d
-            where d.id in (select document_id from scope)
-         ),
-         headings as (
-           select h.heading, array(select u.lexeme from unnest(to_tsvector('english', h.heading)) u where u.lexeme = any($1::text[])) as lexemes
-             from (select distinct heading from scope) h
          )
-         select s.id, s.token_count as length, t.lexemes, t.counts, h.lexemes as heading, ti.lexemes as title
+         select s.id, s.token_count as length, t.lexemes, t.counts,
+                array(select u.lexeme from unnest(s.heading_tsv) u where u.lexeme = any($1::text[])) as heading,
+                array(select u.lexeme from unnest(s.title_tsv) u where u.lexeme = any($1::text[])) as title
            from scope s
-           join headings h on h.heading = s.heading
-           join titles ti on ti.id = s.document_id
            cross join lateral (
              select array_agg(u.lexeme) as lexemes, array_agg(coalesce(array_length(u.positions, 1), 1)) as counts
                from unnest(s.tsv) u
