@@ -27,9 +27,9 @@ export interface KnowledgeBaseAccess {
 export function createKnowledgeBaseAccess(knowledgeBases: KnowledgeBaseStore): KnowledgeBaseAccess {
   return {
     async require(id, caller, needed, { action, notFound = () => knowledgeBaseNotFound(id) }) {
-      const kb = await knowledgeBases.get(id);
+      // Both reads at once: a request checks access before anything else, so this round trip is on every answer's path.
+      const [kb, memberRole] = await Promise.all([knowledgeBases.get(id), caller === SYSTEM ? null : knowledgeBases.memberRole(id, caller.userId)]);
       if (!kb) throw notFound();
-      const memberRole = caller === SYSTEM ? null : await knowledgeBases.memberRole(id, caller.userId);
       const level = accessLevel(caller, { ownerId: kb.ownerId, visibility: kb.visibility, memberRole });
       if (level === 'none') throw notFound();
       if (!satisfiesAccess(level, needed)) {
