@@ -1,4 +1,4 @@
-import { accessLevel, satisfiesAccess, SYSTEM, type AccessLevel, type Caller, type KnowledgeBase } from '@llmp/contracts';
+import { accessLevel, satisfiesAccess, seesEverything, SYSTEM, type AccessLevel, type Caller, type KnowledgeBase } from '@llmp/contracts';
 import { forbidden } from '@llmp/core';
 import { knowledgeBaseNotFound } from './knowledge-base.errors';
 import type { KnowledgeBaseStore } from './knowledge-base.store';
@@ -28,7 +28,8 @@ export function createKnowledgeBaseAccess(knowledgeBases: KnowledgeBaseStore): K
   return {
     async require(id, caller, needed, { action, notFound = () => knowledgeBaseNotFound(id) }) {
       // Both reads at once: a request checks access before anything else, so this round trip is on every answer's path.
-      const [kb, memberRole] = await Promise.all([knowledgeBases.get(id), caller === SYSTEM ? null : knowledgeBases.memberRole(id, caller.userId)]);
+      // Membership is not read for a caller who sees everything (managers, the platform's own services): it cannot change their level.
+      const [kb, memberRole] = await Promise.all([knowledgeBases.get(id), caller === SYSTEM || seesEverything(caller) ? null : knowledgeBases.memberRole(id, caller.userId)]);
       if (!kb) throw notFound();
       const level = accessLevel(caller, { ownerId: kb.ownerId, visibility: kb.visibility, memberRole });
       if (level === 'none') throw notFound();
