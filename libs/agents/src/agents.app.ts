@@ -85,6 +85,7 @@ export function createAgents(deps: AgentsAppDeps): Agents {
     afterRoutes: (a) => mountOpenAiErrors(a, log),
   });
   app.locals.close = async () => {
+    await serving.flush();
     await Promise.all(Object.values(providers).map((p) => p.close?.()));
   };
   return { app, agents, serving };

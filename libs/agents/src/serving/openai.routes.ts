@@ -89,11 +89,12 @@ async function streamAnswer(completion: Completion, res: Response, signal: Abort
   }
   if (signal.aborted) return;
   const outcome = completion.outcome!;
-  await write(chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: outcome.finishReason }], extensions(completion)));
+  // The closing events are ready together and leave in one write, which every hop forwards as one.
+  const closing = [chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: outcome.finishReason }], extensions(completion))];
   if (completion.includeUsage) {
-    await write(chunk([], { usage: { prompt_tokens: outcome.promptTokens, completion_tokens: outcome.completionTokens, total_tokens: outcome.promptTokens + outcome.completionTokens } }));
+    closing.push(chunk([], { usage: { prompt_tokens: outcome.promptTokens, completion_tokens: outcome.completionTokens, total_tokens: outcome.promptTokens + outcome.completionTokens } }));
   }
-  res.end('data: [DONE]\n\n');
+  res.end(`${closing.map((data) => `data: ${JSON.stringify(data)}\n\n`).join('')}data: [DONE]\n\n`);
 }
 
 /**

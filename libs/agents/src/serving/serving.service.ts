@@ -57,7 +57,8 @@ export interface Completion {
   provider: AgentProvider['kind'];
   /**
    * The answer's text as it is produced; `outcome` is set once it ends.
-   * Usage is recorded when the stream ends, fails, or is abandoned.
+   * Usage is recorded when the stream ends, fails, or is abandoned: the
+   * write starts then, and the answer does not wait for it.
    */
   deltas(signal: AbortSignal): AsyncIterable<string>;
   outcome: CompletionOutcome | null;
@@ -115,9 +116,16 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
   }
 
   const playgroundLimiter = createRateLimiter();
+  /** Usage writes of answers that have ended, until they are stored. */
+  const recording = new Set<Promise<void>>();
 
   const service = {
     authenticate,
+
+    /** Waits for the usage of every ended answer to be stored (before the database closes). */
+    async flush(): Promise<void> {
+      await Promise.all(recording);
+    },
 
     /** The agent the key opens, if it has a published version. */
     async models(bearer: string | undefined): Promise<ServedAgent[]> {
@@ -263,7 +271,9 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
           const counted = measured ?? { promptTokens: countMessageTokens(prompt), completionTokens: countTokens(text) };
           completion.outcome = { finishReason: reported, ...counted };
           admission.settle(counted.promptTokens + counted.completionTokens);
-          await usage
+          // Written beside the answer's last events rather than before them: the client's stream
+          // ends without waiting for a database round trip, and `flush` waits for it on close.
+          const recorded = usage
             .record({
               agentId: agent.id,
               versionId: version.id,
@@ -278,6 +288,8 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
               timeToFirstTokenMs: firstTokenAt === null ? null : firstTokenAt - startedAt,
             })
             .catch((error) => log.error({ err: error, agentId: agent.id }, 'could not record usage'));
+          recording.add(recorded);
+          void recorded.finally(() => recording.delete(recorded));
         }
       },
     };

@@ -26,11 +26,16 @@ export interface AgentsHarness {
   close(): Promise<void>;
 }
 
+export interface HarnessOptions {
+  /** What the service is given in place of the database (the same database, with statements held back or counted). */
+  wrapDb?: (db: Db) => Db;
+}
+
 /** The agent-deployment service alone over PGlite, behind a signing hop like the gateway's. */
-export async function startAgentsHarness(options: Partial<Omit<AgentsAppDeps, 'db' | 'log' | 'internalSecret'>> = {}): Promise<AgentsHarness> {
+export async function startAgentsHarness({ wrapDb = (db) => db, ...options }: Partial<Omit<AgentsAppDeps, 'db' | 'log' | 'internalSecret'>> & HarnessOptions = {}): Promise<AgentsHarness> {
   const db = await createPgliteDb();
   await migrate(db, agentsMigrations);
-  const agents = createAgents({ db, log: testLog, internalSecret: SECRET, ingestionUrl: 'http://127.0.0.1:9', ...options });
+  const agents = createAgents({ db: wrapDb(db), log: testLog, internalSecret: SECRET, ingestionUrl: 'http://127.0.0.1:9', ...options });
   const server = await listen(agents.app, { host: '127.0.0.1', port: 0 });
   const forwarder = await startSigningForwarder({ target: server.url, secret: SECRET });
   const signed = (identity: Identity) => {

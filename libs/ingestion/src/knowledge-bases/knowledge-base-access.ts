@@ -1,4 +1,4 @@
-import { accessLevel, satisfiesAccess, SYSTEM, type AccessLevel, type Caller, type KnowledgeBase } from '@llmp/contracts';
+import { accessLevel, satisfiesAccess, seesEverything, SYSTEM, type AccessLevel, type Caller, type KnowledgeBase } from '@llmp/contracts';
 import { forbidden } from '@llmp/core';
 import { knowledgeBaseNotFound } from './knowledge-base.errors';
 import type { KnowledgeBaseStore } from './knowledge-base.store';
@@ -27,9 +27,10 @@ export interface KnowledgeBaseAccess {
 export function createKnowledgeBaseAccess(knowledgeBases: KnowledgeBaseStore): KnowledgeBaseAccess {
   return {
     async require(id, caller, needed, { action, notFound = () => knowledgeBaseNotFound(id) }) {
-      const kb = await knowledgeBases.get(id);
+      // Both reads at once: a request checks access before anything else, so this round trip is on every answer's path.
+      // Membership is not read for a caller who sees everything (managers, the platform's own services): it cannot change their level.
+      const [kb, memberRole] = await Promise.all([knowledgeBases.get(id), caller === SYSTEM || seesEverything(caller) ? null : knowledgeBases.memberRole(id, caller.userId)]);
       if (!kb) throw notFound();
-      const memberRole = caller === SYSTEM ? null : await knowledgeBases.memberRole(id, caller.userId);
       const level = accessLevel(caller, { ownerId: kb.ownerId, visibility: kb.visibility, memberRole });
       if (level === 'none') throw notFound();
       if (!satisfiesAccess(level, needed)) {

@@ -72,22 +72,27 @@ export function createSearchService({ store, vectors, embedders, access }: Searc
     /** Searches only knowledge bases the caller may read; one they may not is, to them, one that does not exist. */
     async search(request: SearchRequest, caller: Caller): Promise<SearchResponse> {
       const started = performance.now();
-      const kbs: KnowledgeBase[] = [];
-      for (const id of [...new Set(request.knowledgeBaseIds)]) {
-        kbs.push(await access.require(id, caller, 'read', { action: `search knowledge base ${id}` }));
-      }
-      const kbIds = kbs.map((kb) => kb.id);
+      const kbIds = [...new Set(request.knowledgeBaseIds)];
       const { topK, mode, filters } = request;
       // Room for hits that the filters or a missing chunk remove afterwards.
       const limit = Math.max(topK * 4, 20);
+      // The full-text half needs only the ids, so it runs while access is checked and the query
+      // embedded: a search costs its slowest half, not the sum of every step. Its hits are read
+      // only once every knowledge base has passed the check.
+      const textSearch = mode === 'vector' ? Promise.resolve([]) : fulltextHalf(request, kbIds, limit);
+      textSearch.catch(() => undefined);
+      const checks = await Promise.allSettled(kbIds.map((id) => access.require(id, caller, 'read', { action: `search knowledge base ${id}` })));
+      // The first knowledge base in the request that fails its check is the one reported, as when checked one by one.
+      const kbs = checks.map((check) => {
+        if (check.status === 'rejected') throw check.reason;
+        return check.value;
+      });
       const allowed = hasFilters(filters) ? await store.allowedDocuments(kbIds, filters, MAX_PREFILTER_DOCUMENTS) : null;
 
-      // Together: on Postgres each half has its own connection, and an embedder that runs elsewhere
-      // (a worker thread, a server) embeds the query while the full-text SQL runs.
-      const [vectorHits, textHits] = await Promise.all([
-        mode === 'fulltext' ? [] : vectorHalf(kbs, request, allowed, limit),
-        mode === 'vector' ? [] : fulltextHalf(request, kbIds, limit),
-      ]);
+      // Both halves at once: on Postgres each has its own connection, and an embedder that runs
+      // elsewhere (a worker thread, a server) embeds the query while the full-text SQL runs.
+      const vectorHits = mode === 'fulltext' ? [] : await vectorHalf(kbs, request, allowed, limit);
+      const textHits = await textSearch;
 
       const vectorRank = new Map(vectorHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));
       const textRank = new Map(textHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));

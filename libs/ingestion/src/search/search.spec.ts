@@ -240,6 +240,9 @@ describe('search', () => {
     expect(bad.body.error.message).toMatch(/body\.mode/);
     const missing = await search({ query: 'x', knowledgeBaseIds: ['kb_nope'] }).expect(404);
     expect(missing.body.error).toMatchObject({ code: 'knowledge_base_not_found', message: 'knowledge base kb_nope does not exist' });
+    // Knowledge bases are checked at once, and the first one named that fails is the one reported.
+    const several = await search({ query: 'x', knowledgeBaseIds: [kbId, 'kb_second', 'kb_third'] }).expect(404);
+    expect(several.body.error.message).toBe('knowledge base kb_second does not exist');
   });
 
   it("answers 404 for another user's private knowledge base exactly as for one that does not exist, and searches it for a manager", async () => {
