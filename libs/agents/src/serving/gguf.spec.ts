@@ -79,6 +79,38 @@ describeWithLlamaCpp('agents on a local GGUF model run by llama.cpp', () => {
     expect(['cancelled', 'ok']).toContain(rows[0].status);
   }, 60_000);
 
+  it('shortens earlier turns, not the system prompt or the question, when a prompt is longer than the model context', async () => {
+    const agent = (
+      await h
+        .as(alice)
+        .post('/api/agents')
+        .send({ name: 'short-context', config: { systemPrompt: 'You answer in one short sentence.', provider: { kind: 'gguf', model: 'tiny.gguf' }, generation: { temperature: 0, maxTokens: 24 } } })
+        .expect(201)
+    ).body;
+    await h.as(alice).post(`/api/agents/${agent.id}/publish`).expect(201);
+    const shortKey = (await h.as(alice).post(`/api/agents/${agent.id}/keys`).send({ name: 'k' }).expect(201)).body.key;
+    const history = [
+      { role: 'user', content: `an earlier question ${'with many words '.repeat(20)}` },
+      { role: 'assistant', content: 'an earlier answer' },
+    ];
+    // The model's context is 256 tokens and the answer may take 24: 232 are left for the prompt.
+    const fits = await h.withKey(shortKey).post('/v1/chat/completions').send({ model: 'short-context', messages: [...history, { role: 'user', content: 'and now?' }] }).expect(200);
+    expect(fits.body.usage.prompt_tokens).toBe(232);
+    expect(fits.body.llmp.prompt_shortened).toMatchObject({ passages_tokens: 0, from_start_tokens: 0 });
+    expect(fits.body.llmp.prompt_shortened.conversation_tokens).toBeGreaterThan(100);
+    // A question longer than the whole context: the earlier turns go first, then the prompt's start.
+    const tooLong = await h
+      .withKey(shortKey)
+      .post('/v1/chat/completions')
+      .send({ model: 'short-context', messages: [...history, { role: 'user', content: 'why '.repeat(100) }] })
+      .expect(200);
+    expect(tooLong.body.usage.prompt_tokens).toBe(232);
+    expect(tooLong.body.llmp.prompt_shortened.from_start_tokens).toBeGreaterThan(0);
+    expect(tooLong.body.llmp.prompt_shortened.conversation_tokens).toBeGreaterThan(fits.body.llmp.prompt_shortened.conversation_tokens);
+    // A prompt that fits says nothing of shortening.
+    expect((await ask().expect(200)).body.llmp.prompt_shortened).toBeUndefined();
+  }, 60_000);
+
   it('answers 502 when llama.cpp cannot run the file, and keeps serving the good model', async () => {
     await writeFile(join(dir, 'broken.gguf'), Buffer.concat([Buffer.from('GGUF'), randomBytes(4096)]));
     const agent = (await h.as(alice).post('/api/agents').send({ name: 'broken', config: { provider: { kind: 'gguf', model: 'broken.gguf' } } }).expect(201)).body;

@@ -21,10 +21,21 @@ function modelOf({ agent, version }: ServedAgent) {
 /**
  * Extension fields beside OpenAI's: `citations` (the passages the answer
  * drew on; `[n]` in the text is `citations[n-1]`), and `llmp` (which
- * provider answered and whether it only quoted passages).
+ * provider answered, whether it only quoted passages, and, when the prompt
+ * was too long for the model's context, how many tokens of it gave way).
  */
 function extensions(completion: Completion) {
-  return { citations: completion.citations, llmp: { provider: completion.provider, extractive: completion.provider === 'extractive' } };
+  const shortened = completion.outcome?.promptShortened;
+  return {
+    citations: completion.citations,
+    llmp: {
+      provider: completion.provider,
+      extractive: completion.provider === 'extractive',
+      ...(shortened
+        ? { prompt_shortened: { passages_tokens: shortened.passagesTokens, conversation_tokens: shortened.conversationTokens, from_start_tokens: shortened.fromStartTokens } }
+        : {}),
+    },
+  };
 }
 
 /** Ends the generation when the client goes away before the answer is complete. */

@@ -56,6 +56,18 @@ function source(p: PromptPassage): string {
   return `[${p.index}] ${where}\n${p.passage.text}`;
 }
 
+/**
+ * Where a prompt may give way when a model's context is too short for it, in the order it gives:
+ * the numbered passages (the lowest-ranked come last, so they go first), then the conversation
+ * before its last message, oldest first. The system prompt and the question are kept whole.
+ */
+export function shortenableMessages(systemPrompt: string, passages: PromptPassage[], conversation: ChatMessage[]): { passages: number | null; order: number[] } {
+  const passagesAt = passages.length ? (systemPrompt.trim() ? 1 : 0) : null;
+  const first = (systemPrompt.trim() ? 1 : 0) + (passages.length ? 1 : 0);
+  const earlier = Array.from({ length: Math.max(0, conversation.length - 1) }, (_, i) => first + i);
+  return { passages: passagesAt, order: passagesAt === null ? earlier : [passagesAt, ...earlier] };
+}
+
 /** The system prompt, then the passages as a numbered context the model is told to cite, then the conversation. */
 export function buildPrompt(systemPrompt: string, passages: PromptPassage[], conversation: ChatMessage[]): ChatMessage[] {
   const system: ChatMessage[] = [];

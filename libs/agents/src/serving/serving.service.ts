@@ -7,7 +7,7 @@ import type { KnowledgeSource } from '../ingestion-client';
 import type { AgentKeyStore } from '../keys/agent-key.store';
 import type { UsageStore } from '../usage/usage.store';
 import { badParam, parseChatRequest, parseModel, type ChatRequest, type ChatRequestLimits } from './chat-request';
-import { buildPrompt, citationsOf, countMessageTokens, countTokens, fitPassages, type PromptPassage } from './prompt';
+import { buildPrompt, citationsOf, countMessageTokens, countTokens, fitPassages, shortenableMessages, type PromptPassage } from './prompt';
 import type { ModelProvider } from './providers/provider';
 import { createRateLimiter, type KeyLimits, type RateLimiter } from './rate-limiter';
 import type { Slots } from './slots';
@@ -41,6 +41,16 @@ export interface CompletionOutcome {
   finishReason: 'stop' | 'length';
   promptTokens: number;
   completionTokens: number;
+  /** Tokens the model's context had no room for, when there were some. */
+  promptShortened?: PromptShortened;
+}
+
+/** Where a prompt too long for its model's context gave way. */
+export interface PromptShortened {
+  passagesTokens: number;
+  conversationTokens: number;
+  /** Cut from the prompt's start, the system prompt first: only when the system prompt and the question alone do not fit. */
+  fromStartTokens: number;
 }
 
 /** An admitted chat completion: everything settled but the answer, which `deltas` streams. */
@@ -216,6 +226,7 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
       }
     }
     const prompt = buildPrompt(config.systemPrompt, passages, request.messages);
+    const shortenable = shortenableMessages(config.systemPrompt, passages, request.messages);
     let release = () => {};
     try {
       release = (await slots[config.provider.kind]?.acquire(signal)) ?? release;
@@ -240,11 +251,13 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
         let status: 'ok' | 'failed' | 'cancelled' = 'cancelled';
         let reported: CompletionOutcome['finishReason'] = 'stop';
         let measured: { promptTokens: number; completionTokens: number } | undefined;
+        let shortened: PromptShortened | undefined;
         try {
           for await (const event of provider.generate({
             provider: config.provider,
             messages: prompt,
             passages,
+            shortenable: shortenable.order,
             maxTokens,
             temperature: request.temperature ?? config.generation.temperature,
             topP: request.topP ?? config.generation.topP,
@@ -254,6 +267,13 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
             if (event.type === 'done') {
               reported = event.finishReason;
               measured = event.usage;
+              if (event.shortened) {
+                const { messages, fromStart } = event.shortened;
+                const passagesTokens = shortenable.passages === null ? 0 : (messages[shortenable.passages] ?? 0);
+                const all = Object.values(messages).reduce((sum, n) => sum + n, 0);
+                shortened = { passagesTokens, conversationTokens: all - passagesTokens, fromStartTokens: fromStart };
+                log.warn({ agentId: agent.id, versionId: version.id, ...shortened }, 'the prompt was shortened to fit the model context');
+              }
               status = 'ok';
               break;
             }
@@ -269,7 +289,7 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
           release();
           // Counted only when the provider did not say: tokenizing the whole prompt takes milliseconds, after the answer rather than before it.
           const counted = measured ?? { promptTokens: countMessageTokens(prompt), completionTokens: countTokens(text) };
-          completion.outcome = { finishReason: reported, ...counted };
+          completion.outcome = { finishReason: reported, ...counted, ...(shortened ? { promptShortened: shortened } : {}) };
           admission.settle(counted.promptTokens + counted.completionTokens);
           // Written beside the answer's last events rather than before them: the client's stream
           // ends without waiting for a database round trip, and `flush` waits for it on close.

@@ -3,9 +3,13 @@
 // with top-level await, which the CommonJS service cannot require, and a
 // crash in native code must not take the service down with it.
 // Protocol: one JSON object per line. In: {type:"generate", id, modelPath,
-// prompt, maxTokens, temperature, topP, stop, sequences} | {type:"abort", id}.
-// Out: {type:"ready"} | {type:"token", id, text} | {type:"done", id,
-// finishReason, promptTokens, completionTokens} | {type:"error", id, message}.
+// parts, shortenable, maxTokens, temperature, topP, stop, sequences} |
+// {type:"abort", id}. `parts` is the prompt a message per part, then the
+// reply's start; `shortenable` the parts that may lose tokens from their end,
+// in order, when the prompt does not fit the context. Out: {type:"ready"} |
+// {type:"token", id, text} | {type:"done", id, finishReason, promptTokens,
+// completionTokens, shortened?: {messages: {index: tokens}, fromStart}} |
+// {type:"error", id, message}.
 import { createInterface } from 'node:readline';
 
 const send = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
@@ -34,7 +38,32 @@ function loaded(modelPath, sequences) {
   return entry;
 }
 
-async function generate({ id, modelPath, prompt, maxTokens, temperature, topP, stop, sequences }) {
+/**
+ * The prompt's tokens within `room`: when they do not fit, the shortenable parts lose tokens from
+ * their ends in order (the passages first, then older turns), so the system prompt and the question
+ * stay whole; only when those alone are too long is the prompt cut from its start.
+ */
+function fitPrompt(model, parts, shortenable, room) {
+  const tokens = parts.map((part) => model.tokenize(part));
+  const bos = model.tokens.bos === null || model.tokens.bos === undefined ? [] : [model.tokens.bos];
+  let excess = bos.length + tokens.reduce((sum, t) => sum + t.length, 0) - room;
+  const messages = {};
+  for (const index of shortenable) {
+    if (excess <= 0) break;
+    if (!tokens[index]) continue;
+    const cut = Math.min(excess, tokens[index].length);
+    if (cut === 0) continue;
+    tokens[index] = tokens[index].slice(0, tokens[index].length - cut);
+    messages[index] = cut;
+    excess -= cut;
+  }
+  const input = [...bos, ...tokens.flat()];
+  const fromStart = Math.max(0, excess);
+  const shortened = Object.keys(messages).length || fromStart ? { messages, fromStart } : undefined;
+  return { input: fromStart ? input.slice(fromStart) : input, shortened };
+}
+
+async function generate({ id, modelPath, parts, shortenable, maxTokens, temperature, topP, stop, sequences }) {
   const state = { aborted: false };
   running.set(id, state);
   let sequence;
@@ -43,7 +72,7 @@ async function generate({ id, modelPath, prompt, maxTokens, temperature, topP, s
     const { model, context } = await loaded(modelPath, sequences);
     sequence = context.getSequence();
     const room = Math.max(1, context.contextSize - maxTokens);
-    const input = [model.tokens.bos, ...model.tokenize(prompt)].filter((t) => t !== null && t !== undefined).slice(-room);
+    const { input, shortened } = fitPrompt(model, parts, shortenable ?? [], room);
     const output = [];
     let text = '';
     let finishReason = 'length';
@@ -65,7 +94,7 @@ async function generate({ id, modelPath, prompt, maxTokens, temperature, topP, s
       text = next;
       if (output.length >= maxTokens || input.length + output.length >= context.contextSize) break;
     }
-    outcome = { type: 'done', id, finishReason, promptTokens: input.length, completionTokens: output.length };
+    outcome = { type: 'done', id, finishReason, promptTokens: input.length, completionTokens: output.length, ...(shortened ? { shortened } : {}) };
   } catch (error) {
     outcome = { type: 'error', id, message: error instanceof Error ? error.message : String(error) };
   } finally {

@@ -21,7 +21,7 @@ export interface GgufProviderOptions {
 type WorkerMessage =
   | { type: 'ready' }
   | { type: 'token'; id: number; text: string }
-  | { type: 'done'; id: number; finishReason: 'stop' | 'length'; promptTokens: number; completionTokens: number }
+  | { type: 'done'; id: number; finishReason: 'stop' | 'length'; promptTokens: number; completionTokens: number; shortened?: { messages: Record<number, number>; fromStart: number } }
   | { type: 'error'; id: number; message: string };
 
 /** How long an abandoned generation may take to stop before its slot is handed on anyway. */
@@ -34,7 +34,12 @@ function workerPath(): string {
 
 /** A plain transcript: small local models seldom carry a chat template, and this one works with any. */
 export function transcript(messages: ChatMessage[]): string {
-  return `${messages.map((m) => `${m.role}: ${m.content}`).join('\n')}\nassistant:`;
+  return transcriptParts(messages).join('');
+}
+
+/** The transcript a line per message, then the reply's start: the worker fits the parts to the model's context. */
+export function transcriptParts(messages: ChatMessage[]): string[] {
+  return [...messages.map((m) => `${m.role}: ${m.content}\n`), 'assistant:'];
 }
 
 interface Pending {
@@ -70,7 +75,12 @@ export function createGgufProvider({ modelsDir, sequences, registry, log }: Gguf
       if (message.type === 'token') target.push({ type: 'delta', text: message.text });
       else if (message.type === 'done') {
         pending.delete(message.id);
-        target.push({ type: 'done', finishReason: message.finishReason, usage: { promptTokens: message.promptTokens, completionTokens: message.completionTokens } });
+        target.push({
+          type: 'done',
+          finishReason: message.finishReason,
+          usage: { promptTokens: message.promptTokens, completionTokens: message.completionTokens },
+          ...(message.shortened ? { shortened: message.shortened } : {}),
+        });
       } else {
         pending.delete(message.id);
         const missing = /node-llama-cpp/.test(message.message) && /Cannot find|not found/i.test(message.message);
@@ -139,7 +149,7 @@ export function createGgufProvider({ modelsDir, sequences, registry, log }: Gguf
       request.signal.addEventListener('abort', abort, { once: true });
       try {
         child.stdin!.write(
-          `${JSON.stringify({ type: 'generate', id, modelPath: file, prompt: transcript(request.messages), maxTokens: request.maxTokens, temperature: request.temperature, topP: request.topP, stop: request.stop, sequences })}\n`,
+          `${JSON.stringify({ type: 'generate', id, modelPath: file, parts: transcriptParts(request.messages), shortenable: request.shortenable, maxTokens: request.maxTokens, temperature: request.temperature, topP: request.topP, stop: request.stop, sequences })}\n`,
         );
         for (;;) {
           if (!queue.length) {

@@ -8,6 +8,8 @@ export interface GenerationRequest {
   messages: ChatMessage[];
   /** The passages in the prompt, for providers that answer from them directly. */
   passages: PromptPassage[];
+  /** Indexes of `messages` a model with a short context may shorten from their ends, in this order. */
+  shortenable: number[];
   maxTokens: number;
   temperature: number;
   topP: number;
@@ -23,6 +25,8 @@ export type GenerationEvent =
       finishReason: 'stop' | 'length';
       /** Token counts the provider measured itself; counted with the platform's tokenizer otherwise. */
       usage?: { promptTokens: number; completionTokens: number };
+      /** The prompt did not fit the model's context: tokens dropped from each message (by index), and from its start as a last resort. */
+      shortened?: { messages: Record<number, number>; fromStart: number };
     };
 
 /** One kind of model behind agents: streams an answer's text, then says why it ended. */
