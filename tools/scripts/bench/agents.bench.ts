@@ -3,7 +3,7 @@
  *
  * One GGUF model (llama architecture, untrained weights, written by the training library's GGUF
  * writer) answers the same question two ways, greedily and for the same number of tokens:
- * - direct: node-llama-cpp in this process, given the exact prompt the agent builds (the system
+ * - direct: node-llama-cpp in this process, given the exact prompt the agent builds and fits to the model context (the system
  *   prompt, the retrieved passages, the question: the bench checks that both paths count the
  *   same prompt tokens), on a context with as many sequences as the service's and one thread,
  *   like the service's llama.cpp process;
@@ -40,8 +40,8 @@ import { TEST_PASSWORD_COST } from '@llmp/auth/testing';
 import { createLogger, sleep } from '@llmp/core';
 import { createPgDb } from '@llmp/db';
 import { AGENT_KEY_CALLER } from '@llmp/gateway';
-import { buildPrompt, fitPassages } from '../../../libs/agents/src/serving/prompt';
-import { transcript } from '../../../libs/agents/src/serving/providers/gguf.provider';
+import { buildPrompt, fitPassages, shortenableMessages } from '../../../libs/agents/src/serving/prompt';
+import { transcriptParts } from '../../../libs/agents/src/serving/providers/gguf.provider';
 import { writeTinyGguf } from '../../../libs/agents/src/testing/tiny-gguf';
 import { startPlatform } from '../../../apps/platform/src/platform';
 
@@ -352,14 +352,24 @@ async function main() {
     // The prompt the agent builds, built the same way here for the direct path.
     const search = { query: QUESTION, knowledgeBaseIds: [knowledgeBaseId], topK: RETRIEVAL.topK };
     const hits = (await post('/api/ingestion/search', search, 200)).results;
-    const prompt = transcript(buildPrompt(SYSTEM_PROMPT, fitPassages(hits, RETRIEVAL.maxContextTokens), [{ role: 'user', content: QUESTION }]));
+    const passages = fitPassages(hits, RETRIEVAL.maxContextTokens);
+    const conversation = [{ role: 'user' as const, content: QUESTION }];
+    const parts = transcriptParts(buildPrompt(SYSTEM_PROMPT, passages, conversation));
+    const passagesAt = shortenableMessages(SYSTEM_PROMPT, passages, conversation).passages;
+    /** The prompt as the agent's worker fits it to the context: the passages give way from their end. */
+    const fitted = () => {
+      const tokens = parts.map((part) => model.tokenize(part));
+      const excess = 1 + tokens.reduce((sum, t) => sum + t.length, 0) - (context.contextSize - TOKENS);
+      if (excess > 0 && passagesAt !== null) tokens[passagesAt] = tokens[passagesAt].slice(0, Math.max(0, tokens[passagesAt].length - excess));
+      return [model.tokens.bos, ...tokens.flat()].filter((t): t is NonNullable<typeof t> => t !== null && t !== undefined).slice(-(context.contextSize - TOKENS));
+    };
 
     const direct: Way = {
       name: 'direct (node-llama-cpp)',
       async stream() {
         const started = performance.now();
         const sequence = context.getSequence();
-        const input = [model.tokens.bos, ...model.tokenize(prompt)].filter((t): t is NonNullable<typeof t> => t !== null && t !== undefined).slice(-(context.contextSize - TOKENS));
+        const input = fitted();
         let firstAt = 0;
         let tokens = 0;
         for await (const token of sequence.evaluate(input, { temperature: 0 })) {

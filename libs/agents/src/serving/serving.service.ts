@@ -272,7 +272,7 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
                 const passagesTokens = shortenable.passages === null ? 0 : (messages[shortenable.passages] ?? 0);
                 const all = Object.values(messages).reduce((sum, n) => sum + n, 0);
                 shortened = { passagesTokens, conversationTokens: all - passagesTokens, fromStartTokens: fromStart };
-                log.warn({ agentId: agent.id, versionId: version.id, ...shortened }, 'the prompt was shortened to fit the model context');
+                log.info({ agentId: agent.id, versionId: version.id, ...shortened }, 'the prompt was shortened to fit the model context');
               }
               status = 'ok';
               break;

@@ -32,12 +32,10 @@ function workerPath(): string {
   return path.join(__dirname, 'gguf-worker.mjs');
 }
 
-/** A plain transcript: small local models seldom carry a chat template, and this one works with any. */
-export function transcript(messages: ChatMessage[]): string {
-  return transcriptParts(messages).join('');
-}
-
-/** The transcript a line per message, then the reply's start: the worker fits the parts to the model's context. */
+/**
+ * A plain transcript, a line per message and then the reply's start: small local models seldom carry
+ * a chat template, and this one works with any. The worker fits the parts to the model's context.
+ */
 export function transcriptParts(messages: ChatMessage[]): string[] {
   return [...messages.map((m) => `${m.role}: ${m.content}\n`), 'assistant:'];
 }
