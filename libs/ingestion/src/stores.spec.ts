@@ -238,6 +238,11 @@ describe.each(testDatabases())('ingestion stores on $name', (database) => {
       await tx.documents.insert(aDocument(kept.id));
     });
     expect(await stores.knowledgeBases.get(kept.id)).toMatchObject({ documents: { total: 1 } });
+    // The settings alone are the same knowledge base without its counts.
+    const { documents, ...settings } = (await stores.knowledgeBases.get(kept.id))!;
+    expect(documents.total).toBe(1);
+    expect(await stores.knowledgeBases.getSettings(kept.id)).toEqual(settings);
+    expect(await stores.knowledgeBases.getSettings('kb_missing')).toBeNull();
     const dropped = aKnowledgeBase();
     const work = stores.transaction(async (tx) => {
       await tx.knowledgeBases.insert(dropped);

@@ -30,6 +30,8 @@ export interface KnowledgeBaseStore {
   /** Fails with `knowledge_base_exists` when its owner has one by that name already. */
   insert(kb: NewKnowledgeBase): Promise<KnowledgeBase>;
   get(id: string): Promise<KnowledgeBase | null>;
+  /** Without the document counts, which cost a pass over its documents: for paths that need only its settings. */
+  getSettings(id: string): Promise<KnowledgeBaseSettings | null>;
   /** Locks the row until the transaction ends, so settings changes never interleave. */
   getForUpdate(id: string): Promise<KnowledgeBase | null>;
   /** Names are unique per owner, whatever their case (the platform's own knowledge bases have none). */
@@ -70,15 +72,10 @@ interface KnowledgeBaseRow {
 
 const iso = (value: Date | string) => new Date(value).toISOString();
 
-function toKnowledgeBase(row: KnowledgeBaseRow): KnowledgeBase {
-  const documents: DocumentCounts = {
-    total: row.total ?? 0,
-    ready: row.ready ?? 0,
-    processing: row.processing ?? 0,
-    failed: row.failed ?? 0,
-    cancelled: row.cancelled ?? 0,
-    stale: row.stale ?? 0,
-  };
+/** A knowledge base without its document counts. */
+export type KnowledgeBaseSettings = Omit<KnowledgeBase, 'documents'>;
+
+function toSettings(row: Omit<KnowledgeBaseRow, keyof DocumentCounts>): KnowledgeBaseSettings {
   return {
     id: row.id,
     name: row.name,
@@ -92,8 +89,19 @@ function toKnowledgeBase(row: KnowledgeBaseRow): KnowledgeBase {
     visibility: row.visibility,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
-    documents,
   };
+}
+
+function toKnowledgeBase(row: KnowledgeBaseRow): KnowledgeBase {
+  const documents: DocumentCounts = {
+    total: row.total ?? 0,
+    ready: row.ready ?? 0,
+    processing: row.processing ?? 0,
+    failed: row.failed ?? 0,
+    cancelled: row.cancelled ?? 0,
+    stale: row.stale ?? 0,
+  };
+  return { ...toSettings(row), documents };
 }
 
 const SELECT = `
@@ -140,6 +148,11 @@ export function createSqlKnowledgeBaseStore(db: Db): KnowledgeBaseStore {
     async get(id) {
       const { rows } = await db.query<KnowledgeBaseRow>(`${SELECT} where kb.id = $1`, [id]);
       return rows[0] ? toKnowledgeBase(rows[0]) : null;
+    },
+
+    async getSettings(id) {
+      const { rows } = await db.query<Omit<KnowledgeBaseRow, keyof DocumentCounts>>('select kb.* from ingestion.knowledge_bases kb where kb.id = $1', [id]);
+      return rows[0] ? toSettings(rows[0]) : null;
     },
 
     async getForUpdate(id) {

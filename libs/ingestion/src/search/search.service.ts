@@ -1,8 +1,9 @@
-import type { Caller, KnowledgeBase, SearchHit, SearchRequest, SearchResponse } from '@llmp/contracts';
+import type { Caller, SearchHit, SearchRequest, SearchResponse } from '@llmp/contracts';
 import { unavailable } from '@llmp/core';
 import { EmbedderError } from '../embedding/embedder';
 import type { EmbedderCatalog } from '../embedding/embedder-catalog';
 import type { KnowledgeBaseAccess } from '../knowledge-bases/knowledge-base-access';
+import type { KnowledgeBaseSettings } from '../knowledge-bases/knowledge-base.store';
 import type { VectorMatch, VectorStore } from '../vector-store/vector-store';
 import { bm25, FUSION_METHOD, fusionWeights, hasFilters, reciprocalRankFusion, RRF_K, scoreFusion } from './search';
 import type { SearchStore } from './search.store';
@@ -33,7 +34,7 @@ export type SearchService = ReturnType<typeof createSearchService>;
  */
 export function createSearchService({ store, vectors, embedders, access }: SearchServiceDeps) {
   /** An embedder that cannot run (its model gone, its server down) makes vector search unavailable, not a server error. */
-  async function embedQuery(kb: KnowledgeBase, query: string): Promise<number[]> {
+  async function embedQuery(kb: KnowledgeBaseSettings, query: string): Promise<number[]> {
     try {
       const [vector] = await embedders.resolve(kb.embedder).embed([query], { purpose: 'query' });
       return vector;
@@ -47,7 +48,7 @@ export function createSearchService({ store, vectors, embedders, access }: Searc
     }
   }
 
-  async function vectorHalf(kbs: KnowledgeBase[], request: SearchRequest, allowed: Map<string, string[]> | null, limit: number): Promise<VectorMatch[]> {
+  async function vectorHalf(kbs: KnowledgeBaseSettings[], request: SearchRequest, allowed: Map<string, string[]> | null, limit: number): Promise<VectorMatch[]> {
     const queryVectors = new Map<string, number[]>();
     const matches: VectorMatch[] = [];
     for (const kb of kbs) {
@@ -81,7 +82,7 @@ export function createSearchService({ store, vectors, embedders, access }: Searc
       // only once every knowledge base has passed the check.
       const textSearch = mode === 'vector' ? Promise.resolve([]) : fulltextHalf(request, kbIds, limit);
       textSearch.catch(() => undefined);
-      const checks = await Promise.allSettled(kbIds.map((id) => access.require(id, caller, 'read', { action: `search knowledge base ${id}` })));
+      const checks = await Promise.allSettled(kbIds.map((id) => access.requireSettings(id, caller, 'read', { action: `search knowledge base ${id}` })));
       // The first knowledge base in the request that fails its check is the one reported, as when checked one by one.
       const kbs = checks.map((check) => {
         if (check.status === 'rejected') throw check.reason;
