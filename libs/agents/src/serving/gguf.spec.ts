@@ -79,7 +79,7 @@ describeWithLlamaCpp('agents on a local GGUF model run by llama.cpp', () => {
     expect(['cancelled', 'ok']).toContain(rows[0].status);
   }, 60_000);
 
-  it('shortens earlier turns, not the system prompt or the question, when a prompt is longer than the model context', async () => {
+  it('shortens earlier turns, then the question, never the system prompt first, when a prompt is longer than the model context', async () => {
     const agent = (
       await h
         .as(alice)
@@ -98,15 +98,28 @@ describeWithLlamaCpp('agents on a local GGUF model run by llama.cpp', () => {
     expect(fits.body.usage.prompt_tokens).toBe(232);
     expect(fits.body.llmp.prompt_shortened).toMatchObject({ passages_tokens: 0, from_start_tokens: 0 });
     expect(fits.body.llmp.prompt_shortened.conversation_tokens).toBeGreaterThan(100);
-    // A question longer than the whole context: the earlier turns go first, then the prompt's start.
+    // A question longer than the whole context: the earlier turns go, then the question's start; the system prompt stays.
     const tooLong = await h
       .withKey(shortKey)
       .post('/v1/chat/completions')
       .send({ model: 'short-context', messages: [...history, { role: 'user', content: 'why '.repeat(100) }] })
       .expect(200);
     expect(tooLong.body.usage.prompt_tokens).toBe(232);
-    expect(tooLong.body.llmp.prompt_shortened.from_start_tokens).toBeGreaterThan(0);
+    expect(tooLong.body.llmp.prompt_shortened.from_start_tokens).toBe(0);
     expect(tooLong.body.llmp.prompt_shortened.conversation_tokens).toBeGreaterThan(fits.body.llmp.prompt_shortened.conversation_tokens);
+    // Only a system prompt that alone is longer than the context is cut from the start.
+    const verbose = (
+      await h
+        .as(alice)
+        .post('/api/agents')
+        .send({ name: 'verbose', config: { systemPrompt: 'Answer carefully. '.repeat(20), provider: { kind: 'gguf', model: 'tiny.gguf' }, generation: { temperature: 0, maxTokens: 24 } } })
+        .expect(201)
+    ).body;
+    await h.as(alice).post(`/api/agents/${verbose.id}/publish`).expect(201);
+    const verboseKey = (await h.as(alice).post(`/api/agents/${verbose.id}/keys`).send({ name: 'k' }).expect(201)).body.key;
+    const cut = await h.withKey(verboseKey).post('/v1/chat/completions').send({ model: 'verbose', messages: [{ role: 'user', content: 'and now?' }] }).expect(200);
+    expect(cut.body.usage.prompt_tokens).toBe(232);
+    expect(cut.body.llmp.prompt_shortened.from_start_tokens).toBeGreaterThan(0);
     // A prompt that fits says nothing of shortening.
     expect((await ask().expect(200)).body.llmp.prompt_shortened).toBeUndefined();
   }, 60_000);

@@ -49,7 +49,7 @@ export interface CompletionOutcome {
 export interface PromptShortened {
   passagesTokens: number;
   conversationTokens: number;
-  /** Cut from the prompt's start, the system prompt first: only when the system prompt and the question alone do not fit. */
+  /** Cut from the prompt's start, the system prompt first: only when the prompt without the question does not fit. */
   fromStartTokens: number;
 }
 

@@ -6,7 +6,8 @@
 // parts, shortenable, maxTokens, temperature, topP, stop, sequences} |
 // {type:"abort", id}. `parts` is the prompt a message per part, then the
 // reply's start; `shortenable` the parts that may lose tokens from their end,
-// in order, when the prompt does not fit the context. Out: {type:"ready"} |
+// in order, when the prompt does not fit the context (then the last message
+// loses its start, unless the rest alone does not fit: then the prompt's start). Out: {type:"ready"} |
 // {type:"token", id, text} | {type:"done", id, finishReason, promptTokens,
 // completionTokens, shortened?: {messages: {index: tokens}, fromStart}} |
 // {type:"error", id, message}.
@@ -41,7 +42,9 @@ function loaded(modelPath, sequences) {
 /**
  * The prompt's tokens within `room`: when they do not fit, the shortenable parts lose tokens from
  * their ends in order (the passages first, then older turns), so the system prompt and the question
- * stay whole; only when those alone are too long is the prompt cut from its start.
+ * stay whole. A question still too long loses its start, so no message can push the system prompt
+ * out; only when the rest alone is too long (a system prompt longer than the context) is the
+ * prompt cut from its start.
  */
 function fitPrompt(model, parts, shortenable, room) {
   const tokens = parts.map((part) => model.tokenize(part));
@@ -56,6 +59,13 @@ function fitPrompt(model, parts, shortenable, room) {
     tokens[index] = tokens[index].slice(0, tokens[index].length - cut);
     messages[index] = cut;
     excess -= cut;
+  }
+  // The question gives way to the system prompt, but not to a system prompt that cannot fit anyway.
+  const last = parts.length - 2;
+  if (excess > 0 && last >= 0 && excess <= tokens[last].length) {
+    tokens[last] = tokens[last].slice(excess);
+    messages[last] = (messages[last] ?? 0) + excess;
+    excess = 0;
   }
   const input = [...bos, ...tokens.flat()];
   const fromStart = Math.max(0, excess);
