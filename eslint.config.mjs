@@ -4,7 +4,7 @@ import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/coverage/**', '.llmp/**', 'tmp/**'] },
+  { ignores: ['**/node_modules/**', 'libs/*/assembly/**', '**/dist/**', '**/.nx/**', '**/coverage/**', '.llmp/**', 'tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

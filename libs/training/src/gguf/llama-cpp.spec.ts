@@ -38,10 +38,10 @@ describeWithLlamaCpp(`GGUF export run by llama.cpp${skipReason}`, () => {
 
   it('continues a prompt greedily token for token like the trainer, from F32 and F16 files', async () => {
     const tokenizer = trainBpe([text], { vocabSize: 300 });
-    const model = LlamaModel.create({ ...defaultLlamaConfig, vocabSize: tokenizer.vocabSize, dModel: 32, nHeads: 4, ffnHidden: 64, nLayers: 2, contextLength: 48 }, { seed: 11 });
-    const trainer = new Trainer(model, { ...defaultAdamW, learningRate: 1e-2 });
+    const trainer = new Trainer(LlamaModel.create({ ...defaultLlamaConfig, vocabSize: tokenizer.vocabSize, dModel: 32, nHeads: 4, ffnHidden: 64, nLayers: 2, contextLength: 48 }, { seed: 11 }), { ...defaultAdamW, learningRate: 1e-2 });
     const next = createBatcher([tokenizer.encodeText(text)], { batchSize: 8, seqLen: 32, seed: 2 });
     for (let i = 0; i < 40; i++) trainer.trainStep(next());
+    const model = trainer.model;
 
     const prompt = [tokenizer.bosId, ...tokenizer.encode('the lazy')];
     const expected = model.generateGreedy(prompt, 16);

@@ -3,10 +3,12 @@ import type { Hyperparameters, JobEstimate } from './job';
 import { parameterCount, type LlamaConfigShape } from './presets';
 
 /**
- * This machine's speed for the built-in trainer, measured with
- * `npm run bench:train`: sustained arithmetic of the training step and the
- * fixed cost of one step (kernel launches, the optimizer, the threads'
- * hand-off), which dominates for small models.
+ * This machine's speed for the built-in trainer: sustained arithmetic of one
+ * thread's training step and the fixed cost of a step (the optimizer, the
+ * threads' hand-off), which dominates for small batches. The defaults sit
+ * below what the fused kernels measured here on one core (12 GFLOP/s at
+ * width 32, 19 at 64, 24 at 128; `npm run bench:train`), so estimates err
+ * long rather than short.
  */
 export interface Calibration {
   flopsPerSecond: number;
@@ -15,7 +17,7 @@ export interface Calibration {
   startupSeconds: number;
 }
 
-export const DEFAULT_CALIBRATION: Calibration = { flopsPerSecond: 0.8e9, secondsPerStep: 0.04, startupSeconds: 5 };
+export const DEFAULT_CALIBRATION: Calibration = { flopsPerSecond: 8e9, secondsPerStep: 0.01, startupSeconds: 5 };
 
 export interface Limits {
   memoryBytes: number;

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf } from './backend';
+import { FusedLlama } from './fused/fused-llama';
 import { LlamaModel, type LlamaConfig } from './llama-model';
 import { createRandom } from './random';
 import type { WeightedTokens } from '../tokenizer/tokenizer';
@@ -86,11 +87,6 @@ export function sequentialBatches(examples: readonly WeightedTokens[], { batchSi
   return batches;
 }
 
-function batchTensors(batch: Batch) {
-  const shape: [number, number] = [batch.batchSize, batch.seqLen];
-  return { inputs: tf.tensor2d(batch.inputs, shape, 'int32'), targets: tf.tensor2d(batch.targets, shape, 'int32'), weights: tf.tensor2d(batch.weights, shape, 'float32') };
-}
-
 export interface Gradients {
   /** Per-parameter gradients of the batch's weighted mean loss, in parameter order. */
   values: Float32Array[];
@@ -102,7 +98,10 @@ export interface Gradients {
 /**
  * Owns a model and its AdamW state. `step` computes gradients and applies them;
  * `gradients` / `apply` split the two so other threads can compute gradients
- * on parts of a batch.
+ * on parts of a batch. Loss and gradients come from the fused kernels
+ * (`FusedLlama`); the tfjs model is the reference definition, used for
+ * generation and export. The trainer owns the model it is given: read it
+ * through `trainer.model`, which brings its weights up to date only then.
  */
 export class Trainer {
   step = 0;
@@ -113,34 +112,41 @@ export class Trainer {
   private readonly w: Float32Array[];
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];
+  private readonly decays: boolean[];
+  private readonly fused: FusedLlama;
+  private modelStale = false;
 
   constructor(
-    readonly model: LlamaModel,
+    private readonly reference: LlamaModel,
     readonly optimizer: AdamWOptions = defaultAdamW,
   ) {
-    this.names = [...model.params.keys()];
-    this.w = this.names.map((n) => model.params.get(n)!.dataSync() as Float32Array);
+    this.names = [...reference.params.keys()];
+    this.w = this.names.map((n) => reference.params.get(n)!.dataSync() as Float32Array);
     this.m = this.w.map((w) => new Float32Array(w.length));
     this.v = this.w.map((w) => new Float32Array(w.length));
+    // Decoupled decay, and none on norm gains (1-D), as is usual for llama-style models.
+    this.decays = this.names.map((n) => reference.params.get(n)!.rank > 1);
+    this.fused = new FusedLlama(reference.config);
+    this.fused.setWeights(this.w);
+  }
+
+  /** The tfjs model with the current weights. */
+  get model(): LlamaModel {
+    if (this.modelStale) {
+      tf.tidy(() => this.names.forEach((n, i) => this.reference.params.get(n)!.assign(tf.tensor(this.w[i], this.reference.params.get(n)!.shape))));
+      this.modelStale = false;
+    }
+    return this.reference;
   }
 
   trainStep(batch: Batch, { learningRate }: { learningRate?: number } = {}): number {
-    const t = batchTensors(batch);
-    const vars = this.names.map((n) => this.model.params.get(n)!);
-    const { value, grads } = tf.variableGrads(() => this.model.loss(t.inputs, t.targets, t.weights), vars);
-    const loss = value.dataSync()[0];
-    this.apply(vars.map((v) => grads[v.name].dataSync() as Float32Array), { learningRate });
-    tf.dispose([value, ...Object.values(grads), t.inputs, t.targets, t.weights]);
+    const { loss, values } = this.gradients(batch);
+    this.apply(values, { learningRate });
     return loss;
   }
 
   gradients(batch: Batch): Gradients {
-    const t = batchTensors(batch);
-    const vars = this.names.map((n) => this.model.params.get(n)!);
-    const { value, grads } = tf.variableGrads(() => this.model.loss(t.inputs, t.targets, t.weights), vars);
-    const out = { values: vars.map((v) => grads[v.name].dataSync() as Float32Array), loss: value.dataSync()[0], weight: batch.weights.reduce((a, b) => a + b, 0) };
-    tf.dispose([value, ...Object.values(grads), t.inputs, t.targets, t.weights]);
-    return out;
+    return this.fused.lossAndGradients(batch);
   }
 
   apply(gradients: readonly Float32Array[], { learningRate = this.optimizer.learningRate }: { learningRate?: number } = {}): void {
@@ -156,8 +162,7 @@ export class Trainer {
       const w = this.w[i];
       const m = this.m[i];
       const v = this.v[i];
-      // Decoupled decay, and none on norm gains (1-D), as is usual for llama-style models.
-      const keep = 1 - learningRate * (this.model.params.get(this.names[i])!.rank > 1 ? weightDecay : 0);
+      const keep = 1 - learningRate * (this.decays[i] ? weightDecay : 0);
       for (let j = 0; j < w.length; j++) {
         const gj = g[j] * scale;
         m[j] = beta1 * m[j] + (1 - beta1) * gj;
@@ -174,10 +179,8 @@ export class Trainer {
     for (const batch of batches) {
       const w = batch.weights.reduce((a, b) => a + b, 0);
       if (w === 0) continue;
-      const t = batchTensors(batch);
-      total += tf.tidy(() => this.model.loss(t.inputs, t.targets, t.weights).dataSync()[0]) * w;
+      total += this.fused.loss(batch) * w;
       weight += w;
-      tf.dispose([t.inputs, t.targets, t.weights]);
     }
     const loss = weight > 0 ? total / weight : NaN;
     return { loss, perplexity: Math.exp(loss) };
@@ -192,7 +195,8 @@ export class Trainer {
     values.forEach((v, i) => {
       if (v !== this.w[i]) this.w[i].set(v);
     });
-    tf.tidy(() => this.names.forEach((n, i) => this.model.params.get(n)!.assign(tf.tensor(this.w[i], this.model.params.get(n)!.shape))));
+    this.fused.setWeights(this.w);
+    this.modelStale = true;
   }
 
   get parameterNames(): readonly string[] {
@@ -206,7 +210,7 @@ export class Trainer {
     const chunks: Float32Array[] = [];
     let offset = 0;
     const add = (name: string, data: Float32Array) => {
-      entries.push({ name, shape: this.model.params.get(name.slice(name.indexOf('/') + 1))!.shape, offset });
+      entries.push({ name, shape: this.reference.params.get(name.slice(name.indexOf('/') + 1))!.shape, offset });
       chunks.push(data);
       offset += data.length;
     };
@@ -221,7 +225,7 @@ export class Trainer {
       all.set(c, at);
       at += c.length;
     }
-    const manifest = { format: 'llmp-checkpoint-1', config: this.model.config, optimizer: this.optimizer, step: this.step, tensors: entries };
+    const manifest = { format: 'llmp-checkpoint-1', config: this.reference.config, optimizer: this.optimizer, step: this.step, tensors: entries };
     // Write to temporary names first so a crash never leaves a half-written checkpoint.
     await writeFile(join(dir, 'tensors.bin.tmp'), Buffer.from(all.buffer, all.byteOffset, all.byteLength));
     await writeFile(join(dir, 'checkpoint.json.tmp'), JSON.stringify(manifest, null, 2));
@@ -257,6 +261,6 @@ export class Trainer {
   }
 
   dispose(): void {
-    this.model.dispose();
+    this.reference.dispose();
   }
 }
