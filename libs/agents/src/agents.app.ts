@@ -10,7 +10,7 @@ import { createPgAgentKeyStore } from './keys/agent-key.store';
 import { createTrainingModelRegistry } from './model-registry';
 import { agentsMigrations } from './migrations';
 import type { ChatRequestLimits } from './serving/chat-request';
-import { mountOpenAiErrors, openAiRoutes, playgroundRoutes } from './serving/openai.routes';
+import { DEFAULT_STREAM_OPTIONS, mountOpenAiErrors, openAiRoutes, playgroundRoutes, type StreamOptions } from './serving/openai.routes';
 import { createExtractiveProvider } from './serving/providers/extractive.provider';
 import { createGgufProvider } from './serving/providers/gguf.provider';
 import { createOpenAiUpstreamProvider, type OpenAiUpstreamOptions } from './serving/providers/openai-upstream.provider';
@@ -33,6 +33,8 @@ export interface AgentsAppDeps extends ServiceAppDeps {
   concurrency?: SlotOptions;
   /** Where model training listens (its model registry), for agents on trained models. */
   trainingUrl?: string | (() => string);
+  /** How streamed answers are paced (`LLMP_AGENTS_STREAM_INTERVAL_MS`). */
+  stream?: StreamOptions;
   /** Replaces the knowledge source built from `ingestionUrl` (tests of the service alone). */
   knowledge?: KnowledgeSource;
 }
@@ -81,7 +83,7 @@ export function createAgents(deps: AgentsAppDeps): Agents {
     service: AGENTS_SERVICE,
     area: 'agents',
     migrations: agentsMigrations,
-    routes: [...agentsRoutes(agents, (knowledgeBaseId) => loadDemoAgent({ agents, knowledgeBaseId, log })), ...playgroundRoutes(agents, serving, log), ...openAiRoutes(serving, log)],
+    routes: [...agentsRoutes(agents, (knowledgeBaseId) => loadDemoAgent({ agents, knowledgeBaseId, log })), ...playgroundRoutes(agents, serving, log, deps.stream ?? DEFAULT_STREAM_OPTIONS), ...openAiRoutes(serving, log, deps.stream ?? DEFAULT_STREAM_OPTIONS)],
     afterRoutes: (a) => mountOpenAiErrors(a, log),
   });
   app.locals.close = async () => {

@@ -21,10 +21,12 @@ export const agentsEnv = z.object({
   LLMP_AGENTS_QUEUE: z.coerce.number().int().min(0, 'must be 0 or more').default(32),
   LLMP_AGENTS_QUEUE_TIMEOUT_MS: z.coerce.number().int().positive('must be a positive number of milliseconds').default(30_000),
   LLMP_AGENTS_MAX_MESSAGE_CHARS: z.coerce.number().int().positive('must be a positive number of characters').default(200_000),
+  /** Streamed answers send at most one content event per this many milliseconds after the first (0: one per token). */
+  LLMP_AGENTS_STREAM_INTERVAL_MS: z.coerce.number().int().min(0, 'must be 0 or more milliseconds').max(1000, 'must be at most 1000 milliseconds').default(15),
 });
 export type AgentsEnv = z.infer<typeof agentsEnv>;
 
-export function agentsOptionsFrom(config: AgentsEnv): Pick<AgentsAppDeps, 'ingestionUrl' | 'trainingUrl' | 'upstream' | 'chatLimits' | 'modelsDir' | 'concurrency'> {
+export function agentsOptionsFrom(config: AgentsEnv): Pick<AgentsAppDeps, 'ingestionUrl' | 'trainingUrl' | 'upstream' | 'chatLimits' | 'modelsDir' | 'concurrency' | 'stream'> {
   return {
     ingestionUrl: config.LLMP_INGESTION_URL,
     trainingUrl: config.LLMP_TRAINING_URL,
@@ -34,5 +36,6 @@ export function agentsOptionsFrom(config: AgentsEnv): Pick<AgentsAppDeps, 'inges
     chatLimits: { maxContentChars: config.LLMP_AGENTS_MAX_MESSAGE_CHARS },
     modelsDir: config.LLMP_MODELS_DIR,
     concurrency: { concurrency: config.LLMP_AGENTS_CONCURRENCY, queueSize: config.LLMP_AGENTS_QUEUE, queueTimeoutMs: config.LLMP_AGENTS_QUEUE_TIMEOUT_MS },
+    stream: { intervalMs: config.LLMP_AGENTS_STREAM_INTERVAL_MS },
   };
 }

@@ -4,6 +4,7 @@ import type { Logger } from '@llmp/core';
 import { mountOpenAiErrors as mountOpenAiErrorsAt, openAiError as openAiErrorOf, route, type OpenAiErrorOptions, type RouteSpec } from '@llmp/http';
 import type { ServedAgent } from '../agents/agent.store';
 import type { AgentsService } from '../agents/agents.service';
+import { paced } from './paced';
 import { INVALID_API_KEY, RateLimitedError, type Completion, type ServingService } from './serving.service';
 
 /** The OpenAI-compatible API's path prefix. */
@@ -64,7 +65,15 @@ async function answerWhole(completion: Completion, signal: AbortSignal) {
   };
 }
 
-async function streamAnswer(completion: Completion, res: Response, signal: AbortSignal, log: Logger): Promise<void> {
+/** How streamed answers are sent: `intervalMs` between content events at most (see `paced`). */
+export interface StreamOptions {
+  intervalMs: number;
+}
+
+/** Small CPU models emit a token every millisecond or two; 15 ms joins those into about 60 events a second, below what a reader notices. */
+export const DEFAULT_STREAM_OPTIONS: StreamOptions = { intervalMs: 15 };
+
+async function streamAnswer(completion: Completion, res: Response, signal: AbortSignal, log: Logger, { intervalMs }: StreamOptions): Promise<void> {
   // Each event goes out as soon as it is written, not held back to fill a segment.
   res.socket?.setNoDelay(true);
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
@@ -88,7 +97,7 @@ async function streamAnswer(completion: Completion, res: Response, signal: Abort
   const at = head.indexOf('"content":""') + '"content":'.length;
   const [before, after] = [head.slice(0, at), `${head.slice(at + 2)}\n\n`];
   try {
-    for await (const delta of completion.deltas(signal)) await send(before + JSON.stringify(delta) + after);
+    for await (const delta of paced(completion.deltas(signal), intervalMs)) await send(before + JSON.stringify(delta) + after);
   } catch (error) {
     // The status line is gone: like OpenAI, the error travels as the stream's last event.
     if (!signal.aborted) {
@@ -113,7 +122,7 @@ async function streamAnswer(completion: Completion, res: Response, signal: Abort
  * gateway passes an agent key through together with a signed identity of
  * its own, so the route still needs a caller that came through it.
  */
-export function openAiRoutes(serving: ServingService, log: Logger): RouteSpec[] {
+export function openAiRoutes(serving: ServingService, log: Logger, stream: StreamOptions = DEFAULT_STREAM_OPTIONS): RouteSpec[] {
   const tag = 'openai';
   return [
     route({
@@ -135,7 +144,7 @@ export function openAiRoutes(serving: ServingService, log: Logger): RouteSpec[] 
         const completion = await serving.start(bearerOf(req), req.body, abort.signal);
         for (const [name, value] of Object.entries(completion.rateLimitHeaders)) res.setHeader(name, value);
         if (!completion.stream) return answerWhole(completion, abort.signal);
-        await streamAnswer(completion, res, abort.signal, log);
+        await streamAnswer(completion, res, abort.signal, log, stream);
         return undefined;
       },
     }),
@@ -147,7 +156,7 @@ export function openAiRoutes(serving: ServingService, log: Logger): RouteSpec[] 
  * with its published versions through the same serving path as `/v1`, with
  * no agent key in the browser. Usage is recorded as the playground's.
  */
-export function playgroundRoutes(agents: AgentsService, serving: ServingService, log: Logger): RouteSpec[] {
+export function playgroundRoutes(agents: AgentsService, serving: ServingService, log: Logger, stream: StreamOptions = DEFAULT_STREAM_OPTIONS): RouteSpec[] {
   return [
     route({
       method: 'post',
@@ -160,7 +169,7 @@ export function playgroundRoutes(agents: AgentsService, serving: ServingService,
         const abort = abortOnClose(res);
         const completion = await serving.playground(agent.id, identity!.userId, req.body, abort.signal);
         if (!completion.stream) return answerWhole(completion, abort.signal);
-        await streamAnswer(completion, res, abort.signal, log);
+        await streamAnswer(completion, res, abort.signal, log, stream);
         return undefined;
       },
     }),

@@ -13,7 +13,32 @@
 // {type:"error", id, message}.
 import { createInterface } from 'node:readline';
 
-const send = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
+// Token messages leave on the next turn of the event loop, after the generation has asked
+// llama.cpp for the next token: the write then overlaps the model's work instead of
+// delaying it, and tokens of one generation that are still waiting go out as one message.
+// Any other message first sends what is waiting, so a generation's tokens precede its end.
+let waiting = [];
+let flushing = false;
+function flush() {
+  flushing = false;
+  if (waiting.length === 0) return;
+  const merged = [];
+  for (const message of waiting) {
+    const last = merged[merged.length - 1];
+    if (message.type === 'token' && last?.type === 'token' && last.id === message.id) last.text += message.text;
+    else merged.push({ ...message });
+  }
+  waiting = [];
+  process.stdout.write(merged.map((message) => `${JSON.stringify(message)}\n`).join(''));
+}
+function send(message) {
+  waiting.push(message);
+  if (message.type !== 'token') flush();
+  else if (!flushing) {
+    flushing = true;
+    setImmediate(flush);
+  }
+}
 
 let llamaPromise;
 /** One llama.cpp runtime, and each model loaded once with one context whose sequences the generations share. */
