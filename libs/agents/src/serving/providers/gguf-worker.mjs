@@ -12,6 +12,7 @@
 // completionTokens, shortened?: {messages: {index: tokens}, fromStart}} |
 // {type:"error", id, message}.
 import { createInterface } from 'node:readline';
+import { setImmediate } from 'node:timers';
 
 // Token messages leave on the next turn of the event loop, after the generation has asked
 // llama.cpp for the next token: the write then overlaps the model's work instead of
