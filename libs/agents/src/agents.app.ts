@@ -66,7 +66,7 @@ export function createAgents(deps: AgentsAppDeps): Agents {
   }
   if (deps.modelsDir) {
     const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
-    providers.gguf = createGgufProvider({ modelsDir: deps.modelsDir, sequences: concurrency.concurrency, registry, log });
+    providers.gguf = createGgufProvider({ modelsDir: deps.modelsDir, sequences: concurrency.concurrency, registry, log, flushMs: (deps.stream ?? DEFAULT_STREAM_OPTIONS).intervalMs });
     slots.gguf = createSlots(concurrency);
   }
   const agents = createAgentsService({ ...stores, knowledge, registry, log });

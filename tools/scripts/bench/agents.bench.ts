@@ -14,8 +14,8 @@
  * The served side runs in two layouts:
  * - multi-process, as in staging: the bundled api-gateway and agent-deployment (built by this
  *   bench into dist/apps) each in a process of their own on a Postgres database, and
- *   document-ingestion in a third process over embedded PGlite (the host's Postgres has no
- *   pgvector); this process only sends requests. Also measured there: agent-deployment called
+ *   document-ingestion in a third process, on that server when it has pgvector (as staging's
+ *   Postgres 17 image does), else over embedded PGlite; this process only sends requests. Also measured there: agent-deployment called
  *   directly with a signed identity, which splits the gateway's share from the service's;
  * - embedded: every service in this process over PGlite, the bench client on the same thread.
  * For N concurrent streams (BENCH_AGENTS_STREAMS, default 1,4,16) it prints the median time to
@@ -190,6 +190,7 @@ async function multiProcess(modelsDir: string): Promise<Deployment> {
   const stop = async () => {
     await Promise.all(children.map(stopProcess));
     await adminDb.exec(`drop database if exists ${name} with (force)`);
+    await adminDb.exec(`drop database if exists ${name}_ingestion with (force)`);
     await adminDb.close();
   };
   try {
@@ -201,9 +202,14 @@ async function multiProcess(modelsDir: string): Promise<Deployment> {
     const common = { LLMP_DATABASE_URL: databaseUrl.toString(), LLMP_INTERNAL_SECRET: secret, LLMP_LOG_LEVEL: 'warn', LLMP_HOST: '127.0.0.1' };
     execFileSync(process.execPath, [path.join(DIST, 'api-gateway', 'main.cjs'), 'migrate'], { env: { ...process.env, ...common }, stdio: 'ignore' });
 
+    // Staging's ingestion runs on Postgres with pgvector; where this server has it, so does this one, in a database of its own.
+    const pgvector = (await adminDb.query<{ n: number }>(`select count(*)::int as n from pg_available_extensions where name = 'vector'`)).rows[0].n > 0;
+    const ingestionDatabaseUrl = new URL(server);
+    ingestionDatabaseUrl.pathname = `/${name}_ingestion`;
+    if (pgvector) await adminDb.exec(`create database ${name}_ingestion`);
     const ingestion = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'lib/ingestion-process.ts')], {
       cwd: ROOT,
-      env: { ...process.env, LLMP_INTERNAL_SECRET: secret, LLMP_PORT: String(ingestionPort) },
+      env: { ...process.env, LLMP_INTERNAL_SECRET: secret, LLMP_PORT: String(ingestionPort), LLMP_DATABASE_URL: pgvector ? ingestionDatabaseUrl.toString() : '' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(ingestion);
@@ -233,7 +239,7 @@ async function multiProcess(modelsDir: string): Promise<Deployment> {
     );
     return {
       layout: 'multi-process',
-      description: `node dist/apps/{api-gateway,agent-deployment}/main.cjs on PostgreSQL (${databaseUrl.host}, database ${name}), document-ingestion in a third process over PGlite`,
+      description: `node dist/apps/{api-gateway,agent-deployment}/main.cjs on PostgreSQL (${databaseUrl.host}, database ${name}), document-ingestion in a third process over ${pgvector ? `the same server with pgvector (database ${name}_ingestion)` : 'PGlite (this server has no pgvector)'}`,
       gateway: gatewayUrl,
       admin: login.token,
       knowledgeBaseId,

@@ -1,25 +1,26 @@
 /**
  * The document-ingestion service in a process of its own for the agents
- * benchmark's multi-process layout. The service binary needs Postgres with
- * pgvector, which the host's Postgres lacks, so this runs the same app over
- * embedded PGlite (pgvector included, on a thread of its own as the platform
- * does), loaded with the demo knowledge base. Reads LLMP_PORT and
- * LLMP_INTERNAL_SECRET; prints one JSON line `{ url, knowledgeBaseId }` once
- * every demo document is searchable, then serves until SIGTERM.
+ * benchmark's multi-process layout, loaded with the demo knowledge base. With
+ * LLMP_DATABASE_URL (a Postgres with pgvector, as staging's) it runs on that
+ * database; without it, over embedded PGlite (pgvector included, on a thread
+ * of its own as the platform does). Reads LLMP_PORT and LLMP_INTERNAL_SECRET;
+ * prints one JSON line `{ url, knowledgeBaseId }` once every demo document is
+ * searchable, then serves until SIGTERM.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger, sleep } from '@llmp/core';
 import { SYSTEM } from '@llmp/contracts';
-import { createPgliteDb, migrate } from '@llmp/db';
+import { createPgDb, createPgliteDb, migrate } from '@llmp/db';
 import { listen } from '@llmp/http';
 import { createEmbedderCatalog, createFsBlobStore, createIngestion, createPgvectorStore, ingestionMigrations, loadDemoData } from '@llmp/ingestion';
 import { createJobQueue } from '@llmp/queue';
 
 async function main() {
   const log = createLogger({ name: 'document-ingestion', level: 'warn' });
-  const db = await createPgliteDb({ thread: true });
+  const databaseUrl = process.env['LLMP_DATABASE_URL'];
+  const db = databaseUrl ? createPgDb({ connectionString: databaseUrl, poolSize: 10 }) : await createPgliteDb({ thread: true });
   await migrate(db, ingestionMigrations);
   const queue = createJobQueue({ db, log, pollingIntervalSeconds: 0.5 });
   await queue.start();

@@ -3,7 +3,7 @@
 // with top-level await, which the CommonJS service cannot require, and a
 // crash in native code must not take the service down with it.
 // Protocol: one JSON object per line. In: {type:"generate", id, modelPath,
-// parts, shortenable, maxTokens, temperature, topP, stop, sequences} |
+// parts, shortenable, maxTokens, temperature, topP, stop, sequences, flushMs} |
 // {type:"abort", id}. `parts` is the prompt a message per part, then the
 // reply's start; `shortenable` the parts that may lose tokens from their end,
 // in order, when the prompt does not fit the context (then the last message
@@ -12,7 +12,7 @@
 // completionTokens, shortened?: {messages: {index: tokens}, fromStart}} |
 // {type:"error", id, message}.
 import { createInterface } from 'node:readline';
-import { setImmediate } from 'node:timers';
+import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 
 // Token messages leave on the next turn of the event loop, after the generation has asked
 // llama.cpp for the next token: the write then overlaps the model's work instead of
@@ -45,6 +45,8 @@ let llamaPromise;
 /** One llama.cpp runtime, and each model loaded once with one context whose sequences the generations share. */
 const models = new Map();
 const running = new Map();
+/** Sequences of finished generations still being handed back to their context. */
+const freeing = new Set();
 
 async function llama() {
   llamaPromise ??= import('node-llama-cpp').then(({ getLlama }) => getLlama({ gpu: false, build: 'never', logLevel: 'error' }));
@@ -99,13 +101,44 @@ function fitPrompt(model, parts, shortenable, room) {
   return { input: fromStart ? input.slice(fromStart) : input, shortened };
 }
 
-async function generate({ id, modelPath, parts, shortenable, maxTokens, temperature, topP, stop, sequences }) {
+/**
+ * A generation's text on its way out: the first token leaves at once, later ones that come within
+ * `flushMs` of the last sending wait and leave together, as the service streams them to clients.
+ */
+function tokenSender(id, flushMs) {
+  let text = '';
+  let sentAt = -Infinity;
+  let timer;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (!text) return;
+    send({ type: 'token', id, text });
+    text = '';
+    sentAt = performance.now();
+  };
+  return {
+    push(more) {
+      text += more;
+      const wait = sentAt + flushMs - performance.now();
+      if (wait <= 0) flush();
+      else timer ??= setTimeout(flush, wait);
+    },
+    flush,
+  };
+}
+
+async function generate({ id, modelPath, parts, shortenable, maxTokens, temperature, topP, stop, sequences, flushMs = 0 }) {
   const state = { aborted: false };
+  const tokens = tokenSender(id, flushMs);
   running.set(id, state);
   let sequence;
   let outcome;
   try {
     const { model, context } = await loaded(modelPath, sequences);
+    // The service lets the next generation in when it hears that one ended, which may be before
+    // that one's sequence is back: wait for it rather than find every sequence taken.
+    while (freeing.size) await Promise.all(freeing);
     sequence = context.getSequence();
     const room = Math.max(1, context.contextSize - maxTokens);
     const { input, shortened } = fitPrompt(model, parts, shortenable ?? [], room);
@@ -122,11 +155,11 @@ async function generate({ id, modelPath, parts, shortenable, maxTokens, temperat
       const next = model.detokenize(output);
       const stopAt = stop.map((s) => next.indexOf(s, Math.max(0, text.length - s.length))).filter((i) => i >= 0).sort((a, b) => a - b)[0];
       if (stopAt !== undefined) {
-        if (stopAt > text.length) send({ type: 'token', id, text: next.slice(text.length, stopAt) });
+        if (stopAt > text.length) tokens.push(next.slice(text.length, stopAt));
         finishReason = 'stop';
         break;
       }
-      if (next.length > text.length) send({ type: 'token', id, text: next.slice(text.length) });
+      if (next.length > text.length) tokens.push(next.slice(text.length));
       text = next;
       if (output.length >= maxTokens || input.length + output.length >= context.contextSize) break;
     }
@@ -135,11 +168,17 @@ async function generate({ id, modelPath, parts, shortenable, maxTokens, temperat
     outcome = { type: 'error', id, message: error instanceof Error ? error.message : String(error) };
   } finally {
     running.delete(id);
-    // Disposing the sequence hands its slot in the shared context to the next generation,
-    // before the service hears that this one ended and lets the next one in.
-    await sequence?.dispose();
+    tokens.flush();
   }
+  // The answer is complete: the client hears so before the sequence is cleared, and the
+  // next generation waits for that above.
   send(outcome);
+  if (sequence) {
+    const returned = Promise.resolve(sequence.dispose()).catch(() => undefined);
+    freeing.add(returned);
+    await returned;
+    freeing.delete(returned);
+  }
 }
 
 const lines = createInterface({ input: process.stdin });

@@ -13,6 +13,8 @@ export interface GgufProviderOptions {
   modelsDir: string;
   /** Sequences each loaded model's context holds: how many answers it generates at once. */
   sequences: number;
+  /** Tokens that follow within this many milliseconds of the last ones sent come from the worker together (see `paced`). */
+  flushMs?: number;
   /** Where agents' `model_…` ids come from; their files are kept under `registry/` in the models directory. */
   registry?: ModelRegistry;
   log: Logger;
@@ -51,7 +53,7 @@ interface Pending {
  * `sequences`). A client that leaves aborts its generation; a dead worker
  * fails what it was running with 502 and is started again by the next request.
  */
-export function createGgufProvider({ modelsDir, sequences, registry, log }: GgufProviderOptions): ModelProvider {
+export function createGgufProvider({ modelsDir, sequences, registry, log, flushMs = 0 }: GgufProviderOptions): ModelProvider {
   const root = path.resolve(modelsDir);
   let worker: ChildProcess | null = null;
   let nextId = 1;
@@ -147,7 +149,7 @@ export function createGgufProvider({ modelsDir, sequences, registry, log }: Gguf
       request.signal.addEventListener('abort', abort, { once: true });
       try {
         child.stdin!.write(
-          `${JSON.stringify({ type: 'generate', id, modelPath: file, parts: transcriptParts(request.messages), shortenable: request.shortenable, maxTokens: request.maxTokens, temperature: request.temperature, topP: request.topP, stop: request.stop, sequences })}\n`,
+          `${JSON.stringify({ type: 'generate', id, modelPath: file, parts: transcriptParts(request.messages), shortenable: request.shortenable, maxTokens: request.maxTokens, temperature: request.temperature, topP: request.topP, stop: request.stop, sequences, flushMs })}\n`,
         );
         for (;;) {
           if (!queue.length) {
