@@ -217,18 +217,19 @@ export class FusedLlama {
     return layout;
   }
 
+  /** The sizes and buffers a pass over `rows` rows works with, in the short names of the formulas. */
+  private pass(rows: number) {
+    const { dModel: d, nHeads: nh, ffnHidden: ff, vocabSize: nv } = this.config;
+    const L = this.layout!;
+    const t = L.seqLen;
+    const P = (name: string) => this.param.get(name)!;
+    return { d, nh, ff, nv, L, k: this.k, f: this.k.f32, t, n: rows * t, dh: d / nh, scale: 1 / Math.sqrt(d / nh), P, emb: P('token_embd') };
+  }
+
   /** Forward pass of rows [from, from + rows); returns their share of the batch loss and, with `grad`, leaves dL/dlogits in the logits buffer. */
   private forward(batch: TokenBatch, from: number, rows: number, norm: number, grad: boolean): number {
-    const { dModel: d, nHeads: nh, ffnHidden: ff, vocabSize: nv, rmsEps: eps, tiedEmbeddings } = this.config;
-    const L = this.layout!;
-    const k = this.k;
-    const f = k.f32;
-    const t = L.seqLen;
-    const n = rows * t;
-    const dh = d / nh;
-    const scale = 1 / Math.sqrt(dh);
-    const P = (name: string) => this.param.get(name)!;
-    const emb = P('token_embd');
+    const { d, nh, ff, nv, L, k, f, t, n, dh, scale, P, emb } = this.pass(rows);
+    const { rmsEps: eps, tiedEmbeddings } = this.config;
     const first = L.layers[0].xin;
     for (let i = 0; i < n; i++) {
       const id = batch.inputs[from * t + i];
@@ -293,17 +294,9 @@ export class FusedLlama {
   }
 
   private backward(batch: TokenBatch, from: number, rows: number): void {
-    const { dModel: d, nHeads: nh, ffnHidden: ff, vocabSize: nv, tiedEmbeddings } = this.config;
-    const L = this.layout!;
-    const k = this.k;
-    const f = k.f32;
-    const t = L.seqLen;
-    const n = rows * t;
-    const dh = d / nh;
-    const scale = 1 / Math.sqrt(dh);
-    const P = (name: string) => this.param.get(name)!;
+    const { d, nh, ff, nv, L, k, f, t, n, dh, scale, P, emb } = this.pass(rows);
+    const { tiedEmbeddings } = this.config;
     const G = (name: string) => this.grad.get(name)!;
-    const emb = P('token_embd');
 
     // Output head and final norm.
     const dz = L.dh;
