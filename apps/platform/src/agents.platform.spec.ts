@@ -90,7 +90,8 @@ describe('agents served through the gateway with the official openai client', ()
       chunks.push(chunk);
       text += chunk.choices[0]?.delta.content ?? '';
     }
-    expect(chunks.length).toBeGreaterThan(5);
+    // The extractive answer is ready at once: its first words leave first, the rest joined (see `paced`).
+    expect(chunks.filter((c) => c.choices[0]?.delta.content).length).toBeGreaterThanOrEqual(2);
     expect(text).toBe(whole.choices[0].message.content);
     const last = chunks.findLast((c) => c.choices[0]?.finish_reason);
     expect(last!.choices[0].finish_reason).toBe('stop');

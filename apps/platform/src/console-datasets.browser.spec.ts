@@ -1,4 +1,4 @@
-import { hasChromium, startConsoleBrowser, type ConsoleBrowser, type ConsolePage } from './testing/console-browser';
+import { CONSOLE_TRAINING_SECONDS, hasChromium, startConsoleBrowser, type ConsoleBrowser, type ConsolePage } from './testing/console-browser';
 
 // Room for a loaded CI host: on an idle one each flow takes a fraction of it.
 const FLOW_TIMEOUT_MS = 180_000;
@@ -190,7 +190,7 @@ const chartPoints = (page: ConsolePage) => page.locator('.recharts-line-dots cir
     await form.getByRole('button', { name: 'Start training' }).click();
     const refusal = page.getByRole('alert').filter({ hasText: 'Refused by the pre-flight check' });
     await refusal.waitFor();
-    expect(await refusal.textContent()).toMatch(/this job would need .*about \d+ s \(the limit is 3600 s\)/);
+    expect(await refusal.textContent()).toMatch(new RegExp(`this job would need .*about \\d+ s \\(the limit is ${CONSOLE_TRAINING_SECONDS} s\\)`));
     expect(await refusal.locator('tr[data-over]').count()).toBeGreaterThan(0);
     await capture(page, 'training-preflight');
     await expectAccessible(page, 'training pre-flight refusal');

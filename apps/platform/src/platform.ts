@@ -23,7 +23,7 @@ import {
 } from '@llmp/ingestion';
 import { createJobQueue } from '@llmp/queue';
 import { createStructuring, structuringMigrations } from '@llmp/structuring';
-import { createTrainingApp, trainingMigrations } from '@llmp/training';
+import { createTrainingApp, trainingMigrations, type TrainingAppDeps } from '@llmp/training';
 import { lockDataDir } from './data-dir-lock';
 
 export const ALL_MIGRATIONS = [gatewayMigrations, ingestionMigrations, structuringMigrations, trainingMigrations, agentsMigrations];
@@ -48,6 +48,8 @@ export interface PlatformOptions {
   modelsDir?: string;
   /** Answers each agent provider generates at once, and how many wait (benchmarks). */
   agentConcurrency?: SlotOptions;
+  /** What a training job may need at most before its pre-flight check refuses it (default 2048 MB, 3600 s). */
+  trainingLimits?: TrainingAppDeps['limits'];
 }
 
 export interface Platform {
@@ -80,6 +82,7 @@ export async function startPlatform({
   ggufEmbedder,
   modelsDir = dataDir ? path.join(path.resolve(dataDir), 'models') : undefined,
   agentConcurrency,
+  trainingLimits,
 }: PlatformOptions): Promise<Platform> {
   const unlock = dataDir ? lockDataDir(path.resolve(dataDir)) : () => undefined;
   const started: Array<() => Promise<void>> = [async () => unlock()];
@@ -133,7 +136,7 @@ export async function startPlatform({
       'document-ingestion': ingestion.app,
       'data-structuring': structuring.app,
       // The datasets service listens only below, so its URL is looked up when a job needs it.
-      'model-training': createTrainingApp({ ...deps('model-training'), trainingDir, structuringUrl: () => services['data-structuring'].server.url }),
+      'model-training': createTrainingApp({ ...deps('model-training'), trainingDir, limits: trainingLimits, structuringUrl: () => services['data-structuring'].server.url }),
       'agent-deployment': agents.app,
       'admin-dashboard': createDashboardApp({ log: log.child({ service: 'admin-dashboard' }) }),
     };

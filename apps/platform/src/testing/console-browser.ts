@@ -54,11 +54,15 @@ function buildConsole(): void {
   });
 }
 
+/** The longest training job the console tests' platform accepts. */
+export const CONSOLE_TRAINING_SECONDS = 600;
+
 /** The embedded platform with its console built, and a warmed chromium with one context at laptop width. */
 export async function startConsoleBrowser(): Promise<ConsoleBrowser> {
   buildConsole();
   mkdirSync(SCREENSHOTS, { recursive: true });
-  const platform = await startPlatform({ log: createLogger({ name: 'test', level: 'silent' }), port: 0, passwordCost: TEST_PASSWORD_COST });
+  // Ten minutes of training at most, so that a job the console should refuse can be asked for within the form's ranges.
+  const platform = await startPlatform({ log: createLogger({ name: 'test', level: 'silent' }), port: 0, passwordCost: TEST_PASSWORD_COST, trainingLimits: { seconds: CONSOLE_TRAINING_SECONDS } });
   // A serving platform has answered before: one request through the gateway warms its code paths
   // (the browser's own cache stays cold, so a timed load is still a first visit).
   await (await fetch(`${platform.url}/login`)).text();

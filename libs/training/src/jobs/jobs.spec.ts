@@ -145,12 +145,15 @@ describe('fine-tuning jobs', () => {
       expect((await h.as('admin').get('/api/training/jobs').expect(200)).body.data.length).toBe(before);
     });
 
-    it('refuses with 422 and the numbers a job that would not fit the memory and time limits', async () => {
+    it('refuses with 422 and the numbers a job that would not fit the time limit', async () => {
       const res = await create(h, { datasetVersionId: 'dsv_demo', model: 'llmp-llama-base', hyperparameters: { nEpochs: 100, batchSize: 64, contextLength: 512 } }).expect(422);
       expect(res.body.error.code).toBe('job_exceeds_limits');
-      expect(res.body.error.message).toMatch(/^this job would need about \d+ MB of memory \(the limit is 2048 MB\) and about \d+ s \(the limit is 3600 s\): \d+ parameters, \d+ tokens per epoch, \d+ steps; /);
+      // The trainer holds one chunk of a batch's activations at a time, so even this job fits in memory (the
+      // pre-flight tests cover a memory refusal); 100 epochs of the largest preset and batch do not fit an hour.
+      expect(res.body.error.message).toMatch(/^this job would need about \d+ s \(the limit is 3600 s\): \d+ parameters, \d+ tokens per epoch, \d+ steps; /);
       expect(res.body.error.details).toMatchObject({ parameters: expect.any(Number), memoryBytes: expect.any(Number), seconds: expect.any(Number), limits: { memoryBytes: 2048 * 1024 * 1024, seconds: 3600 } });
-      expect(res.body.error.details.memoryBytes).toBeGreaterThan(2048 * 1024 * 1024);
+      expect(res.body.error.details.seconds).toBeGreaterThan(3600);
+      expect(res.body.error.details.memoryBytes).toBeLessThan(2048 * 1024 * 1024);
     });
   });
 

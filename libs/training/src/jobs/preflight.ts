@@ -1,4 +1,5 @@
 import { unprocessable } from '@llmp/core';
+import { DEFAULT_CHUNK_TOKENS } from '../model/fused/chunk';
 import type { Hyperparameters, JobEstimate } from './job';
 import { parameterCount, type LlamaConfigShape } from './presets';
 
@@ -39,18 +40,23 @@ export function flopsPerToken(c: LlamaConfigShape): number {
 }
 
 const MB = 1024 * 1024;
-/** Node, tfjs and the wasm module of each thread before any tensor. */
+/** Node, tfjs, its wasm backend and the kernels' module of each thread before any tensor. */
 const RUNTIME_BYTES_PER_THREAD = 160 * MB;
 
 export function estimateJob({ config, hyperparameters: hp, tokensPerEpoch, threads }: PreflightInput, calibration: Calibration, limits: Limits): JobEstimate {
   const parameters = parameterCount(config);
   const stepsPerEpoch = Math.max(1, Math.ceil(tokensPerEpoch / (hp.batchSize * hp.contextLength)));
   const totalSteps = hp.nEpochs * stepsPerEpoch;
-  // Master weights, both AdamW moments, the gradient and tfjs's copy in the main thread; weights and gradient in each other one.
-  const parameterBytes = parameters * 4 * (5 + 3 * (threads - 1));
-  // Activations kept for the backward pass of one batch: per token, each layer's projections, SwiGLU and attention rows, and the logits.
-  const perToken = config.nLayers * (12 * config.dModel + 4 * config.ffnHidden + 3 * config.nHeads * config.contextLength) + 4 * config.vocabSize;
-  const activationBytes = hp.batchSize * hp.contextLength * perToken * 4 * 2;
+  // Main thread: master weights, both AdamW moments, the tfjs model's copy, the kernels' weights and gradient, the averaged
+  // gradient; each other thread: the kernels' weights and gradient, the tfjs model, the weights it is sent and the gradient it returns.
+  const parameterBytes = parameters * 4 * (7 + 5 * (threads - 1));
+  // Activations the fused passes keep for the backward step, per token: each layer's eight d-wide rows, three SwiGLU rows,
+  // its attention row per head and two norms, then the final rows, the logits and the backward step's scratch rows.
+  const { dModel: d, ffnHidden: ff, nHeads, nLayers, vocabSize, contextLength } = config;
+  const perToken = nLayers * (8 * d + 3 * ff + nHeads * contextLength + 2) + 8 * d + 3 * ff + vocabSize + 1;
+  // A thread works through its rows of the batch a chunk at a time.
+  const tokensHeld = Math.min(Math.ceil(hp.batchSize / threads) * hp.contextLength, Math.max(DEFAULT_CHUNK_TOKENS, hp.contextLength));
+  const activationBytes = threads * tokensHeld * perToken * 4;
   const memoryBytes = Math.round(parameterBytes + activationBytes + RUNTIME_BYTES_PER_THREAD * threads);
   const tokensPerStep = hp.batchSize * hp.contextLength;
   const secondsPerStep = calibration.secondsPerStep + (tokensPerStep * flopsPerToken(config)) / (calibration.flopsPerSecond * Math.max(1, threads * 0.8));

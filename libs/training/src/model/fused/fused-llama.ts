@@ -1,4 +1,5 @@
 import { parameterShapes, validateConfig, type LlamaConfig } from '../llama-model';
+import { DEFAULT_CHUNK_TOKENS } from './chunk';
 import { Kernels } from './kernels';
 
 /** A batch of windows as the trainer samples them: row-major [rows, seqLen]. */
@@ -82,7 +83,7 @@ export class FusedLlama {
 
   constructor(
     readonly config: LlamaConfig,
-    private readonly chunkTokens = 1024,
+    private readonly chunkTokens = DEFAULT_CHUNK_TOKENS,
   ) {
     validateConfig(config);
     const shapes = [...parameterShapes(config)];
