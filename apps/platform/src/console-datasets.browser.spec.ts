@@ -195,13 +195,14 @@ const chartPoints = (page: ConsolePage) => page.locator('.recharts-line-dots cir
     await capture(page, 'training-preflight');
     await expectAccessible(page, 'training pre-flight refusal');
 
+    // Ten epochs of about 30 steps: a few seconds of training, long enough to watch the curve grow.
     await form.getByLabel('Preset').selectOption('llmp-llama-tiny');
-    await form.getByLabel('Epochs').fill('1');
+    await form.getByLabel('Epochs').fill('10');
     await form.getByLabel('Batch size').fill('4');
     await form.getByLabel('Context length').fill('32');
     await form.getByLabel('Vocabulary size').fill('300');
-    await form.getByLabel('Evaluate every (steps)').fill('2');
-    await form.getByLabel('Checkpoint every (steps)').fill('6');
+    await form.getByLabel('Evaluate every (steps)').fill('10');
+    await form.getByLabel('Checkpoint every (steps)').fill('60');
     await form.getByLabel('Seed').fill('7');
     await form.getByRole('button', { name: 'Start training' }).click();
     await page.getByRole('heading', { name: /^ftjob_/ }).waitFor();

@@ -158,7 +158,7 @@ describe('fine-tuning jobs', () => {
   });
 
   it('cancels a queued or running job once, and answers 409 to the second cancel', async () => {
-    const job = (await create(h, { datasetVersionId: 'dsv_demo', model: 'llmp-llama-tiny', hyperparameters: { ...SMALL_JOB, nEpochs: 50 } }).expect(201)).body;
+    const job = (await create(h, { datasetVersionId: 'dsv_demo', model: 'llmp-llama-tiny', hyperparameters: { ...SMALL_JOB, nEpochs: 100 } }).expect(201)).body;
     await waitForJob(h, job.id, (j) => j.state === 'running');
     const first = await h.as('user').post(`/api/training/jobs/${job.id}/cancel`).expect(200);
     expect(first.body).toMatchObject({ id: job.id, cancelRequested: true });

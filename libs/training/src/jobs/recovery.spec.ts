@@ -59,7 +59,7 @@ describe('a training service killed with SIGKILL mid-job', () => {
       return (await res.json()) as T;
     };
 
-    const job = await call<Job>('POST', '/api/training/jobs', { datasetVersionId: 'dsv_demo', model: 'llmp-llama-tiny', hyperparameters: { ...SMALL_JOB, nEpochs: 5, checkpointEvery: 5 } });
+    const job = await call<Job>('POST', '/api/training/jobs', { datasetVersionId: 'dsv_demo', model: 'llmp-llama-tiny', hyperparameters: { ...SMALL_JOB, nEpochs: 60, evalEvery: 40, checkpointEvery: 40 } });
     const saved = await waitFor('a checkpoint', async () => (await call<{ data: Checkpoint[] }>('GET', `/api/training/jobs/${job.id}/checkpoints`)).data[0], 60_000);
     const beforeKill = await call<Job>('GET', `/api/training/jobs/${job.id}`);
     expect(beforeKill.state).toBe('running');
