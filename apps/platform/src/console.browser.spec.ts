@@ -13,10 +13,17 @@ const HANDBOOK_PDF = aPdf({
   ],
 });
 
-/** When the login form had mounted, from navigation start: its effect sets the mark just after the first paint. */
+/**
+ * When the login form had mounted, from navigation start: its effect sets the mark just after the first paint.
+ * Polled with `evaluate` (a function call in the page) rather than `waitForFunction`, whose string predicate the
+ * console's CSP refuses to evaluate when it is not true at the first try.
+ */
 async function loginReadyAt(page: Page): Promise<number> {
-  const mark = await page.waitForFunction(`performance.getEntriesByName('llmp:login-form-ready')[0]?.startTime`);
-  return (await mark.jsonValue()) as number;
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await page.waitForTimeout(20)) {
+    const mark = await page.evaluate(() => performance.getEntriesByName('llmp:login-form-ready')[0]?.startTime);
+    if (mark !== undefined) return mark;
+  }
+  throw new Error('the login form did not set its ready mark within 30 s');
 }
 
 // Needs Debian's chromium (installed by .ci/run); without it there is no real browser to drive.
