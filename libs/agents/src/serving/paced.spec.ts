@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { sleep } from '@llmp/core';
 import { paced } from './paced';
 
@@ -52,6 +55,12 @@ describe('paced', () => {
     const out = await collect(paced(timed([[0, 'a'], [0, 'b'], [0, 'c']]), 0));
     expect(out.map((o) => o.text)).toEqual(['a', 'b', 'c']);
   });
+
+  it('keeps a failure that comes while the consumer is busy for the consumer, not as an unhandled rejection', async () => {
+    // In a plain Node process: there an unhandled rejection ends the process, as it would end the service.
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(__dirname, '../testing/paced-slow-consumer.ts')], { timeout: 30_000 });
+    expect(JSON.parse(stdout)).toEqual({ seen: ['a'], caught: 'the model process died' });
+  }, 40_000);
 
   it('ends the source when the consumer stops early', async () => {
     let ended = false;

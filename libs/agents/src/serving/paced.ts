@@ -17,7 +17,14 @@ export async function* paced(deltas: AsyncIterable<string>, intervalMs: number):
   const source = deltas[Symbol.asyncIterator]();
   let pending = '';
   let sentAt = -Infinity;
-  let next = source.next();
+  // The next delta is asked for before the current text is handed on; should the source fail while the
+  // consumer is still writing, that rejection must wait for this loop rather than count as unhandled.
+  const ask = () => {
+    const asked = source.next();
+    asked.catch(() => undefined);
+    return asked;
+  };
+  let next = ask();
   let timer: NodeJS.Timeout | undefined;
   try {
     for (;;) {
@@ -41,7 +48,7 @@ export async function* paced(deltas: AsyncIterable<string>, intervalMs: number):
       if (result !== 'due') {
         if (result.done) break;
         pending += result.value;
-        next = source.next();
+        next = ask();
         if (performance.now() - sentAt < intervalMs) continue;
       }
       const text = pending;
