@@ -30,6 +30,13 @@ export interface Db {
   exec<R = Record<string, unknown>>(sql: string): Promise<QueryResult<R>>;
   transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
   /**
+   * Loads rows given in Postgres' binary COPY format into `table`'s
+   * `columns` and resolves with the rows loaded. Offered where parsing
+   * values from text costs more than the rest of a write (PGlite, whose
+   * parsers run as WebAssembly); absent elsewhere.
+   */
+  copyBinary?(table: string, columns: string[], data: Uint8Array): Promise<number>;
+  /**
    * Runs `work` while holding a cluster-wide lock named `key`, so two
    * processes never run it at once (migrations when services start together).
    */

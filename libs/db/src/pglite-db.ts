@@ -21,6 +21,16 @@ type Queryable = PGlite | Transaction;
 
 const parsers = { [types.INT8]: (value: string) => Number(value) };
 
+const IDENTIFIER = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
+
+/** The COPY statement that reads PGlite's blob device; names are checked, since they cannot be parameters. */
+function copySql(table: string, columns: string[]): string {
+  for (const name of [table, ...columns]) {
+    if (!IDENTIFIER.test(name)) throw new Error(`invalid identifier for copy: "${name}"`);
+  }
+  return `copy ${table} (${columns.join(', ')}) from '/dev/blob' with (format binary)`;
+}
+
 function wrap(client: Queryable, root: PGlite): Db {
   const db: Db = {
     kind: 'pglite',
@@ -36,6 +46,13 @@ function wrap(client: Queryable, root: PGlite): Db {
       });
       const last = results[results.length - 1];
       return { rows: (last?.rows ?? []) as R[], rowCount: last?.affectedRows ?? last?.rows.length ?? 0 };
+    },
+    async copyBinary(table: string, columns: string[], data: Uint8Array): Promise<number> {
+      const sql = copySql(table, columns);
+      const result = await client.query(sql, [], { blob: new Blob([data]) }).catch((error: unknown) => {
+        throw redactQueryError(error, sql);
+      });
+      return result.affectedRows ?? 0;
     },
     async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
       if (client !== root) return inSavepoint(db, work);
@@ -160,6 +177,13 @@ async function createThreadedPgliteDb(init: ThreadInit): Promise<Db> {
           throw redactQueryError(error, sql);
         });
         return rows<R>(response.result);
+      },
+      async copyBinary(table: string, columns: string[], data: Uint8Array): Promise<number> {
+        const sql = copySql(table, columns);
+        const response = await call({ op: 'copy', tx, sql, data }).catch((error: unknown) => {
+          throw redactQueryError(error, sql);
+        });
+        return response.result?.rowCount ?? 0;
       },
       async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
         if (tx !== null) return inSavepoint(db, work);

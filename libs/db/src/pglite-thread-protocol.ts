@@ -2,6 +2,7 @@
 export type DbRequest =
   | { id: number; op: 'query'; tx: number | null; sql: string; params: unknown[] }
   | { id: number; op: 'exec'; tx: number | null; sql: string }
+  | { id: number; op: 'copy'; tx: number | null; sql: string; data: Uint8Array }
   | { id: number; op: 'begin' }
   | { id: number; op: 'end'; tx: number; commit: boolean }
   | { id: number; op: 'listen'; channel: string }

@@ -43,6 +43,11 @@ async function main({ dataDir }: ThreadInit): Promise<void> {
         const last = results[results.length - 1];
         return { kind: 'ok', id: request.id, result: { rows: last?.rows ?? [], rowCount: last?.affectedRows ?? last?.rows.length ?? 0 } };
       }
+      case 'copy': {
+        const client = request.tx === null ? db : open.get(request.tx)!.tx!;
+        const result = await client.query(request.sql, [], { blob: new Blob([request.data]) });
+        return { kind: 'ok', id: request.id, result: { rows: [], rowCount: result.affectedRows ?? 0 } };
+      }
       case 'begin': {
         const id = nextTx++;
         let finish!: (commit: boolean) => void;

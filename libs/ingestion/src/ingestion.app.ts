@@ -74,7 +74,7 @@ export async function createIngestion(deps: IngestionAppDeps): Promise<Ingestion
   const parser = worker ? createParsePool({ size: parseWorkers, memoryMb: parseMemoryMb, timeoutMs: parseTimeoutMs, log: log.child({ component: 'parser' }) }) : null;
   if (parser) {
     await parser.warm();
-    const { handle } = createDocumentPipeline({ ...stores, blobs, embedders, jobs, log, parser, embedBatchSize, maxParseAttempts });
+    const { handle } = createDocumentPipeline({ ...stores, blobs, vectors, embedders, jobs, log, parser, embedBatchSize, maxParseAttempts });
     await queue.work(DOCUMENT_QUEUE, { concurrency }, handle);
   }
   // Any process may settle documents whose worker died; it takes no lock and changes only what is stuck.

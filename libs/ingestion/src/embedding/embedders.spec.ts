@@ -7,6 +7,41 @@ import { createOpenAiEmbedder } from './openai-embedder';
 
 const cosine = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i], 0);
 
+/**
+ * The hashing embedder's definition written plainly, one string per
+ * feature: vectors stored by earlier versions came from it, so the
+ * embedder must give exactly these, to the last bit.
+ */
+function definedHashingVector(text: string, dimension: number): number[] {
+  const stopwords = new Set(
+    ('a an and are as at be but by for from has have he her his i if in into is it its me my no not of on or our she so ' +
+      'than that the their them then there these they this to was we were what when where which who will with you your do does can')
+      .split(' '),
+  );
+  const fnv1a = (value: string, seed: number) => {
+    let h = seed >>> 0;
+    for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+    return h >>> 0;
+  };
+  const counts = new Map<string, number>();
+  const add = (feature: string) => counts.set(feature, (counts.get(feature) ?? 0) + 1);
+  const words = (text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => !stopwords.has(w));
+  words.forEach((word, i) => {
+    add(`w:${word}`);
+    if (i > 0) add(`b:${words[i - 1]} ${word}`);
+    const padded = `<${word}>`;
+    for (const n of [3, 4]) for (let j = 0; j + n <= padded.length; j++) add(`c:${padded.slice(j, j + n)}`);
+  });
+  const vector = new Float64Array(dimension);
+  for (const [feature, tf] of counts) {
+    const family = feature[0] === 'w' ? 1 : feature[0] === 'b' ? 0.6 : 0.3;
+    vector[fnv1a(feature, 0x811c9dc5) % dimension] += (fnv1a(feature, 0x9747b28c) & 1 ? 1 : -1) * family * (1 + Math.log(tf));
+  }
+  let norm = Math.sqrt(vector.reduce((n, v) => n + v * v, 0));
+  if (norm === 0) vector[0] = norm = 1;
+  return Array.from(vector, (v) => v / norm);
+}
+
 describe('hashing embedder', () => {
   const embedder = createHashingEmbedder({ dimension: 256 });
 
@@ -16,6 +51,25 @@ describe('hashing embedder', () => {
     expect(a).toEqual(b);
     expect(a).toHaveLength(256);
     expect(Math.sqrt(cosine(a, a))).toBeCloseTo(1, 10);
+  });
+
+  it('gives bit for bit the vectors of its plain definition, whatever it remembers from earlier texts', async () => {
+    const texts = [
+      'Replace the pump seals every 2000 hours.',
+      'Replace the pump seals every 2000 hours.',
+      'The pump, the PUMP and the pumps: ﬁne print in Ｆｕｌｌｗｉｄｔｈ and naïve café text.',
+      'seal seal seal seal seal seal seal seal pump',
+      '',
+      '—?!',
+      '日本語のテキストと English words 123 456',
+    ];
+    // More distinct words than it remembers, so the memory starts over in between.
+    let state = 7;
+    const random = () => (state = (state * 16807) % 2147483647);
+    const nonsense = Array.from({ length: 300 }, () => random().toString(36)).join(' ');
+    const fresh = createHashingEmbedder({ dimension: 384, rememberedFeatures: 1000 });
+    const got = await fresh.embed([...texts, nonsense, ...texts]);
+    [...texts, nonsense, ...texts].forEach((text, i) => expect(got[i]).toEqual(definedHashingVector(text, 384)));
   });
 
   it('places related texts closer than unrelated ones, through shared words and inflections', async () => {

@@ -22,41 +22,100 @@ export interface HashingEmbedderOptions {
   dimension: number;
   /** Weights of the feature families; words matter most, character n-grams catch inflections and typos. */
   weights?: { word: number; bigram: number; char: number };
+  /** Distinct words, n-grams and bigrams remembered at most before the memory starts over (default 500,000). */
+  rememberedFeatures?: number;
 }
+
 
 /**
  * Needs no model: words, word bigrams and character 3/4-grams hashed into
  * `dimension` signed buckets (the sign from a second hash keeps collisions
  * from adding up), each weighted by 1 + ln(tf), then L2-normalised. Same
  * text, same vector, on every machine.
+ *
+ * Words repeat across chunks, so each word's features, and each bigram,
+ * are hashed once and remembered as small integers; a text then costs a
+ * lookup per word instead of building and hashing a dozen strings.
  */
-export function createHashingEmbedder({ dimension, weights = { word: 1, bigram: 0.6, char: 0.3 } }: HashingEmbedderOptions): Embedder {
+export function createHashingEmbedder({
+  dimension,
+  weights = { word: 1, bigram: 0.6, char: 0.3 },
+  rememberedFeatures = 500_000,
+}: HashingEmbedderOptions): Embedder {
   if (!Number.isInteger(dimension) || dimension < 2) throw new RangeError(`dimension must be an integer of at least 2, got ${dimension}`);
 
-  function features(text: string): Map<string, number> {
-    const counts = new Map<string, number>();
-    const add = (feature: string, weight: number) => counts.set(feature, (counts.get(feature) ?? 0) + weight);
-    const words = (text.normalize('NFKC').toLowerCase().match(WORD) ?? []).filter((w) => !STOPWORDS.has(w));
-    for (let i = 0; i < words.length; i++) {
-      const word = words[i];
-      add(`w:${word}`, 1);
-      if (i > 0) add(`b:${words[i - 1]} ${word}`, 1);
+  /** Per feature id: its bucket, and its sign times its family's weight. */
+  let buckets: number[] = [];
+  let signedWeights: number[] = [];
+  /** A feature string (`w:`, `c:` or `b:` and its text) to its id. */
+  let ids = new Map<string, number>();
+  /** A word to its id (that of its `w:` feature) and the ids of its character n-grams in order. */
+  let words = new Map<string, { id: number; grams: number[] }>();
+  /** Two word ids to their bigram's id. */
+  let bigrams = new Map<number, number>();
+
+  function featureId(feature: string): number {
+    let id = ids.get(feature);
+    if (id === undefined) {
+      id = buckets.length;
+      const family = feature[0] === 'w' ? weights.word : feature[0] === 'b' ? weights.bigram : weights.char;
+      buckets.push(fnv1a(feature, 0x811c9dc5) % dimension);
+      signedWeights.push((fnv1a(feature, 0x9747b28c) & 1 ? 1 : -1) * family);
+      ids.set(feature, id);
+    }
+    return id;
+  }
+
+  function wordOf(word: string): { id: number; grams: number[] } {
+    let entry = words.get(word);
+    if (!entry) {
+      const grams: number[] = [];
       const padded = `<${word}>`;
       for (const n of [3, 4]) {
-        for (let j = 0; j + n <= padded.length; j++) add(`c:${padded.slice(j, j + n)}`, 1);
+        for (let j = 0; j + n <= padded.length; j++) grams.push(featureId(`c:${padded.slice(j, j + n)}`));
       }
+      entry = { id: featureId(`w:${word}`), grams };
+      words.set(word, entry);
     }
-    return counts;
+    return entry;
+  }
+
+  function bigramOf(previous: string, previousId: number, word: string, wordId: number): number {
+    // Feature ids stay below the limit plus one text's worth, far under 2^26: the pair fits a double exactly.
+    const key = previousId * 0x4000000 + wordId;
+    let id = bigrams.get(key);
+    if (id === undefined) {
+      id = featureId(`b:${previous} ${word}`);
+      bigrams.set(key, id);
+    }
+    return id;
   }
 
   function vectorOf(text: string): number[] {
-    const vector = new Float64Array(dimension);
-    for (const [feature, tf] of features(text)) {
-      const family = feature[0] === 'w' ? weights.word : feature[0] === 'b' ? weights.bigram : weights.char;
-      const bucket = fnv1a(feature, 0x811c9dc5) % dimension;
-      const sign = fnv1a(feature, 0x9747b28c) & 1 ? 1 : -1;
-      vector[bucket] += sign * family * (1 + Math.log(tf));
+    if (buckets.length > rememberedFeatures) {
+      buckets = [];
+      signedWeights = [];
+      ids = new Map();
+      words = new Map();
+      bigrams = new Map();
     }
+    // Term frequencies in the order features first appear, the order their weights are summed in.
+    const counts = new Map<number, number>();
+    const add = (id: number) => counts.set(id, (counts.get(id) ?? 0) + 1);
+    const tokens = (text.normalize('NFKC').toLowerCase().match(WORD) ?? []).filter((w) => !STOPWORDS.has(w));
+    let previous = '';
+    let previousId = 0;
+    for (let i = 0; i < tokens.length; i++) {
+      const word = tokens[i];
+      const entry = wordOf(word);
+      add(entry.id);
+      if (i > 0) add(bigramOf(previous, previousId, word, entry.id));
+      for (const gram of entry.grams) add(gram);
+      previous = word;
+      previousId = entry.id;
+    }
+    const vector = new Float64Array(dimension);
+    for (const [id, tf] of counts) vector[buckets[id]] += signedWeights[id] * (1 + Math.log(tf));
     let norm = 0;
     for (const v of vector) norm += v * v;
     norm = Math.sqrt(norm);

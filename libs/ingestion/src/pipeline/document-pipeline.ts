@@ -11,7 +11,7 @@ import type { KnowledgeBaseStore } from '../knowledge-bases/knowledge-base.store
 import { DocumentParseError } from '../parsing/parse-error';
 import { ParserCrashedError, ParserTimeoutError, type ParsePool } from '../parsing/parse-pool';
 import type { InTransaction } from '../stores';
-import { VectorStoreUnavailableError } from '../vector-store/vector-store';
+import { VectorStoreUnavailableError, type VectorStore } from '../vector-store/vector-store';
 import type { DocumentJobData, DocumentJobs } from './document-jobs';
 
 export interface DocumentPipelineDeps {
@@ -20,6 +20,8 @@ export interface DocumentPipelineDeps {
   /** The indexing step writes chunks and vectors in one transaction. */
   transaction: InTransaction;
   blobs: BlobStore;
+  /** Compacted after each document is indexed, where the store defers indexing to that. */
+  vectors: VectorStore;
   embedders: EmbedderCatalog;
   jobs: DocumentJobs;
   log: Logger;
@@ -85,7 +87,22 @@ const PROGRESS_EVERY_MS = 500;
  * leaves nothing half-indexed and its retry starts clean.
  */
 export function createDocumentPipeline(deps: DocumentPipelineDeps) {
-  const { documents, knowledgeBases, transaction, blobs, embedders, jobs, log, parser, embedBatchSize = 64, maxParseAttempts = 2 } = deps;
+  const { documents, knowledgeBases, transaction, blobs, vectors, embedders, jobs, log, parser, embedBatchSize = 64, maxParseAttempts = 2 } = deps;
+
+  /**
+   * The document is ready once its transaction commits; sealing and
+   * merging segments come after it and can only be slow, never lose
+   * anything: a failed one is tried again after the next document.
+   */
+  async function compact(collection: string, runLog: Logger) {
+    if (!vectors.compact) return;
+    try {
+      const report = await vectors.compact(collection);
+      if (report.indexed.length || report.merged.length) runLog.info({ collection, ...report }, 'vector segments compacted');
+    } catch (error) {
+      runLog.warn({ collection, err: error }, 'compacting the vector segments failed; the next document tries again');
+    }
+  }
 
   async function handle(job: JobContext<DocumentJobData>): Promise<Record<string, unknown>> {
     const { id: jobId, data, attempt, signal } = job;
@@ -202,6 +219,7 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
         });
       });
       runLog.info({ chunks: stored.length, tokens: tokenCount }, 'document ready');
+      await compact(kb.vectorCollection, runLog);
       return { chunks: stored.length, tokens: tokenCount };
     } catch (caught) {
       const unwritten = await written.then(

@@ -22,6 +22,23 @@ export interface VectorSearchOptions {
   exact?: boolean;
 }
 
+/** One part of a collection: vectors are written to the growing one, the others are indexed. */
+export interface SegmentInfo {
+  segment: number;
+  state: 'growing' | 'sealing' | 'indexed';
+  /** 0 when sealed from writes, one more for each merge. */
+  level: number;
+  /** Rows when it was sealed or merged. */
+  rows: number;
+}
+
+/** What one `compact` did: segments sealed, indexes built, and merges made. */
+export interface CompactionReport {
+  sealed: number[];
+  indexed: number[];
+  merged: Array<{ from: number[]; into: number }>;
+}
+
 /** Nearest-neighbour search over collections of fixed-dimension vectors (one per knowledge base and embedder). */
 export interface VectorStore {
   readonly kind: 'pgvector' | 'milvus';
@@ -33,6 +50,13 @@ export interface VectorStore {
   search(name: string, vector: number[], options: VectorSearchOptions): Promise<VectorMatch[]>;
   count(name: string): Promise<number>;
   health(): Promise<void>;
+  /**
+   * Indexes what was written since the last call, in bulk, where the store
+   * defers that (pgvector): call it after a write has committed. Stores
+   * that index on their own (Milvus) do not have it.
+   */
+  compact?(name: string): Promise<CompactionReport>;
+  segments?(name: string): Promise<SegmentInfo[]>;
   /**
    * A view whose writes belong to `tx`, for stores inside the same database:
    * a document's chunks and vectors then commit together. Stores elsewhere
