@@ -36,3 +36,27 @@ export function binaryVectorRows(records: VectorRecord[], segment: number): Uint
   out.writeInt16BE(-1, at);
   return out;
 }
+
+/**
+ * `vectors` as one `vector[]` value in Postgres' binary form, for a query
+ * parameter (node-postgres sends a Buffer as binary): the array header
+ * (one dimension, no nulls, the element type `vectorOid`), then each vector
+ * in pgvector's wire form. Neither side prints or parses a digit.
+ */
+export function binaryVectorArray(vectors: number[][], vectorOid: number): Buffer {
+  let size = 20;
+  for (const vector of vectors) size += 4 + 4 + vector.length * 4;
+  const out = Buffer.allocUnsafe(size);
+  let at = out.writeInt32BE(1, 0);
+  at = out.writeInt32BE(0, at);
+  at = out.writeInt32BE(vectorOid, at);
+  at = out.writeInt32BE(vectors.length, at);
+  at = out.writeInt32BE(1, at);
+  for (const vector of vectors) {
+    at = out.writeInt32BE(4 + vector.length * 4, at);
+    at = out.writeInt16BE(vector.length, at);
+    at = out.writeInt16BE(0, at);
+    for (const value of vector) at = out.writeFloatBE(value, at);
+  }
+  return out;
+}

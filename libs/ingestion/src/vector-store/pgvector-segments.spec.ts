@@ -74,6 +74,21 @@ function describeSegments(name: string, open: () => Promise<{ db: Db; close(): P
       expect(indexes[0].n).toBe(segments.filter((s) => s.state === 'indexed').length);
     });
 
+    it('merges only as many segments as fit under the largest size, and never one alone', async () => {
+      const capped = await createPgvectorStore({ db: handle.db, segmentRows: 20, mergeFanIn: 3, maxSegmentRows: 50 });
+      for (let i = 0; i < records.length; i += 25) {
+        await capped.upsert(collection, records.slice(i, i + 25));
+        await capped.compact!(collection);
+      }
+      const segments = await capped.segments!(collection);
+      const merged = segments.filter((s) => s.level > 0);
+      expect(merged.length).toBeGreaterThan(0);
+      // Segments of 25 rows: two fit in 50, a third would not.
+      for (const s of merged) expect(s.rows).toBe(50);
+      expect(await capped.count(collection)).toBe(records.length);
+      expect(ids(await capped.search(collection, vectors[60], { topK: 5 }))).toEqual(ids(await capped.search(collection, vectors[60], { topK: 5, exact: true })));
+    });
+
     it('finds across indexed and growing segments what an exact scan finds', async () => {
       await writeInBatches(25);
       expect((await store.segments!(collection)).length).toBeGreaterThan(1);

@@ -1,5 +1,5 @@
 import type { Db } from '@llmp/db';
-import { binaryVectorRows } from './pgvector-binary';
+import { binaryVectorArray, binaryVectorRows } from './pgvector-binary';
 import {
   checkCollectionName,
   VectorStoreUnavailableError,
@@ -24,9 +24,14 @@ export interface PgvectorStoreOptions {
    * an exact scan, which is fast at this size.
    */
   segmentRows?: number;
-  /** Indexed segments of one level that `compact` merges into one of the next (default 8). */
+  /** Indexed segments of one level that `compact` merges into one of the next (default 8; fewer where 8 would pass maxSegmentRows). */
   mergeFanIn?: number;
-  /** Rows a merge may produce at most (default 262,144): a merge holds back the collection's writes while it runs. */
+  /**
+   * Rows a merge may produce at most: a merge holds back the collection's
+   * writes while it runs, and on PGlite every other statement too (default
+   * 262,144 on Postgres, 32,768 on PGlite, whose build of that many takes
+   * seconds rather than minutes).
+   */
   maxSegmentRows?: number;
 }
 
@@ -65,7 +70,7 @@ export async function createPgvectorStore({
   efSearch = 100,
   segmentRows = 4096,
   mergeFanIn = 8,
-  maxSegmentRows = 262_144,
+  maxSegmentRows = db.kind === 'pglite' ? 32_768 : 262_144,
 }: PgvectorStoreOptions): Promise<VectorStore> {
   if (!(await pgvectorAvailable(db))) {
     throw new VectorStoreUnavailableError(
@@ -90,6 +95,9 @@ export async function createPgvectorStore({
     create unique index if not exists vector_segments_growing_idx on ${schema}.vector_segments (collection) where state = 'growing';
   `);
   const { m = 16, efConstruction = 64 } = hnsw;
+  // The extension's type has no fixed oid: a binary vector[] parameter must name this database's.
+  const { rows: types } = await db.query<{ oid: number }>(`select 'vector'::regtype::oid::int as oid`);
+  const vectorOid = types[0].oid;
   const table = (name: string) => `${schema}.vectors_${checkCollectionName(name)}`;
   // Segment numbers come from one sequence, so a partition's name is short and unique whatever the collection's.
   const partition = (segment: number) => `vectors_segment_${Number(segment)}`;
@@ -213,10 +221,11 @@ export async function createPgvectorStore({
             await conn.copyBinary(table(name), ['id', 'document_id', 'embedding', 'segment'], binaryVectorRows(batch, segment));
             continue;
           }
+          // Binary, since printing and parsing digits cost more than the rest of the write.
           await conn.query(
             `insert into ${table(name)} (id, document_id, embedding, segment)
-             select r.id, r.document_id, r.embedding::vector, $4 from unnest($1::text[], $2::text[], $3::text[]) as r(id, document_id, embedding)`,
-            [ids, batch.map((r) => r.documentId), batch.map((r) => literal(r.vector)), segment],
+             select r.id, r.document_id, r.embedding, $4 from unnest($1::text[], $2::text[], $3::vector[]) as r(id, document_id, embedding)`,
+            [ids, batch.map((r) => r.documentId), binaryVectorArray(batch.map((r) => r.vector), vectorOid), segment],
           );
         }
       },
@@ -285,11 +294,24 @@ export async function createPgvectorStore({
             for (const s of await segments(tx, name)) {
               if (s.state === 'indexed') byLevel.set(s.level, [...(byLevel.get(s.level) ?? []), s]);
             }
-            const level = [...byLevel.entries()].find(
-              ([, group]) => group.length >= mergeFanIn && group.slice(0, mergeFanIn).reduce((n, s) => n + s.rows, 0) <= maxSegmentRows,
-            );
+            // A full level merges its oldest segments, as many of them (at least two) as fit under maxSegmentRows.
+            let level: [number, Segment[]] | undefined;
+            for (const [number, group] of byLevel) {
+              if (group.length < mergeFanIn) continue;
+              const fitting: Segment[] = [];
+              let rows = 0;
+              for (const segment of group.slice(0, mergeFanIn)) {
+                if (rows + segment.rows > maxSegmentRows) break;
+                fitting.push(segment);
+                rows += segment.rows;
+              }
+              if (fitting.length >= 2) {
+                level = [number, fitting];
+                break;
+              }
+            }
             if (!level) return undefined;
-            const sources = level[1].slice(0, mergeFanIn);
+            const sources = level[1];
             const numbers = sources.map((s) => s.segment);
             // Writers wait for the merge (deleted rows must not come back in the copy); searches go on until the swap.
             await tx.exec(`lock table ${table(name)} in share row exclusive mode`);
