@@ -89,6 +89,30 @@ function describeSegments(name: string, open: () => Promise<{ db: Db; close(): P
       expect(ids(await capped.search(collection, vectors[60], { topK: 5 }))).toEqual(ids(await capped.search(collection, vectors[60], { topK: 5, exact: true })));
     });
 
+    it('keeps every vector when writers, deletes and compactions run at once', async () => {
+      // Two writers as two documents' indexing transactions, each compacting after it commits, and a delete between.
+      const writer = async (offset: number) => {
+        for (let i = offset; i < records.length; i += 40) {
+          const batch = records.slice(i, i + 20);
+          await handle.db.transaction(async (tx) => {
+            const inTx = store.inTransaction!(tx);
+            await inTx.deleteDocuments(collection, [...new Set(batch.map((r) => r.documentId))]);
+            await inTx.upsert(collection, batch);
+          });
+          await store.compact!(collection);
+        }
+      };
+      // A document written before, deleted while the others are written.
+      await store.upsert(collection, records.slice(0, 25).map((r) => ({ ...r, id: `old_${r.id}`, documentId: 'doc_old' })));
+      await Promise.all([writer(0), writer(20), store.deleteDocuments(collection, ['doc_old'])]);
+      await store.compact!(collection);
+      expect(await store.count(collection)).toBe(records.length);
+      const segments = await store.segments!(collection);
+      expect(segments.filter((s) => s.state === 'growing')).toHaveLength(1);
+      expect(segments.filter((s) => s.state === 'sealing')).toHaveLength(0);
+      expect(ids(await store.search(collection, vectors[33], { topK: 3 }))).toEqual(ids(await store.search(collection, vectors[33], { topK: 3, exact: true })));
+    });
+
     it('finds across indexed and growing segments what an exact scan finds', async () => {
       await writeInBatches(25);
       expect((await store.segments!(collection)).length).toBeGreaterThan(1);
