@@ -49,17 +49,20 @@ const HOP_BY_HOP = new Set([
 
 /** Hop-by-hop headers plus those the `Connection` header names for this hop only. */
 function hopByHop(headers: IncomingHttpHeaders): Set<string> {
-  const named = String(headers.connection ?? '')
+  if (!headers.connection) return HOP_BY_HOP;
+  // Most answers name only `keep-alive`, already in the set: no new set for those.
+  const named = String(headers.connection)
     .split(',')
     .map((name) => name.trim().toLowerCase())
-    .filter(Boolean);
+    .filter((name) => name && !HOP_BY_HOP.has(name));
   return named.length ? new Set([...HOP_BY_HOP, ...named]) : HOP_BY_HOP;
 }
 
 function forwardedHeaders(req: Request): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const skip = hopByHop(req.headers);
-  for (const [name, value] of Object.entries(req.headers as IncomingHttpHeaders)) {
+  for (const name in req.headers) {
+    const value = req.headers[name];
     if (value === undefined || skip.has(name)) continue;
     // Credentials stop at the gateway; services trust only the signed identity.
     if (name === 'authorization' || name === 'cookie' || name === 'x-api-key' || name === IDENTITY_HEADER) continue;
