@@ -1,4 +1,4 @@
-import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, randomBytes, randomFillSync, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { roleSchema, type Identity } from '@llmp/contracts';
 
@@ -65,18 +65,44 @@ export interface IdentitySigner {
   verify(header: string, target: string): IdentityVerdict;
 }
 
+const NONCE_BYTES = 16;
+const NONCES_PER_DRAW = 256;
+
+/**
+ * 128-bit nonces from the CSPRNG, drawn 4 KiB at a time: each nonce is still
+ * sixteen fresh random bytes used once (as unique and unguessable as one
+ * `randomBytes(16)` call), and signing pays one call into OpenSSL per 256
+ * requests instead of one per request.
+ */
+function createNonceSource() {
+  const block = Buffer.alloc(NONCE_BYTES * NONCES_PER_DRAW);
+  let offset = block.length;
+  return {
+    next(): string {
+      if (offset === block.length) {
+        randomFillSync(block);
+        offset = 0;
+      }
+      const nonce = block.toString('base64url', offset, offset + NONCE_BYTES);
+      offset += NONCE_BYTES;
+      return nonce;
+    },
+  };
+}
+
 /**
  * Signs and verifies with one prepared key, so each request pays for its own
  * nonce and HMAC only, not for turning the secret into a key again.
  */
 export function createIdentitySigner(secret: string): IdentitySigner {
   const key = createSecretKey(Buffer.from(secret, 'utf8'));
+  const nonces = createNonceSource();
   return {
     sign(identity, target, ttlSeconds = 60) {
       const claims: SignedIdentity = {
         ...identity,
         target,
-        nonce: randomBytes(16).toString('base64url'),
+        nonce: nonces.next(),
         exp: Math.floor(Date.now() / 1000) + ttlSeconds,
       };
       const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');

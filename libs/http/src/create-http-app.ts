@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { Identity } from '@llmp/contracts';
 import { DomainError, type Logger } from '@llmp/core';
+import { accessLog } from './access-log';
 import { AppError, appErrorOf } from './errors';
 import { checkHealth, type HealthCheck } from './health';
 import { createHttpMetrics, type HttpMetrics } from './metrics';
@@ -41,8 +40,6 @@ export interface HttpApp extends Express {
   };
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 export function requestIdOf(req: Request): string {
   return String(req.id ?? '');
 }
@@ -59,26 +56,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.set('trust proxy', 'loopback, uniquelocal');
   app.set('query parser', 'simple');
 
-  app.use(
-    pinoHttp({
-      logger: log,
-      genReqId(req, res) {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customLogLevel(_req, res, error) {
-        if (error || res.statusCode >= 500) return 'error';
-        return res.statusCode >= 400 ? 'warn' : 'info';
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
-      serializers: {
-        req: (req) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(accessLog({ log, ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' }));
   app.use(metrics.middleware);
   app.use((_req: Request, res: Response, next: NextFunction) => {
     // Browsers must treat every answer as the type it declares (an uploaded HTML file served as JSON stays JSON).

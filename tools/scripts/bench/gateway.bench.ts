@@ -1,6 +1,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,8 @@ import { createPgDb } from '@llmp/db';
 import { startPlatform } from '../../../apps/platform/src/platform';
 
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 5);
+/** Direct and gateway runs alternate this many times, so load from elsewhere on the machine falls on both alike. */
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
 /** Built apps to run as separate processes (`npx nx build api-gateway data-structuring`). */
 const DIST = path.resolve(process.env['BENCH_DIST_DIR'] ?? 'dist/apps');
@@ -32,18 +34,82 @@ function load(url: string, headers: () => Record<string, string>, duration = DUR
   );
 }
 
-interface Pair {
-  direct: Result;
-  gateway: Result;
+/** CPU time (user + system) a process has used so far, in microseconds; null where /proc cannot tell. */
+function cpuMicros(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+  } catch {
+    return null;
+  }
 }
 
-/** Warms both sides, then measures the service directly and through the gateway. */
-async function measure(directUrl: string, gatewayUrl: string, signed: () => Record<string, string>, bearer: () => Record<string, string>): Promise<Pair> {
-  await load(gatewayUrl, bearer, 1);
-  await load(directUrl, signed, 1);
-  const direct = await load(directUrl, signed);
-  const gateway = await load(gatewayUrl, bearer);
-  return { direct, gateway };
+interface Figures {
+  /** Requests per second over every round together. */
+  reqPerSec: number;
+  /** The median of the rounds' percentiles. */
+  p50: number;
+  p99: number;
+  failures: number;
+  /** CPU microseconds per request of each watched process. */
+  cpu: Record<string, number>;
+}
+
+interface Pair {
+  direct: Figures;
+  gateway: Figures;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Runs the load `ROUNDS` times and sums it up, with the CPU each watched process spent on it. */
+class Side {
+  private readonly results: Result[] = [];
+  private readonly cpuUsed: Record<string, number> = {};
+
+  constructor(
+    private readonly url: string,
+    private readonly headers: () => Record<string, string>,
+    private readonly watched: Record<string, number | undefined>,
+  ) {}
+
+  async round() {
+    const before = Object.fromEntries(Object.entries(this.watched).map(([name, pid]) => [name, cpuMicros(pid)]));
+    this.results.push(await load(this.url, this.headers));
+    for (const [name, pid] of Object.entries(this.watched)) {
+      const [start, end] = [before[name], cpuMicros(pid)];
+      if (start !== null && end !== null) this.cpuUsed[name] = (this.cpuUsed[name] ?? 0) + end - start;
+    }
+  }
+
+  figures(): Figures {
+    const requests = this.results.reduce((n, r) => n + r.requests.total, 0);
+    const seconds = this.results.reduce((n, r) => n + r.duration, 0);
+    return {
+      reqPerSec: requests / seconds,
+      p50: median(this.results.map((r) => r.latency.p50)),
+      p99: median(this.results.map((r) => r.latency.p99)),
+      failures: this.results.reduce((n, r) => n + r.errors + r.non2xx, 0),
+      cpu: Object.fromEntries(Object.entries(this.cpuUsed).map(([name, micros]) => [name, requests ? micros / requests : 0])),
+    };
+  }
+}
+
+/** Warms both sides, then measures the service directly and through the gateway, alternating. */
+async function measure(
+  direct: { url: string; headers: () => Record<string, string> },
+  gateway: { url: string; headers: () => Record<string, string> },
+  watched: Record<string, number | undefined> = {},
+): Promise<Pair> {
+  await load(gateway.url, gateway.headers, 1);
+  await load(direct.url, direct.headers, 1);
+  const sides = { direct: new Side(direct.url, direct.headers, watched), gateway: new Side(gateway.url, gateway.headers, watched) };
+  for (let round = 0; round < ROUNDS; round++) {
+    await sides.direct.round();
+    await sides.gateway.round();
+  }
+  return { direct: sides.direct.figures(), gateway: sides.gateway.figures() };
 }
 
 async function login(gatewayUrl: string, password: string) {
@@ -70,9 +136,10 @@ async function embedded(): Promise<Pair> {
   try {
     const { token, user } = await login(platform.url, platform.firstAdmin!.password);
     const serviceUrl = platform.services['document-ingestion'].server.url;
-    return await measure(serviceUrl + EMBEDDED_PATH, platform.url + EMBEDDED_PATH, signerFor(platform.internalSecret, user.id, EMBEDDED_PATH), () => ({
-      authorization: `Bearer ${token}`,
-    }));
+    return await measure(
+      { url: serviceUrl + EMBEDDED_PATH, headers: signerFor(platform.internalSecret, user.id, EMBEDDED_PATH) },
+      { url: platform.url + EMBEDDED_PATH, headers: () => ({ authorization: `Bearer ${token}` }) },
+    );
   } finally {
     await platform.stop();
   }
@@ -199,9 +266,11 @@ async function separateProcesses(): Promise<{ pair: Pair; database: string }> {
     children.push(gateway);
     await Promise.all([ready(serviceUrl, service), ready(gatewayUrl, gateway)]);
     const { token, user } = await login(gatewayUrl, password);
-    const pair = await measure(serviceUrl + SEPARATE_PATH, gatewayUrl + SEPARATE_PATH, signerFor(secret, user.id, SEPARATE_PATH), () => ({
-      authorization: `Bearer ${token}`,
-    }));
+    const pair = await measure(
+      { url: serviceUrl + SEPARATE_PATH, headers: signerFor(secret, user.id, SEPARATE_PATH) },
+      { url: gatewayUrl + SEPARATE_PATH, headers: () => ({ authorization: `Bearer ${token}` }) },
+      { service: service.pid, gateway: gateway.pid, bench: process.pid },
+    );
     return { pair, database: database.description };
   } finally {
     await Promise.all(children.map(stopApp));
@@ -210,25 +279,36 @@ async function separateProcesses(): Promise<{ pair: Pair; database: string }> {
 }
 
 function rows(layout: string, { direct, gateway }: Pair) {
-  const row = (name: string, r: Result) => ({ layout, name, 'req/s': Math.round(r.requests.average), 'p50 ms': r.latency.p50, 'p99 ms': r.latency.p99, errors: r.errors + r.non2xx });
+  const cpu = (f: Figures, name: string) => (f.cpu[name] === undefined ? '' : Math.round(f.cpu[name]));
+  const row = (name: string, f: Figures) => ({
+    layout,
+    name,
+    'req/s': Math.round(f.reqPerSec),
+    'p50 ms': f.p50,
+    'p99 ms': f.p99,
+    errors: f.failures,
+    'gateway CPU µs/req': cpu(f, 'gateway'),
+    'service CPU µs/req': cpu(f, 'service'),
+    'bench CPU µs/req': cpu(f, 'bench'),
+  });
   return [row('service directly', direct), row('through gateway', gateway)];
 }
 
 function ratios(layout: string, { direct, gateway }: Pair): string {
-  const throughput = direct.requests.average === 0 ? 'n/a' : (gateway.requests.average / direct.requests.average).toFixed(2);
-  return `${layout}: gateway/direct throughput ${throughput}×, p50 +${(gateway.latency.p50 - direct.latency.p50).toFixed(1)} ms, p99 +${(gateway.latency.p99 - direct.latency.p99).toFixed(1)} ms`;
+  const throughput = direct.reqPerSec === 0 ? 'n/a' : (gateway.reqPerSec / direct.reqPerSec).toFixed(2);
+  return `${layout}: gateway/direct throughput ${throughput}×, p50 +${(gateway.p50 - direct.p50).toFixed(1)} ms, p99 +${(gateway.p99 - direct.p99).toFixed(1)} ms`;
 }
 
 async function main() {
   const separate = await separateProcesses();
   const embeddedPair = await embedded();
-  console.log(`${CONNECTIONS} connections, ${DURATION_S} s each after a 1 s warm-up, on 127.0.0.1, ${os.cpus().length} CPUs`);
+  console.log(`${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION_S} s directly then through the gateway after a 1 s warm-up each (p50/p99: the rounds' median), on 127.0.0.1, ${os.cpus().length} CPUs`);
   console.log(`multi-process: node ${path.relative(process.cwd(), DIST)}/{data-structuring,api-gateway}/main.cjs, GET ${SEPARATE_PATH}, autocannon in the bench process; database: ${separate.database}`);
   console.log(`embedded: every service in one process over PGlite, GET ${EMBEDDED_PATH}, autocannon on the same thread`);
   console.table([...rows('multi-process', separate.pair), ...rows('embedded', embeddedPair)]);
   console.log(ratios('multi-process', separate.pair));
   console.log(ratios('embedded', embeddedPair));
-  const failures = [separate.pair, embeddedPair].reduce((n, p) => n + p.direct.non2xx + p.gateway.non2xx + p.direct.errors + p.gateway.errors, 0);
+  const failures = [separate.pair, embeddedPair].reduce((n, p) => n + p.direct.failures + p.gateway.failures, 0);
   if (failures > 0) process.exitCode = 1;
 }
 

@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import type { NextFunction, Request, Response } from 'express';
-import { Agent, errors as undiciErrors } from 'undici';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { createIdentitySigner, IDENTITY_HEADER, requestTarget } from '@llmp/auth';
 import type { Logger } from '@llmp/core';
 import { BadGatewayError, GatewayTimeoutError, identityOf, requestIdOf } from '@llmp/http';
@@ -50,17 +49,20 @@ const HOP_BY_HOP = new Set([
 
 /** Hop-by-hop headers plus those the `Connection` header names for this hop only. */
 function hopByHop(headers: IncomingHttpHeaders): Set<string> {
-  const named = String(headers.connection ?? '')
+  if (!headers.connection) return HOP_BY_HOP;
+  // Most answers name only `keep-alive`, already in the set: no new set for those.
+  const named = String(headers.connection)
     .split(',')
     .map((name) => name.trim().toLowerCase())
-    .filter(Boolean);
+    .filter((name) => name && !HOP_BY_HOP.has(name));
   return named.length ? new Set([...HOP_BY_HOP, ...named]) : HOP_BY_HOP;
 }
 
 function forwardedHeaders(req: Request): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const skip = hopByHop(req.headers);
-  for (const [name, value] of Object.entries(req.headers as IncomingHttpHeaders)) {
+  for (const name in req.headers) {
+    const value = req.headers[name];
     if (value === undefined || skip.has(name)) continue;
     // Credentials stop at the gateway; services trust only the signed identity.
     if (name === 'authorization' || name === 'cookie' || name === 'x-api-key' || name === IDENTITY_HEADER) continue;
@@ -79,8 +81,8 @@ function matches(path: string, prefix: string): boolean {
 
 /**
  * Streams `/api/<area>/…` to the owning service with undici: bodies are
- * piped both ways, never buffered, and a dead or slow service becomes a
- * JSON 502/504 naming it.
+ * passed on both ways as they arrive, never buffered, and a dead or slow
+ * service becomes a JSON 502/504 naming it.
  */
 export function createServiceProxy({
   upstreams,
@@ -99,7 +101,7 @@ export function createServiceProxy({
     .flatMap((u) => u.prefixes.map((prefix) => ({ prefix, upstream: u, origin: new URL(u.url).origin })))
     .sort((a, b) => b.prefix.length - a.prefix.length);
 
-  async function handler(req: Request, res: Response, next: NextFunction) {
+  function handler(req: Request, res: Response, next: NextFunction): Promise<void> | void {
     const match = ordered.find(({ prefix }) => matches(req.path, prefix));
     if (!match) return next();
     const { upstream, origin } = match;
@@ -111,39 +113,113 @@ export function createServiceProxy({
     const hasBody = req.method !== 'HEAD' && ((req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined);
     const identity = identityOf(req);
     if (identity) headers[IDENTITY_HEADER] = signer.sign(identity, requestTarget(req));
-    const abort = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
-    try {
+    return new Promise<void>((resolve, reject) => {
+      const exchange = new ProxyExchange(res, upstream, (error) => {
+        if (error) reject(translate(error, upstream, headersTimeoutMs, log));
+        else resolve();
+      });
       // The origin is fixed per route and the path is the normalised target the
       // route matched (see requestTargetGuard); nothing the caller sends can change the host.
-      const upstreamRes = await dispatcher.request({
-        origin,
-        path: req.originalUrl,
-        method: req.method as 'GET',
-        headers,
-        body: hasBody ? req : undefined,
-        headersTimeout: headersTimeoutMs,
-        bodyTimeout: bodyTimeoutMs,
-        signal: abort.signal,
-      });
-      res.status(upstreamRes.statusCode);
-      const skip = hopByHop(upstreamRes.headers);
-      for (const [name, value] of Object.entries(upstreamRes.headers)) {
-        if (value !== undefined && !skip.has(name)) res.setHeader(name, value as string | string[]);
-      }
-      await pipeline(upstreamRes.body, res);
-    } catch (error) {
-      if (abort.signal.aborted || res.headersSent) {
-        if (!res.writableEnded) res.destroy();
-        return;
-      }
-      throw translate(error, upstream, headersTimeoutMs, log);
-    }
+      dispatcher.dispatch(
+        {
+          origin,
+          path: req.originalUrl,
+          method: req.method as Dispatcher.HttpMethod,
+          headers,
+          body: hasBody ? req : undefined,
+          headersTimeout: headersTimeoutMs,
+          bodyTimeout: bodyTimeoutMs,
+        },
+        exchange,
+      );
+    });
   }
 
   return { handler, close: () => dispatcher.close() };
+}
+
+/**
+ * One proxied request, written straight from undici's callbacks to the
+ * client's response: no intermediate body stream, and the upstream request
+ * is aborted only if the client goes away first. `done` is called once,
+ * with the error when no response could be started (to become a 502/504),
+ * without one in every other case.
+ */
+class ProxyExchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private clientGone = false;
+  private settled = false;
+
+  constructor(
+    private readonly res: Response,
+    private readonly upstream: Upstream,
+    private readonly done: (error?: unknown) => void,
+  ) {
+    res.once('close', this.onClientClose);
+  }
+
+  private readonly onClientClose = () => {
+    if (this.res.writableFinished) return;
+    this.clientGone = true;
+    this.controller?.abort(new ClientClosedError(this.upstream.name));
+  };
+
+  private readonly onDrain = () => this.controller?.resume();
+
+  private finish(error?: unknown) {
+    if (this.settled) return;
+    this.settled = true;
+    this.res.off('close', this.onClientClose);
+    this.done(error);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController) {
+    this.controller = controller;
+    // The client left while the request waited for a connection.
+    if (this.clientGone) controller.abort(new ClientClosedError(this.upstream.name));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders) {
+    // Informational answers (103 Early Hints) are not passed on; the final one follows.
+    if (statusCode < 200) return;
+    const { res } = this;
+    res.statusCode = statusCode;
+    const skip = hopByHop(headers);
+    for (const name in headers) {
+      const value = headers[name];
+      if (value !== undefined && !skip.has(name)) res.setHeader(name, value);
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer) {
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      this.res.once('drain', this.onDrain);
+    }
+  }
+
+  onResponseEnd() {
+    this.res.end();
+    this.finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error) {
+    const { res } = this;
+    res.off('drain', this.onDrain);
+    if (this.clientGone || res.headersSent) {
+      if (!res.writableEnded) res.destroy();
+      this.finish();
+      return;
+    }
+    this.finish(error);
+  }
+}
+
+class ClientClosedError extends Error {
+  constructor(service: string) {
+    super(`the client closed the connection before ${service} had answered`);
+    this.name = 'ClientClosedError';
+  }
 }
 
 function translate(error: unknown, upstream: Upstream, timeoutMs: number, log: Logger): Error {
