@@ -73,6 +73,25 @@ describe('service proxy', () => {
     await new Promise((resolve) => client.once('end', resolve));
   });
 
+  it("answers 502 in its own words, without the service's headers, when the service dies after its headers", async () => {
+    const answer = call('/api/fake/dies');
+    const { res } = await service.nextRequest();
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100', 'x-from-service': 'yes' });
+    res.flushHeaders();
+    setTimeout(() => res.socket?.destroy(), 20);
+    const client = await answer;
+    const body = await new Promise<string>((resolve) => {
+      let text = '';
+      client.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      client.once('end', () => resolve(text));
+    });
+    expect(client.statusCode).toBe(502);
+    expect(client.headers['x-from-service']).toBeUndefined();
+    expect(client.headers['content-type']).toMatch(/application\/json/);
+    expect(Number(client.headers['content-length'])).toBe(Buffer.byteLength(body));
+    expect(JSON.parse(body).error.message).toMatch(/fake/);
+  });
+
   it('ends the request to the service when the client goes away before the answer is complete', async () => {
     const answer = call('/api/fake/slow');
     const { req, res } = await service.nextRequest();

@@ -147,6 +147,8 @@ export function createServiceProxy({
  */
 class ProxyExchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
+  /** Headers copied from the service's answer, taken back if it fails before a byte is written. */
+  private copied: string[] = [];
   private clientGone = false;
   private settled = false;
 
@@ -187,7 +189,10 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     const skip = hopByHop(headers);
     for (const name in headers) {
       const value = headers[name];
-      if (value !== undefined && !skip.has(name)) res.setHeader(name, value);
+      if (value !== undefined && !skip.has(name)) {
+        res.setHeader(name, value);
+        this.copied.push(name);
+      }
     }
   }
 
@@ -211,6 +216,8 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
       this.finish();
       return;
     }
+    // The 502/504 that follows is the gateway's own answer: none of the service's headers (its length, its type) belong on it.
+    for (const name of this.copied) res.removeHeader(name);
     this.finish(error);
   }
 }
