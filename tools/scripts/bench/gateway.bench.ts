@@ -14,7 +14,7 @@ const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 5);
 /** Direct and gateway runs alternate this many times, so load from elsewhere on the machine falls on both alike. */
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
-/** Built apps to run as separate processes (`npx nx build api-gateway data-structuring`). */
+/** Built apps to run as separate processes (`npx nx run-many -t build -p api-gateway data-structuring`). */
 const DIST = path.resolve(process.env['BENCH_DIST_DIR'] ?? 'dist/apps');
 /** Extra node arguments for the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
 const GATEWAY_NODE_ARGS = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
@@ -243,7 +243,7 @@ function stopApp(child: ChildProcess): Promise<void> {
 /** The staging layout: the service and the gateway each their own process, on one real Postgres; autocannon in this third process. */
 async function separateProcesses(): Promise<{ pair: Pair; database: string }> {
   for (const app of ['api-gateway', 'data-structuring']) {
-    if (!existsSync(path.join(DIST, app, 'main.cjs'))) throw new Error(`${path.join(DIST, app, 'main.cjs')} is missing; run npx nx build api-gateway data-structuring`);
+    if (!existsSync(path.join(DIST, app, 'main.cjs'))) throw new Error(`${path.join(DIST, app, 'main.cjs')} is missing; run npx nx run-many -t build -p api-gateway data-structuring`);
   }
   const database = await benchDatabase();
   const children: ChildProcess[] = [];
