@@ -1,21 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { createPgliteDb, type Db } from '@llmp/db';
-import { testDatabases } from '@llmp/db/testing';
+import { postgresWithPgvector } from '../testing/postgres-vector';
 import { createPgvectorStore } from './pgvector-store';
 import { clusteredVectors } from './vector-store.contract';
 import type { VectorStore } from './vector-store';
 
-const postgresUrl = process.env['LLMP_DATABASE_URL'] ?? process.env['DATABASE_URL'];
-const postgres = testDatabases().find((d) => d.name === 'postgres');
-
-function postgresHasPgvector(url: string): boolean {
-  const probe = spawnSync(
-    process.execPath,
-    ['-e', `const {Client}=require('pg');const c=new Client(process.argv[1]);c.connect().then(()=>c.query("select 1 from pg_available_extensions where name='vector'")).then(r=>{console.log(r.rows.length?'yes':'no');return c.end()}).catch(e=>{console.log('error '+e.message);process.exit(0)})`, url],
-    { encoding: 'utf8', timeout: 15_000 },
-  );
-  return probe.stdout.trim() === 'yes';
-}
+const postgres = postgresWithPgvector();
 
 const dimension = 16;
 const vectors = clusteredVectors({ count: 200, dimension, clusters: 8, seed: 5 });
@@ -208,6 +197,6 @@ describeSegments('PGlite on its own thread', async () => {
   return { db, close: () => db.close() };
 });
 
-(postgres && postgresUrl && postgresHasPgvector(postgresUrl) ? describe : describe.skip)('on Postgres (DATABASE_URL has the vector extension)', () => {
+(postgres ? describe : describe.skip)('on Postgres (DATABASE_URL has the vector extension)', () => {
   describeSegments('Postgres', () => postgres!.open());
 });
