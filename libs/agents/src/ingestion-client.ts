@@ -36,9 +36,10 @@ export interface KnowledgeSource {
 
 export function createIngestionKnowledgeSource(client: ServiceClient): KnowledgeSource {
   const self = serviceIdentity(AGENTS_SERVICE);
-  const call = async (identity: Identity, path: string, json?: unknown, signal?: AbortSignal) => {
+  // Both calls sit on a user's path (every answer retrieves), so they use the client's lighter JSON form.
+  const call = async <T>(identity: Identity, path: string, json?: unknown, signal?: AbortSignal) => {
     try {
-      return await client.request(identity, { method: json === undefined ? 'GET' : 'POST', path, json, signal });
+      return await client.json<T>(identity, { method: json === undefined ? 'GET' : 'POST', path, json, signal });
     } catch (error) {
       if (signal?.aborted) throw error;
       if ((error as Error).name === 'TimeoutError') throw upstreamTimeout({ code: 'retrieval_timeout', message: 'the knowledge base search did not answer in time', cause: error });
@@ -47,17 +48,15 @@ export function createIngestionKnowledgeSource(client: ServiceClient): Knowledge
   };
   return {
     async canRead(identity, knowledgeBaseId) {
-      const res = await call(identity, `/api/ingestion/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}`);
-      await res.body?.cancel();
-      if (res.status === 200) return true;
-      if (res.status === 404 || res.status === 403) return false;
-      throw upstreamFailed({ code: 'retrieval_unavailable', message: `document ingestion answered ${res.status} when asked about knowledge base ${knowledgeBaseId}` });
+      const { status } = await call(identity, `/api/ingestion/knowledge-bases/${encodeURIComponent(knowledgeBaseId)}`);
+      if (status === 200) return true;
+      if (status === 404 || status === 403) return false;
+      throw upstreamFailed({ code: 'retrieval_unavailable', message: `document ingestion answered ${status} when asked about knowledge base ${knowledgeBaseId}` });
     },
     async search(query, knowledgeBaseIds, topK, signal) {
-      const res = await call(self, '/api/ingestion/search', { query, knowledgeBaseIds, topK }, signal);
-      const body = await res.json().catch(() => null);
-      if (res.status !== 200) {
-        const reason = (body as { error?: { message?: string } } | null)?.error?.message ?? `status ${res.status}`;
+      const { status, body } = await call<{ error?: { message?: string } }>(self, '/api/ingestion/search', { query, knowledgeBaseIds, topK }, signal);
+      if (status !== 200) {
+        const reason = body?.error?.message ?? `status ${status}`;
         throw upstreamFailed({ code: 'retrieval_failed', message: `the knowledge base search failed: ${reason}` });
       }
       const parsed = searchResponseSchema.safeParse(body);

@@ -18,6 +18,18 @@ describe('calls between services', () => {
       routes: [
         route({ method: 'get', path: '/api/things', tag: 'things', summary: 'Who', access: 'user', handle: ({ identity, req }) => ({ identity, q: req.query.q }) }),
         route({ method: 'post', path: '/api/things', tag: 'things', summary: 'Echo', access: 'manager', handle: ({ identity, req }) => ({ who: identity!.username, body: req.body }) }),
+        route({ method: 'get', path: '/api/slow', tag: 'things', summary: 'Slow', access: 'user', handle: () => new Promise((resolve) => setTimeout(() => resolve({ late: true }), 2000)) }),
+        route({
+          method: 'get',
+          path: '/api/text',
+          tag: 'things',
+          summary: 'Not JSON',
+          access: 'user',
+          handle: ({ res }) => {
+            res.type('text/plain').send('plain words');
+            return undefined;
+          },
+        }),
       ],
     });
     callee = await listen(app, { host: '127.0.0.1', port: 0 });
@@ -50,5 +62,44 @@ describe('calls between services', () => {
   it('refuses paths that would leave the callee', async () => {
     const client = createServiceClient({ secret, service: 'agent-deployment', baseUrl: callee.url });
     await expect(client.request(alice, { path: '//127.0.0.1:9/x' })).rejects.toThrow('service path must be absolute on the callee');
+  });
+
+  describe('answers read whole as JSON', () => {
+    it('signs them like any call: the identity and body reach the callee, whose refusals come back as answers', async () => {
+      const client = createServiceClient({ secret, service: 'agent-deployment', baseUrl: callee.url });
+      expect(await client.json(alice, { path: '/api/things?q=%C3%A9t%C3%A9' })).toEqual({
+        status: 200,
+        body: { identity: { ...alice, via: 'service', service: 'agent-deployment' }, q: 'été' },
+      });
+      expect((await client.json(alice, { method: 'POST', path: '/api/things', json: { n: 'ü'.repeat(5) } })).status).toBe(403);
+      expect(await client.json(serviceIdentity('agent-deployment'), { method: 'POST', path: '/api/things', json: { n: 'ü'.repeat(5) } })).toEqual({
+        status: 200,
+        body: { who: 'agent-deployment', body: { n: 'üüüüü' } },
+      });
+      const forged = createServiceClient({ secret: 'x'.repeat(32), service: 'agent-deployment', baseUrl: callee.url });
+      const refused = await forged.json<{ error: { code: string } }>(alice, { path: '/api/things' });
+      expect(refused.status).toBe(401);
+      expect(refused.body!.error.code).toBe('invalid_identity');
+    });
+
+    it('gives a body that is not JSON as null, and a callee that does not answer in time as a TimeoutError', async () => {
+      const client = createServiceClient({ secret, service: 'agent-deployment', baseUrl: callee.url, timeoutMs: 300 });
+      expect(await client.json(alice, { path: '/api/text' })).toEqual({ status: 200, body: null });
+      const started = Date.now();
+      const error = await client.json(alice, { path: '/api/slow' }).catch((e: Error) => e);
+      expect(error).toMatchObject({ name: 'TimeoutError', message: 'agent-deployment gave up on GET /api/slow after 300 ms' });
+      expect(Date.now() - started).toBeLessThan(1500);
+    });
+
+    it('stops when its signal is aborted, and refuses paths that would leave the callee', async () => {
+      const client = createServiceClient({ secret, service: 'agent-deployment', baseUrl: callee.url });
+      const abort = new AbortController();
+      setTimeout(() => abort.abort(), 100);
+      const started = Date.now();
+      const error = await client.json(alice, { path: '/api/slow', signal: abort.signal }).catch((e: Error) => e);
+      expect(error).toMatchObject({ name: 'AbortError' });
+      expect(Date.now() - started).toBeLessThan(1500);
+      await expect(client.json(alice, { path: '//127.0.0.1:9/x' })).rejects.toThrow('service path must be absolute on the callee');
+    });
   });
 });

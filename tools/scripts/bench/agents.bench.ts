@@ -251,8 +251,9 @@ async function multiProcess(modelsDir: string): Promise<Deployment> {
           async stream() {
             // As the gateway forwards it: the agent key, and its own identity signed over the body's length.
             const body = Buffer.from(JSON.stringify(chatBody(agentName)));
-            const headers = { 'content-type': 'application/json', 'content-length': String(body.length) };
-            const identity = signIdentity(AGENT_KEY_CALLER, requestTarget({ method: 'POST', originalUrl: '/v1/chat/completions', headers }), secret);
+            // fetch sets Content-Length from the body itself; the signature covers that value.
+            const headers = { 'content-type': 'application/json' };
+            const identity = signIdentity(AGENT_KEY_CALLER, requestTarget({ method: 'POST', originalUrl: '/v1/chat/completions', headers: { ...headers, 'content-length': String(body.length) } }), secret);
             const started = performance.now();
             const res = await fetch(`${agentsUrl}/v1/chat/completions`, { method: 'POST', body, headers: { ...headers, authorization: `Bearer ${key}`, 'x-llmp-identity': identity } });
             return readStream(res, started);

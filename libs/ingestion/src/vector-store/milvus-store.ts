@@ -1,6 +1,7 @@
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import {
   checkCollectionName,
+  checkSearch,
   VectorStoreUnavailableError,
   type VectorMatch,
   type VectorRecord,
@@ -118,6 +119,7 @@ export async function createMilvusStore({ address, token, database, timeoutMs = 
     },
 
     async search(name, vector, { topK, documentIds, exact = false }: VectorSearchOptions): Promise<VectorMatch[]> {
+      checkSearch(vector, topK);
       const result = await client.search({
         collection_name: collection(name),
         data: [vector],

@@ -2,6 +2,7 @@ import type { Db } from '@llmp/db';
 import { binaryVectorArray, binaryVectorRows } from './pgvector-binary';
 import {
   checkCollectionName,
+  checkSearch,
   VectorStoreUnavailableError,
   type CompactionReport,
   type VectorMatch,
@@ -43,7 +44,14 @@ export async function pgvectorAvailable(db: Db): Promise<boolean> {
   return rows.length > 0;
 }
 
-const literal = (vector: number[]) => `[${vector.join(',')}]`;
+/** A checked query vector's text form: finite numbers only, so safe to place in SQL as it is. */
+const vectorLiteral = (vector: number[]) => `[${vector.join(',')}]`;
+
+/** A string as an SQL literal whatever standard_conforming_strings says (as libpq's PQescapeLiteral writes it). */
+function textLiteral(value: string): string {
+  if (value.includes('\0')) throw new TypeError('a literal cannot hold a NUL character');
+  return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
 
 interface Segment {
   segment: number;
@@ -236,20 +244,19 @@ export async function createPgvectorStore({
       },
 
       async search(name, vector, { topK, documentIds, exact = false }: VectorSearchOptions): Promise<VectorMatch[]> {
-        const params: unknown[] = [literal(vector), topK];
-        let where = '';
-        if (documentIds) {
-          params.push(documentIds);
-          where = 'where document_id = any($3::text[])';
-        }
-        const sql = `select id, document_id, 1 - (embedding <=> $1::vector) as score from ${table(name)} ${where}
-                     order by embedding <=> $1::vector limit $2`;
-        // Planner settings must be local to one transaction; a transaction already open is reused.
-        const { rows } = await conn.transaction(async (tx) => {
-          if (exact) await tx.exec('set local enable_indexscan = off');
-          else await tx.exec(`set local hnsw.ef_search = ${Math.max(efSearch, topK)}`);
-          return tx.query<{ id: string; document_id: string; score: number }>(sql, params);
-        });
+        checkSearch(vector, topK);
+        const limit = topK;
+        // One simple-protocol message, so the search costs one round trip: its statements form one
+        // implicit transaction, to which SET LOCAL confines the planner setting. Nothing in it is
+        // text from a request: the vector is finite numbers, the ids are quoted as literals.
+        const where = documentIds ? `where document_id = any(array[${documentIds.map(textLiteral).join(',')}]::text[])` : '';
+        const setting = exact ? 'set local enable_indexscan = off' : `set local hnsw.ef_search = ${Math.max(efSearch, limit)}`;
+        const query = vectorLiteral(vector);
+        const { rows } = await conn.exec<{ id: string; document_id: string; score: number }>(
+          `${setting};
+           select id, document_id, 1 - (embedding <=> '${query}'::vector) as score from ${table(name)} ${where}
+            order by embedding <=> '${query}'::vector limit ${limit}`,
+        );
         return rows.map((r) => ({ id: r.id, documentId: r.document_id, score: Number(r.score) }));
       },
 

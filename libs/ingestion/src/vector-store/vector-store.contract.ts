@@ -87,6 +87,29 @@ export function describeVectorStoreContract(name: string, harness: VectorStoreHa
       expect(new Set(matches.map((m) => m.documentId))).toEqual(new Set(['doc_1']));
     });
 
+
+    it('filters on document ids that hold quotes, backslashes and SQL, taking them as text', async () => {
+      const odd = [`doc_'); drop table x; --`, 'doc_\\', `doc_''\\'`, 'doc_$1'];
+      await store.upsert(
+        collection,
+        records.slice(0, 8).map((r, i) => ({ ...r, documentId: odd[i % odd.length] })),
+      );
+      for (const documentId of odd) {
+        const matches = await store.search(collection, vectors[0], { topK: 8, documentIds: [documentId] });
+        expect(matches.map((m) => m.documentId)).toEqual([documentId, documentId]);
+      }
+      expect(await store.search(collection, vectors[0], { topK: 8, documentIds: ['doc_'] })).toEqual([]);
+      expect(await store.count(collection)).toBe(8);
+    });
+
+    it('refuses a query vector that is not finite numbers, and a topK that is not a positive integer', async () => {
+      await store.upsert(collection, records.slice(0, 4));
+      const bad = [...vectors[0]];
+      bad[3] = Number.NaN;
+      await expect(store.search(collection, bad, { topK: 2 })).rejects.toThrow();
+      await expect(store.search(collection, vectors[0], { topK: 0 })).rejects.toThrow();
+      expect(await store.search(collection, vectors[0], { topK: 2 })).toHaveLength(2);
+    });
     it('deletes every vector of a document and nothing else', async () => {
       await store.upsert(collection, records);
       await store.deleteDocuments(collection, ['doc_0', 'doc_missing']);

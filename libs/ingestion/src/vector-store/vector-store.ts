@@ -76,6 +76,14 @@ export class VectorStoreUnavailableError extends Error {
 
 const COLLECTION = /^[a-z][a-z0-9_]{0,62}$/;
 
+/** A search's query vector and topK as every store takes them: finite numbers, and a positive whole count. */
+export function checkSearch(vector: number[], topK: number): void {
+  if (!Number.isInteger(topK) || topK < 1) throw new RangeError(`topK must be a positive integer, got ${topK}`);
+  for (const value of vector) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`a query vector holds only finite numbers, not ${String(value)}`);
+  }
+}
+
 export function checkCollectionName(name: string): string {
   if (!COLLECTION.test(name)) throw new Error(`invalid collection name "${name}": lower-case letters, digits and "_", starting with a letter`);
   return name;
