@@ -19,7 +19,7 @@
  *   directly with a signed identity, which splits the gateway's share from the service's;
  * - embedded: every service in this process over PGlite, the bench client on the same thread.
  * For N concurrent streams (BENCH_AGENTS_STREAMS, default 1,4,16) it prints the median time to
- * first token and per-stream decode rate (tokens after the first / time after the first) of each
+ * first token (and the median over rounds of each round's served minus direct) and per-stream decode rate (tokens after the first / time after the first) of each
  * path, the aggregate tokens/s, and the CPU time each serving process spent per answer (read
  * from /proc, so it holds under a loaded machine where wall times do not).
  * BENCH_AGENTS_TOKENS (64) tokens per answer, BENCH_AGENTS_ROUNDS (3) rounds per N,
@@ -35,6 +35,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { Agent } from 'undici';
 import { requestTarget, signIdentity } from '@llmp/auth';
 import { TEST_PASSWORD_COST } from '@llmp/auth/testing';
 import { createLogger, sleep } from '@llmp/core';
@@ -69,6 +70,9 @@ interface StreamResult {
   decodePerS: number;
 }
 
+/** Keep-alive connections for the measured requests. */
+const clientPool = new Agent();
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
@@ -97,15 +101,21 @@ function cpuMsOf(pid: number, children = false): number {
   }
 }
 
-/** Reads one SSE answer, timing its first content token; usage gives the tokens both sides counted. */
-async function readStream(res: Response, started: number): Promise<StreamResult> {
-  if (res.status !== 200) throw new Error(`the chat completion answered ${res.status}: ${await res.text()}`);
+/**
+ * Streams one chat completion: POSTs `body` with `headers` to `url` and reads the SSE answer,
+ * timing its first content token from `started`; usage gives the tokens both sides counted.
+ * Through undici's own request API, the lightest HTTP client Node has: the measured overhead is the
+ * platform's, not web streams' (fetch costs this VM some 2 ms of CPU more per request).
+ */
+async function streamCompletion(url: string, headers: Record<string, string>, body: Buffer, started: number): Promise<StreamResult> {
+  const res = await clientPool.request({ origin: new URL(url).origin, path: new URL(url).pathname, method: 'POST', headers, body });
+  if (res.statusCode !== 200) throw new Error(`the chat completion answered ${res.statusCode}: ${await res.body.text()}`);
   let firstAt = 0;
   let tokens = 0;
   let promptTokens = 0;
   let buffered = '';
   const decoder = new TextDecoder();
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
     buffered += decoder.decode(chunk, { stream: true });
     let end: number;
     while ((end = buffered.indexOf('\n\n')) >= 0) {
@@ -251,12 +261,11 @@ async function multiProcess(modelsDir: string): Promise<Deployment> {
           async stream() {
             // As the gateway forwards it: the agent key, and its own identity signed over the body's length.
             const body = Buffer.from(JSON.stringify(chatBody(agentName)));
-            // fetch sets Content-Length from the body itself; the signature covers that value.
+            // The client sets Content-Length from the body itself; the signature covers that value.
             const headers = { 'content-type': 'application/json' };
             const identity = signIdentity(AGENT_KEY_CALLER, requestTarget({ method: 'POST', originalUrl: '/v1/chat/completions', headers: { ...headers, 'content-length': String(body.length) } }), secret);
             const started = performance.now();
-            const res = await fetch(`${agentsUrl}/v1/chat/completions`, { method: 'POST', body, headers: { ...headers, authorization: `Bearer ${key}`, 'x-llmp-identity': identity } });
-            return readStream(res, started);
+            return streamCompletion(`${agentsUrl}/v1/chat/completions`, { ...headers, authorization: `Bearer ${key}`, 'x-llmp-identity': identity }, body, started);
           },
         },
       ],
@@ -310,6 +319,8 @@ interface Row {
   n: number;
   way: string;
   ttftMs: number;
+  /** Each round's median time to first token, in the order the rounds ran. */
+  roundTtftMs: number[];
   decodePerS: number;
   aggregatePerS: number;
   tokens: number;
@@ -395,8 +406,7 @@ async function main() {
       processes: deployment.processes,
       async stream() {
         const started = performance.now();
-        const res = await fetch(`${gateway}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(chatBody(agentName)) });
-        return readStream(res, started);
+        return streamCompletion(`${gateway}/v1/chat/completions`, { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, Buffer.from(JSON.stringify(chatBody(agentName))), started);
       },
     };
     const ways = [direct, served, ...(deployment.extraWays?.(agentName, key) ?? [])];
@@ -413,7 +423,7 @@ async function main() {
 
     const rows: Row[] = [];
     for (const n of STREAMS) {
-      const results = new Map(ways.map((w) => [w, { streams: [] as StreamResult[], aggregate: [] as number[], cpuMs: {} as Record<string, number> }]));
+      const results = new Map(ways.map((w) => [w, { streams: [] as StreamResult[], roundTtft: [] as number[], aggregate: [] as number[], cpuMs: {} as Record<string, number> }]));
       for (let round = 0; round < ROUNDS; round++) {
         for (const way of ways) {
           const measured = results.get(way)!;
@@ -424,15 +434,17 @@ async function main() {
           const wallS = (performance.now() - started) / 1000;
           for (const [name, ms] of Object.entries(cpuNow())) measured.cpuMs[name] = (measured.cpuMs[name] ?? 0) + ms - cpuBefore[name];
           measured.streams.push(...streams);
+          measured.roundTtft.push(median(streams.map((r) => r.ttftMs)));
           measured.aggregate.push(streams.reduce((sum, r) => sum + r.tokens, 0) / wallS);
         }
       }
       for (const way of ways) {
-        const { streams, aggregate, cpuMs } = results.get(way)!;
+        const { streams, roundTtft, aggregate, cpuMs } = results.get(way)!;
         rows.push({
           n,
           way: way.name,
           ttftMs: median(streams.map((r) => r.ttftMs)),
+          roundTtftMs: roundTtft,
           decodePerS: median(streams.map((r) => r.decodePerS)),
           aggregatePerS: median(aggregate),
           tokens: median(streams.map((r) => r.tokens)),
@@ -446,11 +458,14 @@ async function main() {
     for (const n of STREAMS) {
       const [d, ...others] = rows.filter((r) => r.n === n);
       for (const r of others) {
+        // The ways take turns within a round, so a served round and the direct one beside it share the machine's
+        // state of the moment: the median of their differences is steadier than the difference of two medians.
+        const paired = median(r.roundTtftMs.map((ms, i) => ms - d.roundTtftMs[i]));
         const cpu = Object.entries(r.cpuMsPerAnswer).map(([name, ms]) => `${name} ${ms.toFixed(0)}`).join(', ');
         lines.push(
           [
             `  N=${String(n).padStart(2)} ${r.way.padEnd(26)}`,
-            `TTFT p50 direct ${d.ttftMs.toFixed(1)} ms, served ${r.ttftMs.toFixed(1)} ms (${r.ttftMs >= d.ttftMs ? '+' : ''}${(r.ttftMs - d.ttftMs).toFixed(1)} ms)`,
+            `TTFT p50 direct ${d.ttftMs.toFixed(1)} ms, served ${r.ttftMs.toFixed(1)} ms (${r.ttftMs >= d.ttftMs ? '+' : ''}${(r.ttftMs - d.ttftMs).toFixed(1)} ms; paired by round ${paired >= 0 ? '+' : ''}${paired.toFixed(1)} ms)`,
             `decode/stream direct ${d.decodePerS.toFixed(0)}, served ${r.decodePerS.toFixed(0)} tok/s (×${(r.decodePerS / d.decodePerS).toFixed(2)})`,
             `aggregate direct ${d.aggregatePerS.toFixed(0)}, served ${r.aggregatePerS.toFixed(0)} tok/s (×${(r.aggregatePerS / d.aggregatePerS).toFixed(2)})`,
             `tokens ${d.tokens}/${r.tokens}, prompt tokens ${d.promptTokens}/${r.promptTokens}${d.promptTokens === r.promptTokens ? '' : ' (PROMPTS DIFFER)'}`,
