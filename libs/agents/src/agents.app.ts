@@ -1,10 +1,12 @@
 import { createServiceClient } from '@llmp/auth';
+import { createKeptListener } from '@llmp/db';
 import type { HttpApp } from '@llmp/http';
 import { createServiceApp, type ServiceAppDeps } from '@llmp/service';
 import { createPgAgentStore } from './agents/agent.store';
 import { agentsRoutes } from './agents/agents.routes';
 import { createAgentsService, type AgentsService } from './agents/agents.service';
 import { loadDemoAgent } from './demo/demo-agent';
+import { AGENTS_CHANGED_CHANNEL } from './changes';
 import { AGENTS_SERVICE, createIngestionKnowledgeSource, type KnowledgeSource } from './ingestion-client';
 import { createPgAgentKeyStore } from './keys/agent-key.store';
 import { createTrainingModelRegistry } from './model-registry';
@@ -16,6 +18,7 @@ import { createGgufProvider } from './serving/providers/gguf.provider';
 import { createOpenAiUpstreamProvider, type OpenAiUpstreamOptions } from './serving/providers/openai-upstream.provider';
 import type { ModelProvider } from './serving/providers/provider';
 import { createRateLimiter } from './serving/rate-limiter';
+import { createServingCache, type ServingCache } from './serving/serving-cache';
 import { createServingService, type ServingService } from './serving/serving.service';
 import { createSlots, type SlotOptions, type Slots } from './serving/slots';
 import { createPgUsageStore } from './usage/usage.store';
@@ -43,6 +46,8 @@ export interface Agents {
   app: HttpApp;
   agents: AgentsService;
   serving: ServingService;
+  /** Keys and agent versions this replica has looked up recently; kept only while it hears changes. */
+  cache: ServingCache;
 }
 
 export const DEFAULT_CONCURRENCY: SlotOptions = { concurrency: 4, queueSize: 32, queueTimeoutMs: 30_000 };
@@ -57,7 +62,19 @@ export function createAgents(deps: AgentsAppDeps): Agents {
   const registry = deps.trainingUrl
     ? createTrainingModelRegistry(createServiceClient({ secret: internalSecret, service: AGENTS_SERVICE, baseUrl: deps.trainingUrl, timeoutMs: 120_000 }))
     : undefined;
-  const stores = { agents: createPgAgentStore(db), keys: createPgAgentKeyStore(db), usage: createPgUsageStore(db) };
+  // Keys and served versions are kept for seconds, and forgotten at every change: here at once, on other replicas when they hear it.
+  const cache = createServingCache();
+  const changes = createKeptListener(db, AGENTS_CHANGED_CHANNEL, {
+    onNotify: () => cache.changed(),
+    onListening: () => cache.enable(),
+    onLost: (error) => {
+      cache.disable();
+      log.warn({ err: error }, 'not hearing changes to agents and keys; every answer looks its key and agent up in the database until listening works again');
+    },
+  });
+  void changes.start();
+  const onServingChange = () => cache.changed();
+  const stores = { agents: createPgAgentStore(db, { onServingChange }), keys: createPgAgentKeyStore(db, { onServingChange }), usage: createPgUsageStore(db) };
   const providers: Partial<Record<ModelProvider['kind'], ModelProvider>> = { extractive: createExtractiveProvider() };
   const slots: Partial<Record<ModelProvider['kind'], Slots>> = {};
   if (upstream) {
@@ -78,6 +95,7 @@ export function createAgents(deps: AgentsAppDeps): Agents {
     slots,
     limits: { ...DEFAULT_CHAT_LIMITS, ...deps.chatLimits },
     log,
+    cache,
   });
   const app = createServiceApp(deps, {
     service: AGENTS_SERVICE,
@@ -87,10 +105,12 @@ export function createAgents(deps: AgentsAppDeps): Agents {
     afterRoutes: (a) => mountOpenAiErrors(a, log),
   });
   app.locals.close = async () => {
+    await changes.stop();
+    cache.disable();
     await serving.flush();
     await Promise.all(Object.values(providers).map((p) => p.close?.()));
   };
-  return { app, agents, serving };
+  return { app, agents, serving, cache };
 }
 
 export function createAgentsApp(deps: AgentsAppDeps): HttpApp {

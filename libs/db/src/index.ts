@@ -3,3 +3,4 @@ export * from './pg-db';
 export * from './pglite-db';
 export * from './migrate';
 export * from './access-sql';
+export * from './kept-listener';

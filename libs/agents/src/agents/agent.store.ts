@@ -1,6 +1,7 @@
 import type { Agent, AgentConfig, AgentVersion, Caller, MemberRole, Visibility } from '@llmp/contracts';
 import { conflict } from '@llmp/core';
 import { readableBy, type Db } from '@llmp/db';
+import { AGENTS_CHANGED_CHANNEL, type OnServingChange } from '../changes';
 
 export interface NewAgent {
   id: string;
@@ -120,7 +121,7 @@ const ACCESS_TABLES = { alias: 'a', members: 'agents.agent_members', resourceCol
 
 const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505';
 
-export function createPgAgentStore(db: Db): AgentStore {
+export function createPgAgentStore(db: Db, { onServingChange = () => {} }: { onServingChange?: OnServingChange } = {}): AgentStore {
   const get = async (id: string) => {
     const { rows } = await db.query<AgentRow>(`${SELECT} where a.id = $1`, [id]);
     return rows[0] ? toAgent(rows[0]) : null;
@@ -174,8 +175,8 @@ export function createPgAgentStore(db: Db): AgentStore {
       return (await get(id))!;
     },
 
-    publish(agentId, config, createdBy, versionId) {
-      return db.transaction(async (tx) => {
+    async publish(agentId, config, createdBy, versionId) {
+      const version = await db.transaction(async (tx) => {
         // The row lock serialises publishes of one agent, so version numbers never collide.
         await tx.query('select id from agents.agents where id = $1 for update', [agentId]);
         const { rows } = await tx.query<VersionRow>(
@@ -184,13 +185,24 @@ export function createPgAgentStore(db: Db): AgentStore {
            returning *`,
           [versionId, agentId, JSON.stringify(config), createdBy],
         );
-        await tx.query('update agents.agents set published_version_id = $2, updated_at = now() where id = $1', [agentId, versionId]);
+        await tx.query(
+          `with changed as (update agents.agents set published_version_id = $2, updated_at = now() where id = $1 returning id)
+           select pg_notify($3, id) from changed`,
+          [agentId, versionId, AGENTS_CHANGED_CHANNEL],
+        );
         return toVersion(rows[0]);
       });
+      onServingChange();
+      return version;
     },
 
     async setPublished(agentId, versionId) {
-      await db.query('update agents.agents set published_version_id = $2, updated_at = now() where id = $1', [agentId, versionId]);
+      await db.query(
+        `with changed as (update agents.agents set published_version_id = $2, updated_at = now() where id = $1 returning id)
+         select pg_notify($3, id) from changed`,
+        [agentId, versionId, AGENTS_CHANGED_CHANNEL],
+      );
+      onServingChange();
     },
 
     async listVersions(agentId) {
@@ -205,7 +217,12 @@ export function createPgAgentStore(db: Db): AgentStore {
     },
 
     async archive(id) {
-      await db.query('update agents.agents set archived_at = coalesce(archived_at, now()), updated_at = now() where id = $1', [id]);
+      await db.query(
+        `with changed as (update agents.agents set archived_at = coalesce(archived_at, now()), updated_at = now() where id = $1 returning id)
+         select pg_notify($2, id) from changed`,
+        [id, AGENTS_CHANGED_CHANNEL],
+      );
+      onServingChange();
       return (await get(id))!;
     },
 

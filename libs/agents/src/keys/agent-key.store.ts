@@ -1,5 +1,6 @@
 import type { AgentKey } from '@llmp/contracts';
 import type { Db } from '@llmp/db';
+import { AGENTS_CHANGED_CHANNEL, type OnServingChange } from '../changes';
 
 export interface NewAgentKey {
   id: string;
@@ -55,7 +56,7 @@ function toKey(row: KeyRow): AgentKey {
 
 const COLUMNS = 'k.id, k.agent_id, k.name, k.prefix, k.rpm, k.tpm, k.created_by, k.created_at, k.last_used_at, k.revoked_at';
 
-export function createPgAgentKeyStore(db: Db): AgentKeyStore {
+export function createPgAgentKeyStore(db: Db, { onServingChange = () => {} }: { onServingChange?: OnServingChange } = {}): AgentKeyStore {
   const get = async (agentId: string, keyId: string) => {
     const { rows } = await db.query<KeyRow>(`select ${COLUMNS} from agents.keys k where k.agent_id = $1 and k.id = $2`, [agentId, keyId]);
     return rows[0] ? toKey(rows[0]) : null;
@@ -74,7 +75,12 @@ export function createPgAgentKeyStore(db: Db): AgentKeyStore {
     },
     get,
     async revoke(agentId, keyId) {
-      await db.query('update agents.keys set revoked_at = coalesce(revoked_at, now()) where agent_id = $1 and id = $2', [agentId, keyId]);
+      await db.query(
+        `with changed as (update agents.keys set revoked_at = coalesce(revoked_at, now()) where agent_id = $1 and id = $2 returning agent_id)
+         select pg_notify($3, agent_id) from changed`,
+        [agentId, keyId, AGENTS_CHANGED_CHANNEL],
+      );
+      onServingChange();
       return get(agentId, keyId);
     },
     async findActive(secretHash) {

@@ -10,6 +10,7 @@ import { badParam, parseChatRequest, parseModel, type ChatRequest, type ChatRequ
 import { buildPrompt, citationsOf, countMessageTokens, countTokens, fitPassages, shortenableMessages, type PromptPassage } from './prompt';
 import type { ModelProvider } from './providers/provider';
 import { createRateLimiter, type KeyLimits, type RateLimiter } from './rate-limiter';
+import { createServingCache, type ServingCache, type Stamp } from './serving-cache';
 import type { Slots } from './slots';
 
 export interface ServingServiceDeps {
@@ -24,6 +25,8 @@ export interface ServingServiceDeps {
   slots?: Partial<Record<AgentProvider['kind'], Slots>>;
   limits: ChatRequestLimits;
   log: Logger;
+  /** Keys and agent versions looked up recently; without it every answer asks the database. */
+  cache?: ServingCache;
 }
 
 /** An error that carries OpenAI's `x-ratelimit-*` headers with it. */
@@ -87,11 +90,15 @@ export const INVALID_API_KEY = 'invalid_api_key';
 const invalidKey = () =>
   invalid({ code: INVALID_API_KEY, message: 'Incorrect API key provided: send an agent key (llmp_agk_…) as "Authorization: Bearer"; it may be unknown or revoked, or its agent archived' });
 
-export function createServingService({ agents, keys, usage, knowledge, limiter, providers, slots = {}, limits, log }: ServingServiceDeps) {
-  async function authenticate(bearer: string | undefined): Promise<AgentKey> {
+export function createServingService({ agents, keys, usage, knowledge, limiter, providers, slots = {}, limits, log, cache = createServingCache() }: ServingServiceDeps) {
+  async function authenticate(bearer: string | undefined, stamp: Stamp = cache.stamp()): Promise<AgentKey> {
     if (!bearer?.startsWith(`${AGENT_KEY_PREFIX}_`)) throw invalidKey();
-    const key = await keys.findActive(hashSecret(bearer));
+    const secretHash = hashSecret(bearer);
+    const known = cache.key(secretHash);
+    if (known) return known;
+    const key = await keys.findActive(secretHash);
     if (!key) throw invalidKey();
+    cache.keepKey(secretHash, key, stamp);
     return key;
   }
 
@@ -107,10 +114,14 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
   }
 
   /** The agent version `model` names, or why it cannot be looked up; never rejects, so the key's verdict comes first. */
-  async function lookUp(model: string): Promise<ServedAgent | null | Error> {
+  async function lookUp(model: string, stamp: Stamp): Promise<ServedAgent | null | Error> {
     try {
+      const known = cache.served(model);
+      if (known) return known;
       const { agent, version } = parseModel(model);
-      return await agents.served(agent, version);
+      const served = await agents.served(agent, version);
+      if (served) cache.keepServed(model, served, stamp);
+      return served;
     } catch (error) {
       return error as Error;
     }
@@ -154,7 +165,9 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
           return error as Error;
         }
       })();
-      const [key, found] = await Promise.all([authenticate(bearer), request instanceof Error ? null : lookUp(request.model)]);
+      // One stamp for both: a change between the two lookups keeps neither.
+      const stamp = cache.stamp();
+      const [key, found] = await Promise.all([authenticate(bearer, stamp), request instanceof Error ? null : lookUp(request.model, stamp)]);
       // A bad key is reported before a bad request, and who may use which model only once the key is known.
       if (request instanceof Error) throw request;
       if (found instanceof Error) throw found;

@@ -29,12 +29,14 @@ export interface AgentsHarness {
 export interface HarnessOptions {
   /** What the service is given in place of the database (the same database, with statements held back or counted). */
   wrapDb?: (db: Db) => Db;
+  /** A database another harness already runs on (a second replica of the service); left open by `close`. */
+  shared?: Db;
 }
 
 /** The agent-deployment service alone over PGlite, behind a signing hop like the gateway's. */
-export async function startAgentsHarness({ wrapDb = (db) => db, ...options }: Partial<Omit<AgentsAppDeps, 'db' | 'log' | 'internalSecret'>> & HarnessOptions = {}): Promise<AgentsHarness> {
-  const db = await createPgliteDb();
-  await migrate(db, agentsMigrations);
+export async function startAgentsHarness({ wrapDb = (db) => db, shared, ...options }: Partial<Omit<AgentsAppDeps, 'db' | 'log' | 'internalSecret'>> & HarnessOptions = {}): Promise<AgentsHarness> {
+  const db = shared ?? (await createPgliteDb());
+  if (!shared) await migrate(db, agentsMigrations);
   const agents = createAgents({ db: wrapDb(db), log: testLog, internalSecret: SECRET, ingestionUrl: 'http://127.0.0.1:9', ...options });
   const server = await listen(agents.app, { host: '127.0.0.1', port: 0 });
   const forwarder = await startSigningForwarder({ target: server.url, secret: SECRET });
@@ -61,7 +63,7 @@ export async function startAgentsHarness({ wrapDb = (db) => db, ...options }: Pa
       await forwarder.close();
       await server.close(1000);
       await agents.app.locals.close?.();
-      await db.close();
+      if (!shared) await db.close();
     },
   };
 }
