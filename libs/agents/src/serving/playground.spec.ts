@@ -1,31 +1,8 @@
 import request from 'supertest';
-import type { Identity } from '@llmp/contracts';
-import type { KnowledgeSource, Passage } from '../ingestion-client';
 import { PLAYGROUND_LIMITS } from './serving.service';
 import { aUser, startAgentsHarness, type AgentsHarness } from '../testing/agents-harness';
+import { seaKnowledge as knowledge } from '../testing/sea-knowledge';
 
-/** A knowledge base of one document about tides, readable by everyone. */
-const tides: Passage = {
-  chunkId: 'chk_1',
-  text: 'Spring tides happen when the sun and the moon line up, twice a month.',
-  score: 0.91,
-  citation: {
-    documentId: 'doc_tides',
-    knowledgeBaseId: 'kb_sea',
-    title: 'Tides',
-    filename: 'tides.md',
-    page: 3,
-    pageEnd: 3,
-    heading: 'Spring tides',
-    startOffset: 0,
-    endOffset: 70,
-    score: 0.91,
-  },
-};
-const knowledge: KnowledgeSource = {
-  canRead: async (_identity: Identity, id: string) => id === 'kb_sea',
-  search: async () => [tides],
-};
 
 /** The `data:` events of an SSE body, parsed, without the final `[DONE]`. */
 function events(body: string): Array<Record<string, unknown>> {

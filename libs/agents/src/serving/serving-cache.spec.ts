@@ -1,9 +1,9 @@
-import type { AgentKey, Identity } from '@llmp/contracts';
+import type { AgentKey } from '@llmp/contracts';
 import { sleep } from '@llmp/core';
 import type { Db } from '@llmp/db';
 import type { ServedAgent } from '../agents/agent.store';
-import type { KnowledgeSource, Passage } from '../ingestion-client';
 import { aUser, startAgentsHarness, type AgentsHarness } from '../testing/agents-harness';
+import { seaKnowledge as knowledge } from '../testing/sea-knowledge';
 import { createServingCache } from './serving-cache';
 
 const aKey = { id: 'agk_1', agentId: 'agent_1' } as AgentKey;
@@ -50,13 +50,6 @@ describe('the serving cache', () => {
   });
 });
 
-const tides: Passage = {
-  chunkId: 'chk_1',
-  text: 'Spring tides happen when the sun and the moon line up, twice a month.',
-  score: 0.91,
-  citation: { documentId: 'doc_tides', knowledgeBaseId: 'kb_sea', title: 'Tides', filename: 'tides.md', page: 3, pageEnd: 3, heading: 'Spring tides', startOffset: 0, endOffset: 70, score: 0.91 },
-};
-const knowledge: KnowledgeSource = { canRead: async (_identity: Identity, id: string) => id === 'kb_sea', search: async () => [tides] };
 
 /** The database, counting the statements that look a key or an agent version up. */
 function countingLookups(db: Db) {

@@ -1,15 +1,7 @@
-import type { Identity } from '@llmp/contracts';
 import type { Db } from '@llmp/db';
-import type { KnowledgeSource, Passage } from '../ingestion-client';
 import { aUser, startAgentsHarness, type AgentsHarness } from '../testing/agents-harness';
+import { seaKnowledge as knowledge } from '../testing/sea-knowledge';
 
-const tides: Passage = {
-  chunkId: 'chk_1',
-  text: 'Spring tides happen when the sun and the moon line up, twice a month.',
-  score: 0.91,
-  citation: { documentId: 'doc_tides', knowledgeBaseId: 'kb_sea', title: 'Tides', filename: 'tides.md', page: 3, pageEnd: 3, heading: 'Spring tides', startOffset: 0, endOffset: 70, score: 0.91 },
-};
-const knowledge: KnowledgeSource = { canRead: async (_identity: Identity, id: string) => id === 'kb_sea', search: async () => [tides] };
 
 /** The database, with every usage row's insert held until `release` is called. */
 function holdingUsageWrites(db: Db) {
