@@ -47,7 +47,7 @@ export async function pgvectorAvailable(db: Db): Promise<boolean> {
 /** A checked query vector's text form: finite numbers only, so safe to place in SQL as it is. */
 const vectorLiteral = (vector: number[]) => `[${vector.join(',')}]`;
 
-/** A string as an SQL literal whatever standard_conforming_strings says (as libpq's PQescapeLiteral writes it). */
+/** A string as an SQL literal whatever standard_conforming_strings says: an E'' string with backslashes and quotes doubled. */
 function textLiteral(value: string): string {
   if (value.includes('\0')) throw new TypeError('a literal cannot hold a NUL character');
   return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
@@ -245,17 +245,16 @@ export async function createPgvectorStore({
 
       async search(name, vector, { topK, documentIds, exact = false }: VectorSearchOptions): Promise<VectorMatch[]> {
         checkSearch(vector, topK);
-        const limit = topK;
         // One simple-protocol message, so the search costs one round trip: its statements form one
         // implicit transaction, to which SET LOCAL confines the planner setting. Nothing in it is
         // text from a request: the vector is finite numbers, the ids are quoted as literals.
         const where = documentIds ? `where document_id = any(array[${documentIds.map(textLiteral).join(',')}]::text[])` : '';
-        const setting = exact ? 'set local enable_indexscan = off' : `set local hnsw.ef_search = ${Math.max(efSearch, limit)}`;
+        const setting = exact ? 'set local enable_indexscan = off' : `set local hnsw.ef_search = ${Math.max(efSearch, topK)}`;
         const query = vectorLiteral(vector);
         const { rows } = await conn.exec<{ id: string; document_id: string; score: number }>(
           `${setting};
            select id, document_id, 1 - (embedding <=> '${query}'::vector) as score from ${table(name)} ${where}
-            order by embedding <=> '${query}'::vector limit ${limit}`,
+            order by embedding <=> '${query}'::vector limit ${topK}`,
         );
         return rows.map((r) => ({ id: r.id, documentId: r.document_id, score: Number(r.score) }));
       },
