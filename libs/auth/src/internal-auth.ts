@@ -1,6 +1,5 @@
-import type { Request } from 'express';
 import type { Identity } from '@llmp/contracts';
-import { UnauthorizedError, UnavailableError } from '@llmp/http';
+import { UnauthorizedError, UnavailableError, type CallerRequest } from '@llmp/http';
 import { createReplayCache, type ReplayCacheOptions } from './replay-cache';
 import { createIdentitySigner, IDENTITY_HEADER, requestTarget } from './secrets';
 
@@ -16,7 +15,7 @@ export interface InternalAuthOptions {
 export function internalAuthenticator(secret: string, { replayCache }: InternalAuthOptions = {}) {
   const seen = createReplayCache(replayCache);
   const signer = createIdentitySigner(secret);
-  return (req: Request): Identity | null => {
+  return (req: CallerRequest): Identity | null => {
     const header = req.headers[IDENTITY_HEADER];
     if (typeof header !== 'string') {
       if (req.headers.authorization) {

@@ -20,15 +20,16 @@ export interface ReplayCache {
  *
  * Bounded: when full and nothing has expired, new nonces are refused
  * ('full') instead of forgetting live ones, because a forgotten live nonce
- * makes its header replayable. 100,000 entries (~10 MB) cover ~1,600 signed
- * requests a second sustained over the 60 s validity; past that callers get
- * 503 until entries expire, which is a capacity limit rather than a hole.
+ * makes its header replayable. 300,000 entries (~30 MB) cover 10,000 signed
+ * requests a second sustained over the 30 s validity, more than one service
+ * process answers; past that callers get 503 until entries expire, which is
+ * a capacity limit rather than a hole.
  *
  * The cache lives in one process: replicas of a service do not share it, so
  * a captured header could be replayed once to each other replica within its
- * 60 s. The binding to method, URL, body length and type still holds there.
+ * 30 s. The binding to method, URL, body length and type still holds there.
  */
-export function createReplayCache({ maxEntries = 100_000, now = () => Date.now() / 1000 }: ReplayCacheOptions = {}): ReplayCache {
+export function createReplayCache({ maxEntries = 300_000, now = () => Date.now() / 1000 }: ReplayCacheOptions = {}): ReplayCache {
   // Insertion order is close to expiry order (one TTL for every header), so
   // the front of the map is where expired nonces are.
   const seen = new Map<string, number>();

@@ -65,6 +65,13 @@ export interface IdentitySigner {
   verify(header: string, target: string): IdentityVerdict;
 }
 
+/**
+ * How long a signed identity is good for. It is checked when the request
+ * arrives, so it only has to outlast the hop and the clocks' difference;
+ * every service remembers each nonce this long (see `createReplayCache`).
+ */
+export const IDENTITY_TTL_SECONDS = 30;
+
 const NONCE_BYTES = 16;
 const NONCES_PER_DRAW = 256;
 
@@ -98,7 +105,7 @@ export function createIdentitySigner(secret: string): IdentitySigner {
   const key = createSecretKey(Buffer.from(secret, 'utf8'));
   const nonces = createNonceSource();
   return {
-    sign(identity, target, ttlSeconds = 60) {
+    sign(identity, target, ttlSeconds = IDENTITY_TTL_SECONDS) {
       const claims: SignedIdentity = {
         ...identity,
         target,
@@ -137,7 +144,7 @@ export function createIdentitySigner(secret: string): IdentitySigner {
 }
 
 /** One-off signing (tests, tools); long-lived callers keep a `createIdentitySigner`. */
-export function signIdentity(identity: Identity, target: string, secret: string, ttlSeconds = 60): string {
+export function signIdentity(identity: Identity, target: string, secret: string, ttlSeconds = IDENTITY_TTL_SECONDS): string {
   return createIdentitySigner(secret).sign(identity, target, ttlSeconds);
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@llmp/core';
 
 declare module 'node:http' {
@@ -12,7 +12,7 @@ declare module 'node:http' {
 export interface AccessLogOptions {
   log: Logger;
   /** Requests that get an id but no access log line (probes, scrapes). */
-  ignore?: (req: Request) => boolean;
+  ignore?: (req: IncomingMessage) => boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -29,7 +29,7 @@ function levelOf(statusCode: number): 'error' | 'warn' | 'info' {
  * enabled, so a service at `warn` pays nothing for its successful requests.
  */
 export function accessLog({ log, ignore = () => false }: AccessLogOptions) {
-  return (req: Request, res: Response, next: NextFunction) => {
+  return (req: IncomingMessage, res: ServerResponse, next: () => void) => {
     const incoming = req.headers['x-request-id'];
     const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     req.id = id;

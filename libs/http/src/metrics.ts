@@ -1,9 +1,10 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 export interface HttpMetrics {
   registry: Registry;
-  middleware(req: Request, res: Response, next: NextFunction): void;
+  /** Times the request; Express's matched route, when there is one, is its `route` label. */
+  middleware(req: IncomingMessage & { route?: { path?: string }; baseUrl?: string }, res: ServerResponse, next: () => void): void;
 }
 
 export function createHttpMetrics(service: string): HttpMetrics {
@@ -32,8 +33,8 @@ export function createHttpMetrics(service: string): HttpMetrics {
       const end = duration.startTimer();
       res.on('finish', () => {
         // Label by route pattern, never by raw path, so ids do not explode cardinality.
-        const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
-        const labels = { method: req.method, route, status: String(res.statusCode) };
+        const route = req.route?.path ? `${req.baseUrl ?? ''}${req.route.path}` : 'unmatched';
+        const labels = { method: req.method ?? '', route, status: String(res.statusCode) };
         end(labels);
         total.inc(labels);
       });

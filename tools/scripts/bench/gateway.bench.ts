@@ -56,9 +56,12 @@ interface Figures {
   cpu: Record<string, number>;
 }
 
-interface Pair {
-  direct: Figures;
-  gateway: Figures;
+/** Each way of reaching the service, by name: `direct`, `gateway` and, in the multi-process layout, `bare proxy`. */
+type Pair = Record<string, Figures> & { direct: Figures; gateway: Figures };
+
+interface Target {
+  url: string;
+  headers: () => Record<string, string>;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -96,20 +99,14 @@ class Side {
   }
 }
 
-/** Warms both sides, then measures the service directly and through the gateway, alternating. */
-async function measure(
-  direct: { url: string; headers: () => Record<string, string> },
-  gateway: { url: string; headers: () => Record<string, string> },
-  watched: Record<string, number | undefined> = {},
-): Promise<Pair> {
-  await load(gateway.url, gateway.headers, 1);
-  await load(direct.url, direct.headers, 1);
-  const sides = { direct: new Side(direct.url, direct.headers, watched), gateway: new Side(gateway.url, gateway.headers, watched) };
+/** Warms every way in, then measures them in turn, round after round. */
+async function measure(targets: Record<string, Target> & { direct: Target; gateway: Target }, watched: Record<string, number | undefined> = {}): Promise<Pair> {
+  for (const target of Object.values(targets)) await load(target.url, target.headers, 1);
+  const sides = Object.entries(targets).map(([name, target]) => [name, new Side(target.url, target.headers, watched)] as const);
   for (let round = 0; round < ROUNDS; round++) {
-    await sides.direct.round();
-    await sides.gateway.round();
+    for (const [, side] of sides) await side.round();
   }
-  return { direct: sides.direct.figures(), gateway: sides.gateway.figures() };
+  return Object.fromEntries(sides.map(([name, side]) => [name, side.figures()])) as Pair;
 }
 
 async function login(gatewayUrl: string, password: string) {
@@ -136,10 +133,10 @@ async function embedded(): Promise<Pair> {
   try {
     const { token, user } = await login(platform.url, platform.firstAdmin!.password);
     const serviceUrl = platform.services['document-ingestion'].server.url;
-    return await measure(
-      { url: serviceUrl + EMBEDDED_PATH, headers: signerFor(platform.internalSecret, user.id, EMBEDDED_PATH) },
-      { url: platform.url + EMBEDDED_PATH, headers: () => ({ authorization: `Bearer ${token}` }) },
-    );
+    return await measure({
+      direct: { url: serviceUrl + EMBEDDED_PATH, headers: signerFor(platform.internalSecret, user.id, EMBEDDED_PATH) },
+      gateway: { url: platform.url + EMBEDDED_PATH, headers: () => ({ authorization: `Bearer ${token}` }) },
+    });
   } finally {
     await platform.stop();
   }
@@ -250,9 +247,10 @@ async function separateProcesses(): Promise<{ pair: Pair; database: string }> {
   try {
     const secret = randomBytes(32).toString('hex');
     const password = randomBytes(12).toString('base64url');
-    const [servicePort, gatewayPort] = [await freePort(), await freePort()];
+    const [servicePort, gatewayPort, proxyPort] = [await freePort(), await freePort(), await freePort()];
     const serviceUrl = `http://127.0.0.1:${servicePort}`;
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const proxyUrl = `http://127.0.0.1:${proxyPort}`;
     // Both at warn: per-request access logs would cost each side the same and measure pino, not the gateway.
     const common = { LLMP_DATABASE_URL: database.url, LLMP_INTERNAL_SECRET: secret, LLMP_LOG_LEVEL: 'warn', LLMP_HOST: '127.0.0.1' };
     execFileSync(process.execPath, [path.join(DIST, 'api-gateway', 'main.cjs'), 'migrate'], { env: { ...process.env, ...common }, stdio: 'ignore' });
@@ -264,12 +262,18 @@ async function separateProcesses(): Promise<{ pair: Pair; database: string }> {
       GATEWAY_NODE_ARGS,
     );
     children.push(gateway);
-    await Promise.all([ready(serviceUrl, service), ready(gatewayUrl, gateway)]);
+    const proxy = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'lib/bare-proxy.ts'), String(proxyPort), serviceUrl], { stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(proxy);
+    await Promise.all([ready(serviceUrl, service), ready(gatewayUrl, gateway), ready(proxyUrl, proxy)]);
     const { token, user } = await login(gatewayUrl, password);
+    const signed = signerFor(secret, user.id, SEPARATE_PATH);
     const pair = await measure(
-      { url: serviceUrl + SEPARATE_PATH, headers: signerFor(secret, user.id, SEPARATE_PATH) },
-      { url: gatewayUrl + SEPARATE_PATH, headers: () => ({ authorization: `Bearer ${token}` }) },
-      { service: service.pid, gateway: gateway.pid, bench: process.pid },
+      {
+        direct: { url: serviceUrl + SEPARATE_PATH, headers: signed },
+        'bare proxy': { url: proxyUrl + SEPARATE_PATH, headers: signed },
+        gateway: { url: gatewayUrl + SEPARATE_PATH, headers: () => ({ authorization: `Bearer ${token}` }) },
+      },
+      { service: service.pid, gateway: gateway.pid, 'bare proxy': proxy.pid, bench: process.pid },
     );
     return { pair, database: database.description };
   } finally {
@@ -278,7 +282,9 @@ async function separateProcesses(): Promise<{ pair: Pair; database: string }> {
   }
 }
 
-function rows(layout: string, { direct, gateway }: Pair) {
+const WAYS: Record<string, string> = { direct: 'service directly', 'bare proxy': 'through a bare proxy', gateway: 'through gateway' };
+
+function rows(layout: string, pair: Pair) {
   const cpu = (f: Figures, name: string) => (f.cpu[name] === undefined ? '' : Math.round(f.cpu[name]));
   const row = (name: string, f: Figures) => ({
     layout,
@@ -288,15 +294,23 @@ function rows(layout: string, { direct, gateway }: Pair) {
     'p99 ms': f.p99,
     errors: f.failures,
     'gateway CPU µs/req': cpu(f, 'gateway'),
+    'proxy CPU µs/req': cpu(f, 'bare proxy'),
     'service CPU µs/req': cpu(f, 'service'),
     'bench CPU µs/req': cpu(f, 'bench'),
   });
-  return [row('service directly', direct), row('through gateway', gateway)];
+  return Object.entries(pair).map(([name, figures]) => row(WAYS[name] ?? name, figures));
 }
 
-function ratios(layout: string, { direct, gateway }: Pair): string {
-  const throughput = direct.reqPerSec === 0 ? 'n/a' : (gateway.reqPerSec / direct.reqPerSec).toFixed(2);
-  return `${layout}: gateway/direct throughput ${throughput}×, p50 +${(gateway.p50 - direct.p50).toFixed(1)} ms, p99 +${(gateway.p99 - direct.p99).toFixed(1)} ms`;
+function ratio(layout: string, over: string, a: Figures, b: Figures): string {
+  const throughput = b.reqPerSec === 0 ? 'n/a' : (a.reqPerSec / b.reqPerSec).toFixed(2);
+  return `${layout}: ${over} throughput ${throughput}×, p50 +${(a.p50 - b.p50).toFixed(1)} ms, p99 +${(a.p99 - b.p99).toFixed(1)} ms`;
+}
+
+function ratios(layout: string, pair: Pair): string[] {
+  const lines = [ratio(layout, 'gateway/direct', pair.gateway, pair.direct)];
+  const bare = pair['bare proxy'];
+  if (bare) lines.push(ratio(layout, 'bare proxy/direct', bare, pair.direct), ratio(layout, 'gateway/bare proxy', pair.gateway, bare));
+  return lines;
 }
 
 async function main() {
@@ -306,9 +320,8 @@ async function main() {
   console.log(`multi-process: node ${path.relative(process.cwd(), DIST)}/{data-structuring,api-gateway}/main.cjs, GET ${SEPARATE_PATH}, autocannon in the bench process; database: ${separate.database}`);
   console.log(`embedded: every service in one process over PGlite, GET ${EMBEDDED_PATH}, autocannon on the same thread`);
   console.table([...rows('multi-process', separate.pair), ...rows('embedded', embeddedPair)]);
-  console.log(ratios('multi-process', separate.pair));
-  console.log(ratios('embedded', embeddedPair));
-  const failures = [separate.pair, embeddedPair].reduce((n, p) => n + p.direct.failures + p.gateway.failures, 0);
+  for (const line of [...ratios('multi-process', separate.pair), ...ratios('embedded', embeddedPair)]) console.log(line);
+  const failures = [separate.pair, embeddedPair].reduce((n, p) => n + Object.values(p).reduce((sum, f) => sum + f.failures, 0), 0);
   if (failures > 0) process.exitCode = 1;
 }
 

@@ -1,9 +1,9 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { createIdentitySigner, IDENTITY_HEADER, requestTarget } from '@llmp/auth';
 import type { Logger } from '@llmp/core';
-import { BadGatewayError, GatewayTimeoutError, identityOf, requestIdOf } from '@llmp/http';
+import { BadGatewayError, GatewayTimeoutError, identityOf, requestIdOf, type CallerRequest, type PassThroughRequest } from '@llmp/http';
 
 export interface Upstream {
   /** Service name shown in errors and health (`document-ingestion`). */
@@ -26,7 +26,7 @@ export interface ServiceProxyOptions {
    * A credential the service checks itself (agent keys on `/v1`), forwarded
    * as `Authorization: Bearer`; every other credential stops here.
    */
-  passBearer?: (req: Request) => string | undefined;
+  passBearer?: (req: CallerRequest) => string | undefined;
 }
 
 // Connection-level headers describe one hop and must not be forwarded (RFC 9110 §7.6.1).
@@ -58,7 +58,7 @@ function hopByHop(headers: IncomingHttpHeaders): Set<string> {
   return named.length ? new Set([...HOP_BY_HOP, ...named]) : HOP_BY_HOP;
 }
 
-function forwardedHeaders(req: Request): Record<string, string | string[]> {
+function forwardedHeaders(req: PassThroughRequest): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const skip = hopByHop(req.headers);
   for (const name in req.headers) {
@@ -68,8 +68,8 @@ function forwardedHeaders(req: Request): Record<string, string | string[]> {
     if (name === 'authorization' || name === 'cookie' || name === 'x-api-key' || name === IDENTITY_HEADER) continue;
     out[name] = value;
   }
-  out['x-request-id'] = requestIdOf(req);
-  out['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
+  out['x-request-id'] = req.id;
+  out['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.raw.socket.remoteAddress].filter(Boolean).join(', ');
   out['x-forwarded-proto'] = req.protocol;
   if (req.headers.host) out['x-forwarded-host'] = req.headers.host;
   return out;
@@ -101,9 +101,12 @@ export function createServiceProxy({
     .flatMap((u) => u.prefixes.map((prefix) => ({ prefix, upstream: u, origin: new URL(u.url).origin })))
     .sort((a, b) => b.prefix.length - a.prefix.length);
 
-  function handler(req: Request, res: Response, next: NextFunction): Promise<void> | void {
-    const match = ordered.find(({ prefix }) => matches(req.path, prefix));
-    if (!match) return next();
+  const upstreamOf = (path: string) => ordered.find(({ prefix }) => matches(path, prefix));
+
+  /** Streams the request to the service that owns its path, which `claims` has said there is. */
+  function forward(req: PassThroughRequest, res: ServerResponse): Promise<void> {
+    const match = upstreamOf(req.path);
+    if (!match) return Promise.reject(new Error(`no service owns ${req.path}`));
     const { upstream, origin } = match;
     const headers = forwardedHeaders(req);
     const bearer = passBearer(req);
@@ -111,22 +114,21 @@ export function createServiceProxy({
     // A declared body is forwarded whatever the method, exactly as it came, so
     // the length the identity is bound to is the length the service receives.
     const hasBody = req.method !== 'HEAD' && ((req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined);
-    const identity = identityOf(req);
-    if (identity) headers[IDENTITY_HEADER] = signer.sign(identity, requestTarget(req));
+    if (req.identity) headers[IDENTITY_HEADER] = signer.sign(req.identity, requestTarget(req));
     return new Promise<void>((resolve, reject) => {
       const exchange = new ProxyExchange(res, upstream, (error) => {
         if (error) reject(translate(error, upstream, headersTimeoutMs, log));
         else resolve();
       });
       // The origin is fixed per route and the path is the normalised target the
-      // route matched (see requestTargetGuard); nothing the caller sends can change the host.
+      // route matched (see checkRequestTarget); nothing the caller sends can change the host.
       dispatcher.dispatch(
         {
           origin,
           path: req.originalUrl,
           method: req.method as Dispatcher.HttpMethod,
           headers,
-          body: hasBody ? req : undefined,
+          body: hasBody ? req.raw : undefined,
           headersTimeout: headersTimeoutMs,
           bodyTimeout: bodyTimeoutMs,
         },
@@ -135,7 +137,14 @@ export function createServiceProxy({
     });
   }
 
-  return { handler, close: () => dispatcher.close() };
+  /** The same, as Express middleware behind the app's own authentication. */
+  function handler(req: Request, res: Response, next: NextFunction): Promise<void> | void {
+    if (!upstreamOf(req.path)) return next();
+    const { method, path, originalUrl, headers, protocol } = req;
+    return forward({ raw: req, method, path, originalUrl, headers, protocol, id: requestIdOf(req), identity: identityOf(req) }, res);
+  }
+
+  return { claims: (path: string) => upstreamOf(path) !== undefined, serve: forward, handler, close: () => dispatcher.close() };
 }
 
 /**
@@ -153,7 +162,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
   private settled = false;
 
   constructor(
-    private readonly res: Response,
+    private readonly res: ServerResponse,
     private readonly upstream: Upstream,
     private readonly done: (error?: unknown) => void,
   ) {
