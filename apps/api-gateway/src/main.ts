@@ -1,10 +1,11 @@
 import { createAuthService } from '@llmp/auth';
 import { z } from '@llmp/config';
 import { createGatewayApp, gatewayMigrations } from '@llmp/gateway';
-import { agentsMigrations } from '@llmp/agents';
-import { ingestionMigrations } from '@llmp/ingestion';
-import { structuringMigrations } from '@llmp/structuring';
-import { trainingMigrations } from '@llmp/training';
+// The schemas only: each service's code (its parsers, tokenizers, vector clients) stays out of the gateway's process.
+import { agentsMigrations } from '@llmp/agents/migrations';
+import { ingestionMigrations } from '@llmp/ingestion/migrations';
+import { structuringMigrations } from '@llmp/structuring/migrations';
+import { trainingMigrations } from '@llmp/training/migrations';
 import { main, runService } from '@llmp/service';
 
 const url = z.string().url('must be a URL such as http://document-ingestion:3001');

@@ -5,7 +5,7 @@ import OpenAI from 'openai';
 import request from 'supertest';
 import { TEST_PASSWORD_COST } from '@llmp/auth/testing';
 import { EXTRACTIVE_LABEL } from '@llmp/agents';
-import { hasLlamaCppBinary, writeTinyGguf } from '@llmp/agents/src/testing/tiny-gguf';
+import { hasLlamaCppBinary, writeTinyGguf } from '@llmp/agents/testing/tiny-gguf';
 import { createLogger, sleep } from '@llmp/core';
 import { startPlatform, type Platform } from './platform';
 

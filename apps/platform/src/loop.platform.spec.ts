@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import request from 'supertest';
 import { TEST_PASSWORD_COST } from '@llmp/auth/testing';
-import { hasLlamaCppBinary } from '@llmp/agents/src/testing/tiny-gguf';
+import { hasLlamaCppBinary } from '@llmp/agents/testing/tiny-gguf';
 import { createLogger, sleep } from '@llmp/core';
 import { startPlatform, type Platform } from './platform';
 

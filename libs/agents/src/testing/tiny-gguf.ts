@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 // Tests only: the training library's own writer makes a real GGUF, so the service is tested on what the trainer exports.
 // eslint-disable-next-line @nx/enforce-module-boundaries -- a test helper; the service itself never loads the training library
-import { encodeLlamaGguf, LlamaModel, defaultLlamaConfig, trainBpe, useWasmBackend } from '@llmp/training/src/built-in-trainer';
+import { encodeLlamaGguf, LlamaModel, defaultLlamaConfig, trainBpe, useWasmBackend } from '@llmp/training/built-in-trainer';
 
 const prebuilt = `@node-llama-cpp/${process.platform}-${process.arch}`;
 
