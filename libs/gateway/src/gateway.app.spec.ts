@@ -126,6 +126,10 @@ describe('gateway proxy', () => {
       expect(upstream.seen.at(-1)).toMatchObject({ url: '/v1/fine_tuning/jobs/ftjob_1/events?limit=2' });
       await request(app).get('/v1/models').set('authorization', `Bearer ${token}`).expect(200);
       expect(agents.seen.map((s) => s.url)).toEqual(['/v1/models']);
+      // Its metrics tell the services apart by the prefix that routed them.
+      const metrics = (await request(app).get('/metrics').expect(200)).text;
+      expect(metrics).toMatch(/llmp_http_requests_total\{method="POST",route="\/v1\/fine_tuning\/\*",status="200",service="api-gateway"\} 1/);
+      expect(metrics).toMatch(/llmp_http_requests_total\{method="GET",route="\/v1\/\*",status="200",service="api-gateway"\} 1/);
     } finally {
       await agents.close();
     }

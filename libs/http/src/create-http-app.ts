@@ -37,8 +37,12 @@ export interface PassThroughRequest extends CallerRequest {
  * the router and Express's request and response objects are skipped.
  */
 export interface PassThrough {
-  /** Whether the request for this checked, normalised path is the pass-through's. */
-  claims(path: string): boolean;
+  /**
+   * The route pattern (`/api/datasets/*`) of a checked, normalised path that
+   * is the pass-through's, its `route` label in the metrics; undefined for
+   * the app's own.
+   */
+  claims(path: string): string | undefined;
   /** Serves it; rejects with the error to answer when no response was started. */
   serve(req: PassThroughRequest, res: ServerResponse): Promise<void>;
 }
@@ -180,9 +184,10 @@ function routePassThrough(
     const target = verdict.ok ? verdict.target : '';
     const queryAt = target.indexOf('?');
     const path = queryAt === -1 ? target : target.slice(0, queryAt);
-    if (!verdict.ok || !passThrough.claims(path)) return expressEntry(req, res, next);
+    const route = verdict.ok ? passThrough.claims(path) : undefined;
+    if (route === undefined) return expressEntry(req, res, next);
     req.url = target;
-    front(req, res);
+    front(Object.assign(req, { route: { path: route } }), res);
     const method = req.method ?? 'GET';
     void serve({ raw: req, method, path, originalUrl: target, headers: req.headers, protocol: protocolOf(req), id: req.id ?? '', identity: null }, res);
   };

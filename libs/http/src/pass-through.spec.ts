@@ -28,7 +28,7 @@ function anApp() {
     },
     routes: [route({ method: 'get', path: '/api/own', tag: 's', summary: 'own', access: 'user', handle: () => ({ own: true }) })],
     passThrough: {
-      claims: (path) => path === '/api/raw' || path.startsWith('/api/raw/'),
+      claims: (path) => (path === '/api/raw' || path.startsWith('/api/raw/') ? '/api/raw/*' : undefined),
       async serve(req, res: ServerResponse) {
         served.push(req);
         if (req.path === '/api/raw/broken') throw new BadGatewayError({ code: 'upstream_unavailable', message: 'the service is not reachable' });
@@ -64,7 +64,7 @@ describe('pass-through', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'request completed', req: { id: res.body.id, method: 'GET', url: '/api/raw/x' }, res: { statusCode: 200 } }));
     const metrics = await request(app).get('/metrics').expect(200);
-    expect(metrics.text).toMatch(/llmp_http_requests_total\{method="GET",route="unmatched",status="200",service="sample"\} 1/);
+    expect(metrics.text).toMatch(/llmp_http_requests_total\{method="GET",route="\/api\/raw\/\*",status="200",service="sample"\} 1/);
   });
 
   it('answers a refused credential and a failed service in the error shape, with the request id', async () => {

@@ -144,7 +144,12 @@ export function createServiceProxy({
     return forward({ raw: req, method, path, originalUrl, headers, protocol, id: requestIdOf(req), identity: identityOf(req) }, res);
   }
 
-  return { claims: (path: string) => upstreamOf(path) !== undefined, serve: forward, handler, close: () => dispatcher.close() };
+  /** The prefix of the service that owns `path`, as a route pattern. */
+  const claims = (path: string) => {
+    const match = upstreamOf(path);
+    return match && `${match.prefix}/*`;
+  };
+  return { claims, serve: forward, handler, close: () => dispatcher.close() };
 }
 
 /**
