@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createLogger } from '@llmp/core';
 import { createHttpApp, listen, route, type RunningServer } from '@llmp/http';
 import { internalAuthenticator } from './internal-auth';
@@ -89,6 +91,26 @@ describe('calls between services', () => {
       const error = await client.json(alice, { path: '/api/slow' }).catch((e: Error) => e);
       expect(error).toMatchObject({ name: 'TimeoutError', message: 'agent-deployment gave up on GET /api/slow after 300 ms' });
       expect(Date.now() - started).toBeLessThan(1500);
+    });
+
+    it('gives up on a callee that trickles its answer past the deadline', async () => {
+      const trickle = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('[');
+        const drip = setInterval(() => res.write('0,'), 50);
+        res.once('close', () => clearInterval(drip));
+      });
+      await new Promise<void>((resolve) => trickle.listen(0, '127.0.0.1', resolve));
+      try {
+        const client = createServiceClient({ secret, service: 'agent-deployment', baseUrl: `http://127.0.0.1:${(trickle.address() as AddressInfo).port}`, timeoutMs: 300 });
+        const started = Date.now();
+        const error = await client.json(alice, { path: '/api/drip' }).catch((e: Error) => e);
+        expect(error).toMatchObject({ name: 'TimeoutError', message: 'agent-deployment gave up on GET /api/drip after 300 ms' });
+        expect(Date.now() - started).toBeLessThan(1500);
+      } finally {
+        trickle.closeAllConnections();
+        await new Promise((resolve) => trickle.close(resolve));
+      }
     });
 
     it('stops when its signal is aborted, and refuses paths that would leave the callee', async () => {

@@ -81,8 +81,16 @@ export function createServiceClient({ secret, service, baseUrl, timeoutMs = 30_0
 
     async json<T>(identity: Identity, req: ServiceRequest): Promise<ServiceAnswer<T>> {
       const { method, url, headers, body } = signed(identity, req);
+      // undici's own timeouts bound each wait for bytes; this bounds the whole
+      // call, so a callee that trickles its answer cannot hold it longer.
+      const deadline = new AbortController();
+      const expired = new DeadlineError();
+      const timer = setTimeout(() => deadline.abort(expired), timeoutMs);
+      const onAbort = () => deadline.abort(req.signal!.reason);
+      if (req.signal?.aborted) onAbort();
+      else req.signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        const res = await pool.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: method as 'GET', headers, body, signal: req.signal });
+        const res = await pool.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: method as 'GET', headers, body, signal: deadline.signal });
         const text = await res.body.text();
         let parsed: T | null = null;
         try {
@@ -92,11 +100,22 @@ export function createServiceClient({ secret, service, baseUrl, timeoutMs = 30_0
         }
         return { status: res.statusCode, body: parsed };
       } catch (error) {
-        if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+        if (error === expired || error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
           throw Object.assign(new Error(`${service} gave up on ${method} ${req.path} after ${timeoutMs} ms`, { cause: error }), { name: 'TimeoutError' });
         }
         throw error;
+      } finally {
+        clearTimeout(timer);
+        req.signal?.removeEventListener('abort', onAbort);
       }
     },
   };
+}
+
+/** The whole call outlasted `timeoutMs`. */
+class DeadlineError extends Error {
+  constructor() {
+    super('the call ran past its deadline');
+    this.name = 'DeadlineError';
+  }
 }
