@@ -18,6 +18,12 @@ function fnv1a(text: string, seed: number): number {
   return h >>> 0;
 }
 
+function grown(counts: Uint32Array, id: number): Uint32Array {
+  const larger = new Uint32Array(Math.max(counts.length * 2, id + 1));
+  larger.set(counts);
+  return larger;
+}
+
 export interface HashingEmbedderOptions {
   dimension: number;
   /** Weights of the feature families; words matter most, character n-grams catch inflections and typos. */
@@ -53,6 +59,8 @@ export function createHashingEmbedder({
   let words = new Map<string, { id: number; grams: number[] }>();
   /** Two word ids to their bigram's id. */
   let bigrams = new Map<number, number>();
+  /** Per feature id, its count in the text being embedded; all zero between texts. */
+  let counts = new Uint32Array(1024);
 
   function featureId(feature: string): number {
     let id = ids.get(feature);
@@ -98,10 +106,15 @@ export function createHashingEmbedder({
       ids = new Map();
       words = new Map();
       bigrams = new Map();
+      counts = new Uint32Array(1024);
     }
-    // Term frequencies in the order features first appear, the order their weights are summed in.
-    const counts = new Map<number, number>();
-    const add = (id: number) => counts.set(id, (counts.get(id) ?? 0) + 1);
+    // Term frequencies by feature id, and the ids in the order they first
+    // appear, the order their weights are summed in.
+    const seen: number[] = [];
+    const add = (id: number) => {
+      if (id >= counts.length) counts = grown(counts, id);
+      if (counts[id]++ === 0) seen.push(id);
+    };
     const tokens = (text.normalize('NFKC').toLowerCase().match(WORD) ?? []).filter((w) => !STOPWORDS.has(w));
     let previous = '';
     let previousId = 0;
@@ -115,7 +128,10 @@ export function createHashingEmbedder({
       previousId = entry.id;
     }
     const vector = new Float64Array(dimension);
-    for (const [id, tf] of counts) vector[buckets[id]] += signedWeights[id] * (1 + Math.log(tf));
+    for (const id of seen) {
+      vector[buckets[id]] += signedWeights[id] * (1 + Math.log(counts[id]));
+      counts[id] = 0;
+    }
     let norm = 0;
     for (const v of vector) norm += v * v;
     norm = Math.sqrt(norm);
