@@ -425,7 +425,10 @@ async function main() {
     for (const n of STREAMS) {
       const results = new Map(ways.map((w) => [w, { streams: [] as StreamResult[], roundTtft: [] as number[], aggregate: [] as number[], cpuMs: {} as Record<string, number> }]));
       for (let round = 0; round < ROUNDS; round++) {
-        for (const way of ways) {
+        // Each round starts with another way: whichever runs first meets an idle machine (its llama.cpp
+        // process, its services' event loops), so a fixed order would charge that to one way every time.
+        const order = ways.map((_, i) => ways[(i + round) % ways.length]);
+        for (const way of order) {
           const measured = results.get(way)!;
           const cpuNow = () => Object.fromEntries(Object.entries(way.processes ?? {}).map(([name, p]) => [name, typeof p === 'number' ? cpuMsOf(p) : cpuMsOf(p.childrenOf, true)]));
           const cpuBefore = cpuNow();
