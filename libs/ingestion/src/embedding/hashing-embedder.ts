@@ -60,7 +60,7 @@ export function createHashingEmbedder({
   /** Two word ids to their bigram's id. */
   let bigrams = new Map<number, number>();
   /** Per feature id, its count in the text being embedded; all zero between texts. */
-  let counts = new Uint32Array(1024);
+  let counts: Uint32Array = new Uint32Array(1024);
 
   function featureId(feature: string): number {
     let id = ids.get(feature);
