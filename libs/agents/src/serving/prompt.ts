@@ -2,6 +2,7 @@ import { encode } from 'gpt-tokenizer';
 import type { AgentCitation } from '@llmp/contracts';
 import type { Passage } from '../ingestion-client';
 import type { ChatMessage } from './chat-request';
+import type { PromptOpening } from './providers/provider';
 
 export interface PromptPassage {
   /** `[n]` in the prompt and the answer. */
@@ -69,16 +70,24 @@ export function shortenableMessages(systemPrompt: string, passages: PromptPassag
 }
 
 /** The system prompt, then the passages as a numbered context the model is told to cite, then the conversation. */
+/** How the passages' message begins, whatever the passages are. */
+const PASSAGES_LEAD_IN = 'Answer from these numbered passages and cite them as [n]. If they do not hold the answer, say so.\n\n';
+
 export function buildPrompt(systemPrompt: string, passages: PromptPassage[], conversation: ChatMessage[]): ChatMessage[] {
   const system: ChatMessage[] = [];
   if (systemPrompt.trim()) system.push({ role: 'system', content: systemPrompt });
-  if (passages.length) {
-    system.push({
-      role: 'system',
-      content: `Answer from these numbered passages and cite them as [n]. If they do not hold the answer, say so.\n\n${passages.map(source).join('\n\n')}`,
-    });
-  }
+  if (passages.length) system.push({ role: 'system', content: `${PASSAGES_LEAD_IN}${passages.map(source).join('\n\n')}` });
   return [...system, ...conversation];
+}
+
+/**
+ * What `buildPrompt` will begin with before retrieval has found anything: the system prompt and the
+ * passages' lead-in. Should retrieval find nothing, the lead-in is not in the prompt after all, and a
+ * provider that read it reads the prompt again from where the two differ.
+ */
+export function promptOpening(systemPrompt: string): PromptOpening {
+  const messages: ChatMessage[] = systemPrompt.trim() ? [{ role: 'system', content: systemPrompt }] : [];
+  return { messages: [...messages, { role: 'system', content: PASSAGES_LEAD_IN }], continued: true };
 }
 
 export function citationsOf(passages: PromptPassage[]): AgentCitation[] {

@@ -7,8 +7,8 @@ import type { KnowledgeSource } from '../ingestion-client';
 import type { AgentKeyStore } from '../keys/agent-key.store';
 import type { UsageStore } from '../usage/usage.store';
 import { badParam, parseChatRequest, parseModel, type ChatRequest, type ChatRequestLimits } from './chat-request';
-import { buildPrompt, citationsOf, countMessageTokens, countTokens, fitPassages, shortenableMessages, type PromptPassage } from './prompt';
-import type { ModelProvider } from './providers/provider';
+import { buildPrompt, citationsOf, countMessageTokens, countTokens, fitPassages, promptOpening, shortenableMessages, type PromptPassage } from './prompt';
+import type { ModelProvider, Warmed } from './providers/provider';
 import { createRateLimiter, type KeyLimits, type RateLimiter } from './rate-limiter';
 import { createServingCache, type ServingCache, type Stamp } from './serving-cache';
 import type { Slots } from './slots';
@@ -228,25 +228,16 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
     }
 
     let passages: PromptPassage[] = [];
-    const question = request.messages.filter((m) => m.role === 'user').at(-1)!.content;
-    if (config.knowledgeBaseIds.length) {
-      try {
-        const found = await knowledge.search(question.slice(0, 2000), config.knowledgeBaseIds, config.retrieval.topK);
-        passages = fitPassages(found, config.retrieval.maxContextTokens);
-      } catch (error) {
-        admission.settle(0);
-        throw error;
-      }
-    }
-    const prompt = buildPrompt(config.systemPrompt, passages, request.messages);
-    const shortenable = shortenableMessages(config.systemPrompt, passages, request.messages);
     let release = () => {};
+    let warmed: Warmed | undefined;
     try {
-      release = (await slots[config.provider.kind]?.acquire(signal)) ?? release;
+      ({ passages, release, warmed } = await retrieveAndTakeSlot(config, provider, request, maxTokens, signal));
     } catch (error) {
       admission.settle(0);
       throw error;
     }
+    const prompt = buildPrompt(config.systemPrompt, passages, request.messages);
+    const shortenable = shortenableMessages(config.systemPrompt, passages, request.messages);
 
     const completion: Completion = {
       id: `chatcmpl-${randomBytes(12).toString('base64url')}`,
@@ -276,6 +267,7 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
             topP: request.topP ?? config.generation.topP,
             stop: request.stop,
             signal,
+            ...(warmed ? { warmed } : {}),
           })) {
             if (event.type === 'done') {
               reported = event.finishReason;
@@ -327,6 +319,54 @@ export function createServingService({ agents, keys, usage, knowledge, limiter, 
       },
     };
     return completion;
+  }
+
+  /**
+   * The passages and a model slot, sought at once. Once the slot is held while retrieval still
+   * runs, a provider that can starts reading the prompt's opening (the system prompt and the
+   * passages' lead-in), so that the first token waits for retrieval and the passages' tokens
+   * rather than for the whole prompt. Whichever of the two fails first is the error, and the
+   * other is given up.
+   */
+  async function retrieveAndTakeSlot(
+    config: ServedAgent['version']['config'],
+    provider: ModelProvider,
+    request: ChatRequest,
+    maxTokens: number,
+    signal: AbortSignal,
+  ): Promise<{ passages: PromptPassage[]; release: () => void; warmed?: Warmed }> {
+    const modelSlots = slots[config.provider.kind];
+    if (!config.knowledgeBaseIds.length) return { passages: [], release: (await modelSlots?.acquire(signal)) ?? (() => {}) };
+    const question = request.messages.filter((m) => m.role === 'user').at(-1)!.content;
+    const cancel = new AbortController();
+    const giveUp = () => cancel.abort(signal.reason);
+    signal.addEventListener('abort', giveUp, { once: true });
+    let failure: { error: unknown } | undefined;
+    const fail = (error: unknown) => {
+      failure ??= { error };
+      cancel.abort(error);
+      throw error;
+    };
+    let retrieved = false;
+    let warmed: Warmed | undefined;
+    const retrieval = knowledge.search(question.slice(0, 2000), config.knowledgeBaseIds, config.retrieval.topK, cancel.signal).then((found) => {
+      retrieved = true;
+      return fitPassages(found, config.retrieval.maxContextTokens);
+    }, fail);
+    const slot = (modelSlots ? modelSlots.acquire(cancel.signal) : Promise.resolve(() => {})).then((release) => {
+      if (!retrieved && !cancel.signal.aborted && provider.warm) {
+        warmed = provider.warm({ provider: config.provider, opening: promptOpening(config.systemPrompt), maxTokens });
+      }
+      return release;
+    }, fail);
+    const [passages, release] = await Promise.allSettled([retrieval, slot]);
+    signal.removeEventListener('abort', giveUp);
+    if (failure || passages.status === 'rejected' || release.status === 'rejected') {
+      warmed?.release();
+      if (release.status === 'fulfilled') release.value();
+      throw failure ? failure.error : passages.status === 'rejected' ? passages.reason : (release as PromiseRejectedResult).reason;
+    }
+    return { passages: passages.value, release: release.value, ...(warmed ? { warmed } : {}) };
   }
 
   return service;

@@ -2,15 +2,20 @@
 // agent-deployment service, in a process of its own: node-llama-cpp is ESM
 // with top-level await, which the CommonJS service cannot require, and a
 // crash in native code must not take the service down with it.
-// Protocol: one JSON object per line. In: {type:"generate", id, modelPath,
-// parts, shortenable, maxTokens, temperature, topP, stop, sequences, flushMs} |
+// Protocol: one JSON object per line. In: {type:"prefill", id, modelPath,
+// parts, maxTokens, sequences} | {type:"generate", id, modelPath, parts,
+// shortenable, maxTokens, temperature, topP, stop, sequences, flushMs} |
 // {type:"abort", id}. `parts` is the prompt a message per part, then the
 // reply's start; `shortenable` the parts that may lose tokens from their end,
 // in order, when the prompt does not fit the context (then the last message
-// loses its start, unless the rest alone does not fit: then the prompt's start). Out: {type:"ready"} |
+// loses its start, unless the rest alone does not fit: then the prompt's start).
+// A prefill takes a sequence and reads the prompt's opening (its first parts, the
+// last maybe unfinished) while the service still retrieves; the generate with
+// the same id continues on that sequence from where the two prompts first
+// differ, and an abort before it frees the sequence. Out: {type:"ready"} |
 // {type:"token", id, text} | {type:"done", id, finishReason, promptTokens,
-// completionTokens, shortened?: {messages: {index: tokens}, fromStart}} |
-// {type:"error", id, message}.
+// completionTokens, shortened?: {messages: {index: tokens}, fromStart},
+// readAhead?} | {type:"error", id, message}.
 import { createInterface } from 'node:readline';
 import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 
@@ -45,6 +50,8 @@ let llamaPromise;
 /** One llama.cpp runtime, and each model loaded once with one context whose sequences the generations share. */
 const models = new Map();
 const running = new Map();
+/** Openings being read or read ahead of their generation, by id: each holds a sequence. */
+const prefills = new Map();
 /** Sequences of finished generations still being handed back to their context. */
 const freeing = new Set();
 
@@ -76,7 +83,7 @@ function loaded(modelPath, sequences) {
  */
 function fitPrompt(model, parts, shortenable, room) {
   const tokens = parts.map((part) => model.tokenize(part));
-  const bos = model.tokens.bos === null || model.tokens.bos === undefined ? [] : [model.tokens.bos];
+  const bos = bosOf(model);
   let excess = bos.length + tokens.reduce((sum, t) => sum + t.length, 0) - room;
   const messages = {};
   for (const index of shortenable) {
@@ -99,6 +106,53 @@ function fitPrompt(model, parts, shortenable, room) {
   const fromStart = Math.max(0, excess);
   const shortened = Object.keys(messages).length || fromStart ? { messages, fromStart } : undefined;
   return { input: fromStart ? input.slice(fromStart) : input, shortened };
+}
+
+const bosOf = (model) => (model.tokens.bos === null || model.tokens.bos === undefined ? [] : [model.tokens.bos]);
+
+/** A sequence of the model's context, once the sequences that ended before are back. */
+async function takeSequence(context) {
+  while (freeing.size) await Promise.all(freeing);
+  return context.getSequence();
+}
+
+/** Hands a sequence back to its context; the next generation waits for it. */
+async function giveBack(sequence) {
+  const returned = Promise.resolve(sequence.dispose()).catch(() => undefined);
+  freeing.add(returned);
+  await returned;
+  freeing.delete(returned);
+}
+
+/**
+ * Reads a prompt's opening into a sequence of its own before the rest of the prompt is known. An
+ * opening longer than the prompt may be is not read: the generation would cut it from its start.
+ */
+function prefill({ id, modelPath, parts, maxTokens, sequences }) {
+  const entry = { released: false };
+  entry.sequence = (async () => {
+    const { model, context } = await loaded(modelPath, sequences);
+    const sequence = await takeSequence(context);
+    try {
+      const tokens = [...bosOf(model), ...parts.flatMap((part) => model.tokenize(part))];
+      if (!entry.released && tokens.length <= context.contextSize - maxTokens) await sequence.evaluateWithoutGeneratingNewTokens(tokens);
+    } catch {
+      // The generation reads the whole prompt instead.
+      await sequence.clearHistory().catch(() => undefined);
+    }
+    return sequence;
+  })();
+  prefills.set(id, entry);
+}
+
+/** An opening whose generation will not come: its sequence is handed back once its reading stops. */
+function releasePrefill(id) {
+  const entry = prefills.get(id);
+  prefills.delete(id);
+  entry.released = true;
+  const freed = entry.sequence.then(giveBack, () => undefined);
+  freeing.add(freed);
+  void freed.finally(() => freeing.delete(freed));
 }
 
 /**
@@ -134,18 +188,27 @@ async function generate({ id, modelPath, parts, shortenable, maxTokens, temperat
   running.set(id, state);
   let sequence;
   let outcome;
+  const warm = prefills.get(id);
+  prefills.delete(id);
+  let readAhead = 0;
   try {
     const { model, context } = await loaded(modelPath, sequences);
-    // The service lets the next generation in when it hears that one ended, which may be before
-    // that one's sequence is back: wait for it rather than find every sequence taken.
-    while (freeing.size) await Promise.all(freeing);
-    sequence = context.getSequence();
+    // A generation whose opening was read ahead continues on that sequence. Otherwise the service
+    // may have let it in on hearing that another one ended, before that one's sequence is back:
+    // takeSequence waits for it rather than find every sequence taken.
+    sequence = warm ? await warm.sequence.catch(() => undefined) : undefined;
+    sequence ??= await takeSequence(context);
     const room = Math.max(1, context.contextSize - maxTokens);
     const { input, shortened } = fitPrompt(model, parts, shortenable ?? [], room);
+    if (sequence.nextTokenIndex > 0) {
+      // What was read and differs from the prompt goes; at least the last token is read again, for its logits.
+      await sequence.adaptStateToTokens(input.slice(0, -1), false);
+      readAhead = sequence.nextTokenIndex;
+    }
     const output = [];
     let text = '';
     let finishReason = 'length';
-    for await (const token of sequence.evaluate(input, { temperature, topP })) {
+    for await (const token of sequence.evaluate(input.slice(readAhead), { temperature, topP })) {
       if (state.aborted) break;
       if (token === model.tokens.eos) {
         finishReason = 'stop';
@@ -163,7 +226,7 @@ async function generate({ id, modelPath, parts, shortenable, maxTokens, temperat
       text = next;
       if (output.length >= maxTokens || input.length + output.length >= context.contextSize) break;
     }
-    outcome = { type: 'done', id, finishReason, promptTokens: input.length, completionTokens: output.length, ...(shortened ? { shortened } : {}) };
+    outcome = { type: 'done', id, finishReason, promptTokens: input.length, completionTokens: output.length, ...(shortened ? { shortened } : {}), ...(readAhead ? { readAhead } : {}) };
   } catch (error) {
     outcome = { type: 'error', id, message: error instanceof Error ? error.message : String(error) };
   } finally {
@@ -173,19 +236,16 @@ async function generate({ id, modelPath, parts, shortenable, maxTokens, temperat
   // The answer is complete: the client hears so before the sequence is cleared, and the
   // next generation waits for that above.
   send(outcome);
-  if (sequence) {
-    const returned = Promise.resolve(sequence.dispose()).catch(() => undefined);
-    freeing.add(returned);
-    await returned;
-    freeing.delete(returned);
-  }
+  if (sequence) await giveBack(sequence);
 }
 
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   const message = JSON.parse(line);
   if (message.type === 'generate') void generate(message);
+  else if (message.type === 'prefill') prefill(message);
   else if (message.type === 'abort') {
+    if (prefills.has(message.id)) releasePrefill(message.id);
     const state = running.get(message.id);
     if (state) state.aborted = true;
   }

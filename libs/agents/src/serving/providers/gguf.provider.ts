@@ -6,7 +6,7 @@ import { invalid, sleep, unavailable, upstreamFailed, type Logger } from '@llmp/
 import { REGISTRY_MODEL_ID } from '@llmp/contracts';
 import type { ModelRegistry } from '../../model-registry';
 import type { ChatMessage } from '../chat-request';
-import type { GenerationEvent, GenerationRequest, ModelProvider } from './provider';
+import type { GenerationEvent, GenerationRequest, ModelProvider, PromptOpening, Warmed } from './provider';
 
 export interface GgufProviderOptions {
   /** Where GGUF files live (`LLMP_MODELS_DIR`); an agent names a file inside it. */
@@ -23,7 +23,15 @@ export interface GgufProviderOptions {
 type WorkerMessage =
   | { type: 'ready' }
   | { type: 'token'; id: number; text: string }
-  | { type: 'done'; id: number; finishReason: 'stop' | 'length'; promptTokens: number; completionTokens: number; shortened?: { messages: Record<number, number>; fromStart: number } }
+  | {
+      type: 'done';
+      id: number;
+      finishReason: 'stop' | 'length';
+      promptTokens: number;
+      completionTokens: number;
+      shortened?: { messages: Record<number, number>; fromStart: number };
+      readAhead?: number;
+    }
   | { type: 'error'; id: number; message: string };
 
 /** How long an abandoned generation may take to stop before its slot is handed on anyway. */
@@ -42,8 +50,22 @@ export function transcriptParts(messages: ChatMessage[]): string[] {
   return [...messages.map((m) => `${m.role}: ${m.content}\n`), 'assistant:'];
 }
 
+/** The transcript's first parts as far as `opening` knows them: a message that continues has no line end yet. */
+export function openingParts({ messages, continued }: PromptOpening): string[] {
+  const parts = messages.map((m) => `${m.role}: ${m.content}\n`);
+  if (continued && parts.length) parts[parts.length - 1] = parts[parts.length - 1].slice(0, -1);
+  return parts;
+}
+
 interface Pending {
   push(event: GenerationEvent | Error): void;
+}
+
+/** A warmed opening's generation id, and the worker it was sent to once taken by the generation. */
+interface WarmedState {
+  id: number;
+  /** The worker reading the opening, or null when it was never sent; only the first caller gets it. */
+  take(): Promise<ChildProcess | null>;
 }
 
 /**
@@ -58,6 +80,7 @@ export function createGgufProvider({ modelsDir, sequences, registry, log, flushM
   let worker: ChildProcess | null = null;
   let nextId = 1;
   const pending = new Map<number, Pending>();
+  const warmed = new WeakMap<Warmed, WarmedState>();
 
   function start(): ChildProcess {
     const child = spawn(process.execPath, [workerPath()], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -80,6 +103,7 @@ export function createGgufProvider({ modelsDir, sequences, registry, log, flushM
           finishReason: message.finishReason,
           usage: { promptTokens: message.promptTokens, completionTokens: message.completionTokens },
           ...(message.shortened ? { shortened: message.shortened } : {}),
+          ...(message.readAhead ? { readAhead: message.readAhead } : {}),
         });
       } else {
         pending.delete(message.id);
@@ -128,12 +152,56 @@ export function createGgufProvider({ modelsDir, sequences, registry, log, flushM
 
   return {
     kind: 'gguf',
+    warm({ provider, opening, maxTokens }) {
+      if (provider.kind !== 'gguf') throw new Error(`the gguf provider cannot serve a ${provider.kind} agent`);
+      const id = nextId++;
+      let given = false;
+      let sentTo: ChildProcess | null = null;
+      // A model that cannot be resolved is not read ahead: the generation resolves it again and says why.
+      const ready = modelPath(provider.model).then(
+        (file) => {
+          if (given) return null;
+          worker ??= start();
+          sentTo = worker;
+          sentTo.stdin!.write(`${JSON.stringify({ type: 'prefill', id, modelPath: file, parts: openingParts(opening), maxTokens, sequences })}\n`);
+          return sentTo;
+        },
+        () => null,
+      );
+      const handle: Warmed = {
+        release() {
+          if (given) return;
+          given = true;
+          // Written at once, ahead of whatever the next holder of the slot sends the worker.
+          sentTo?.stdin!.write(`${JSON.stringify({ type: 'abort', id })}\n`);
+        },
+      };
+      warmed.set(handle, {
+        id,
+        take() {
+          if (given) return Promise.resolve(null);
+          given = true;
+          return ready;
+        },
+      });
+      return handle;
+    },
+
     async *generate(request: GenerationRequest): AsyncIterable<GenerationEvent> {
       if (request.provider.kind !== 'gguf') throw new Error(`the gguf provider cannot serve a ${request.provider.kind} agent`);
-      const file = await modelPath(request.provider.model);
+      const warm = request.warmed ? warmed.get(request.warmed) : undefined;
+      let file: string;
+      try {
+        file = await modelPath(request.provider.model);
+      } catch (error) {
+        request.warmed?.release();
+        throw error;
+      }
+      const reading = (await warm?.take()) ?? null;
       worker ??= start();
       const child = worker;
-      const id = nextId++;
+      // The warmed opening's id carries on where it was read; a worker that died since read nothing.
+      const id = reading === child ? warm!.id : nextId++;
       const queue: Array<GenerationEvent | Error> = [];
       let wake: (() => void) | null = null;
       pending.set(id, {
