@@ -3,8 +3,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
+import { createLogger, sleep, upstreamFailed } from '@llmp/core';
+import type { KnowledgeSource } from '../ingestion-client';
 import { aUser, startAgentsHarness, type AgentsHarness } from '../testing/agents-harness';
+import { seaKnowledge, tides } from '../testing/sea-knowledge';
 import { hasLlamaCppBinary, writeTinyGguf } from '../testing/tiny-gguf';
+import type { ChatMessage } from './chat-request';
+import { buildPrompt, fitPassages, promptOpening } from './prompt';
+import { createGgufProvider } from './providers/gguf.provider';
+import type { GenerationEvent, ModelProvider, Warmed } from './providers/provider';
 
 const describeWithLlamaCpp = hasLlamaCppBinary() ? describe : describe.skip;
 
@@ -141,4 +148,107 @@ describeWithLlamaCpp('agents on a local GGUF model run by llama.cpp', () => {
     const res = await h.withKey(ghostKey).post('/v1/chat/completions').send({ model: 'ghost', messages: [{ role: 'user', content: 'hi' }] }).expect(503);
     expect(res.body.error).toMatchObject({ type: 'server_error', code: 'model_file_missing' });
   });
+});
+
+describeWithLlamaCpp('a GGUF model reading the prompt’s opening while retrieval runs', () => {
+  let dir: string;
+  const log = createLogger({ name: 'test', level: 'silent' });
+  const systemPrompt = 'You answer questions about the sea from the passages.';
+  const question: ChatMessage = { role: 'user', content: 'when are spring tides?' };
+  const withPassages = buildPrompt(systemPrompt, fitPassages([tides], 1500), [question]);
+  const without = buildPrompt(systemPrompt, [], [question]);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'llmp-models-'));
+    await writeTinyGguf(join(dir, 'tiny.gguf'));
+  }, 60_000);
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const provider = { kind: 'gguf' as const, model: 'tiny.gguf' };
+  async function answer(gguf: ModelProvider, messages: ChatMessage[], warmed?: Warmed) {
+    let text = '';
+    let done: Extract<GenerationEvent, { type: 'done' }> | undefined;
+    const request = { provider, messages, passages: [], shortenable: [1], maxTokens: 24, temperature: 0, topP: 1, stop: [], signal: new AbortController().signal };
+    for await (const event of gguf.generate({ ...request, ...(warmed ? { warmed } : {}) })) {
+      if (event.type === 'delta') text += event.text;
+      else done = event;
+    }
+    return { text, promptTokens: done!.usage!.promptTokens, readAhead: done!.readAhead ?? 0 };
+  }
+
+  it('answers as a generation that read the whole prompt at once, whether or not retrieval found passages', async () => {
+    const gguf = createGgufProvider({ modelsDir: dir, sequences: 1, log });
+    try {
+      const cold = await answer(gguf, withPassages);
+      const warm = await answer(gguf, withPassages, gguf.warm!({ provider, opening: promptOpening(systemPrompt), maxTokens: 24 }));
+      expect(warm).toMatchObject({ text: cold.text, promptTokens: cold.promptTokens });
+      // The system prompt and the passages' lead-in were read before the rest came.
+      expect(warm.readAhead).toBeGreaterThan(10);
+      expect(warm.readAhead).toBeLessThan(cold.promptTokens);
+
+      // Nothing found: the lead-in the model read is not in the prompt, and is read no further than the system prompt.
+      const coldWithout = await answer(gguf, without);
+      const warmWithout = await answer(gguf, without, gguf.warm!({ provider, opening: promptOpening(systemPrompt), maxTokens: 24 }));
+      expect(warmWithout).toMatchObject({ text: coldWithout.text, promptTokens: coldWithout.promptTokens });
+      expect(warmWithout.readAhead).toBeGreaterThan(0);
+      expect(warmWithout.readAhead).toBeLessThan(warm.readAhead);
+    } finally {
+      await gguf.close?.();
+    }
+  }, 60_000);
+
+  it('hands a warmed sequence back when no generation follows, so the only sequence serves the next answer', async () => {
+    const gguf = createGgufProvider({ modelsDir: dir, sequences: 1, log });
+    try {
+      const cold = await answer(gguf, withPassages);
+      for (let i = 0; i < 3; i++) gguf.warm!({ provider, opening: promptOpening(systemPrompt), maxTokens: 24 }).release();
+      // Released before the model was even resolved, and released while reading: neither keeps the sequence.
+      const reading = gguf.warm!({ provider, opening: promptOpening(systemPrompt), maxTokens: 24 });
+      await sleep(50);
+      reading.release();
+      expect(await answer(gguf, withPassages)).toMatchObject({ text: cold.text, readAhead: 0 });
+    } finally {
+      await gguf.close?.();
+    }
+  }, 60_000);
+
+  it('frees the model slot and the warmed sequence when retrieval fails, and answers the next question', async () => {
+    let failNext = false;
+    const knowledge: KnowledgeSource = {
+      canRead: seaKnowledge.canRead,
+      async search() {
+        await sleep(40);
+        if (failNext) {
+          failNext = false;
+          throw upstreamFailed({ code: 'retrieval_unavailable', message: 'the knowledge base search is not reachable' });
+        }
+        return [tides];
+      },
+    };
+    const h = await startAgentsHarness({ modelsDir: dir, knowledge, concurrency: { concurrency: 1, queueSize: 4, queueTimeoutMs: 20_000 } });
+    try {
+      const bob = aUser('usr_bob');
+      const agent = (
+        await h
+          .as(bob)
+          .post('/api/agents')
+          .send({ name: 'sea', config: { systemPrompt, knowledgeBaseIds: ['kb_sea'], provider, generation: { temperature: 0, maxTokens: 24 } } })
+          .expect(201)
+      ).body;
+      await h.as(bob).post(`/api/agents/${agent.id}/publish`).expect(201);
+      const key = (await h.as(bob).post(`/api/agents/${agent.id}/keys`).send({ name: 'k' }).expect(201)).body.key;
+      const ask = () => h.withKey(key).post('/v1/chat/completions').send({ model: 'sea', messages: [question] });
+      const first = (await ask().expect(200)).body;
+      expect(first.citations).toHaveLength(1);
+      failNext = true;
+      expect((await ask().expect(502)).body.error.code).toBe('retrieval_unavailable');
+      const again = (await ask().expect(200)).body;
+      expect(again.choices[0].message.content).toBe(first.choices[0].message.content);
+      expect(again.usage.prompt_tokens).toBe(first.usage.prompt_tokens);
+    } finally {
+      await h.close();
+    }
+  }, 60_000);
 });

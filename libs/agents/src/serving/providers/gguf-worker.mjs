@@ -142,6 +142,8 @@ function prefill({ id, modelPath, parts, maxTokens, sequences }) {
     }
     return sequence;
   })();
+  // Its generation or its release reads the outcome; until then a failure must not end the process.
+  entry.sequence.catch(() => undefined);
   prefills.set(id, entry);
 }
 
