@@ -122,5 +122,19 @@ alter table ingestion.documents add column title_tsv tsvector
   generated always as (to_tsvector('english', title || ' ' || regexp_replace(filename, '[^[:alnum:]]+', ' ', 'g'))) stored;
 `,
     },
+    {
+      version: 5,
+      name: 'indexed chunk counts per document',
+      // BM25 needs each knowledge base's chunk count and mean chunk length on every search. Kept
+      // per document, written with its chunks, they are summed over the documents instead of
+      // counted over every chunk; one row per document, so concurrent indexing never waits on another.
+      sql: `
+alter table ingestion.documents add column indexed_chunks integer not null default 0;
+alter table ingestion.documents add column indexed_chunk_tokens bigint not null default 0;
+update ingestion.documents d set indexed_chunks = s.chunks, indexed_chunk_tokens = s.tokens
+  from (select document_id, count(*)::int as chunks, sum(token_count)::bigint as tokens from ingestion.chunks group by document_id) s
+ where s.document_id = d.id;
+`,
+    },
   ],
 };

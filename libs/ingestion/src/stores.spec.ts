@@ -111,6 +111,60 @@ describe.each(testDatabases())('ingestion stores on $name', (database) => {
     expect(await docs.get(doc.id)).toMatchObject({ status: 'queued', error: null, progress: 0 });
   });
 
+  it('counts the chunks of the searched knowledge bases and their mean length from what each document holds now', async () => {
+    const kbs = createSqlKnowledgeBaseStore(handle.db);
+    const [kbA, kbB] = [newId('kb'), newId('kb')];
+    for (const id of [kbA, kbB]) {
+      await kbs.insert({
+        id,
+        name: `Counts ${id}`,
+        description: '',
+        chunking: chunkingSettingsSchema.parse({}),
+        embedder: { name: 'hashing-ngram-v1', dimension: 16 },
+        vectorCollection: `${id}_r1`,
+        createdBy: null,
+        ownerId: null,
+        visibility: 'organisation',
+      });
+    }
+    const docs = createSqlDocumentStore(handle.db);
+    const chunks = createSqlChunkStore(handle.db);
+    const search = createSqlSearchStore(handle.db);
+    const sized = (documentId: string, knowledgeBaseId: string, tokens: number[]) =>
+      tokens.map((tokenCount, i) => ({ ...aChunk(documentId, knowledgeBaseId, i, `chunk ${i} of ${documentId}`), tokenCount }));
+    /** What a count over every chunk gives, as search counted it before. */
+    const counted = async (ids: string[]) => {
+      const { rows } = await handle.db.query<{ chunks: number; mean: number }>(
+        'select count(*)::int as chunks, coalesce(avg(token_count), 0)::float8 as mean from ingestion.chunks where knowledge_base_id = any($1::text[])',
+        [ids],
+      );
+      return { chunks: rows[0].chunks, meanLength: Number(rows[0].mean) };
+    };
+    const stats = async (ids: string[]) => {
+      const { chunks: n, meanLength } = await search.termStatistics([], ids);
+      return { chunks: n, meanLength };
+    };
+
+    expect(await stats([kbA])).toEqual({ chunks: 0, meanLength: 0 });
+    const first = (await docs.insert(aDocument(kbA)))!;
+    const second = (await docs.insert(aDocument(kbA)))!;
+    const other = (await docs.insert(aDocument(kbB)))!;
+    await chunks.replace(first.id, sized(first.id, kbA, [10, 20, 30]));
+    await chunks.replace(second.id, sized(second.id, kbA, [40]));
+    await chunks.replace(other.id, sized(other.id, kbB, [7, 9]));
+    expect(await stats([kbA])).toEqual({ chunks: 4, meanLength: 25 });
+    expect(await stats([kbA, kbB])).toEqual({ chunks: 6, meanLength: 116 / 6 });
+    // Indexed again with fewer chunks, then deleted: the counts follow.
+    await chunks.replace(first.id, sized(first.id, kbA, [12]));
+    expect(await stats([kbA])).toEqual({ chunks: 2, meanLength: 26 });
+    await docs.delete(second.id);
+    expect(await stats([kbA])).toEqual({ chunks: 1, meanLength: 12 });
+    for (const ids of [[kbA], [kbB], [kbA, kbB]]) expect(await stats(ids)).toEqual(await counted(ids));
+    // Other tests here list every knowledge base.
+    await handle.db.query('delete from ingestion.documents where knowledge_base_id = any($1::text[])', [[kbA, kbB]]);
+    await handle.db.query('delete from ingestion.knowledge_bases where id = any($1::text[])', [[kbA, kbB]]);
+  });
+
   it('replaces chunks and ranks them by full-text match on any query term', async () => {
     const docs = createSqlDocumentStore(handle.db);
     const chunks = createSqlChunkStore(handle.db);
@@ -140,10 +194,10 @@ describe.each(testDatabases())('ingestion stores on $name', (database) => {
     expect(await search.queryTerms('the of and')).toEqual([]);
     expect(await search.termStatistics(['backup', 'cafeteria', 'absent'], [kbId])).toEqual({
       chunks: 3,
-      meanLength: expect.any(Number),
+      meanLength: 5,
       documentFrequency: new Map([['backup', 2], ['cafeteria', 1], ['absent', 0]]),
     });
-    expect(await search.termStatistics([], [kbId])).toEqual({ chunks: 3, meanLength: expect.any(Number), documentFrequency: new Map() });
+    expect(await search.termStatistics([], [kbId])).toEqual({ chunks: 3, meanLength: 5, documentFrequency: new Map() });
     // More terms than a row may have columns (1664).
     const many = [...Array.from({ length: 1700 }, (_, i) => `term${i}`), 'backup'];
     expect((await search.termStatistics(many, [kbId])).documentFrequency.get('backup')).toBe(2);
@@ -255,6 +309,37 @@ describe.each(testDatabases())('ingestion stores on $name', (database) => {
 });
 
 describe.each(testDatabases())('ingestion migrations on $name', (database) => {
+  it('counts the chunks each document already has when the counts are added', async () => {
+    const handle = await database.open();
+    try {
+      await migrate(handle.db, { ...ingestionMigrations, migrations: ingestionMigrations.migrations.filter((m) => m.version <= 4) });
+      await handle.db.query(
+        `insert into ingestion.knowledge_bases (id, name, chunking, embedder, vector_collection, created_by) values ('kb_before', 'Before', '{}', '{}', 'kb_before_r1', null)`,
+      );
+      const docs = createSqlDocumentStore(handle.db);
+      const [full, empty] = [(await docs.insert(aDocument('kb_before')))!, (await docs.insert(aDocument('kb_before')))!];
+      await handle.db.query(
+        `insert into ingestion.chunks (id, document_id, knowledge_base_id, ordinal, text, start_offset, end_offset, token_count, tsv)
+         values ('chk_a', $1, 'kb_before', 0, 'alpha', 0, 5, 8, to_tsvector('english', 'alpha')),
+                ('chk_b', $1, 'kb_before', 1, 'beta', 5, 9, 4, to_tsvector('english', 'beta'))`,
+        [full.id],
+      );
+      await migrate(handle.db, ingestionMigrations);
+      const { rows } = await handle.db.query<{ id: string; indexed_chunks: number; indexed_chunk_tokens: string }>(
+        'select id, indexed_chunks, indexed_chunk_tokens from ingestion.documents order by id',
+      );
+      expect(new Map(rows.map((r) => [r.id, [r.indexed_chunks, Number(r.indexed_chunk_tokens)]]))).toEqual(
+        new Map([
+          [full.id, [2, 12]],
+          [empty.id, [0, 0]],
+        ]),
+      );
+      expect(await createSqlSearchStore(handle.db).termStatistics(['alpha'], ['kb_before'])).toEqual({ chunks: 2, meanLength: 6, documentFrequency: new Map([['alpha', 1]]) });
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('keeps knowledge bases made before owners existed visible to everyone and owned by their creator', async () => {
     const handle = await database.open();
     try {

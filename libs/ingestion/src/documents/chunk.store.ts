@@ -42,7 +42,7 @@ function searchableText(chunk: Pick<StoredChunk, 'text' | 'headingPath'>): strin
 
 /** The chunks of each document, as the pipeline last indexed them. */
 export interface ChunkStore {
-  /** Swaps a document's chunks for these; call inside the indexing transaction. */
+  /** Swaps a document's chunks for these, and its counts of them; call inside the indexing transaction. */
   replace(documentId: string, chunks: StoredChunk[]): Promise<void>;
   /** In document order. */
   listByDocument(documentId: string, page?: { limit?: number; offset?: number }): Promise<StoredChunk[]>;
@@ -79,6 +79,8 @@ export function createSqlChunkStore(db: Db): ChunkStore {
           ],
         );
       }
+      const tokens = chunks.reduce((sum, c) => sum + c.tokenCount, 0);
+      await db.query('update ingestion.documents set indexed_chunks = $2, indexed_chunk_tokens = $3 where id = $1', [documentId, chunks.length, tokens]);
     },
 
     async listByDocument(documentId, { limit = 100, offset = 0 } = {}) {

@@ -78,8 +78,9 @@ export interface SearchStore {
   queryTerms(query: string): Promise<string[]>;
   /**
    * What BM25 needs from the searched knowledge bases: how many chunks there are, their mean
-   * length, and for each term how many chunks contain it. Counted at query time through the GIN
-   * index, so it is the same on Postgres and PGlite and never stale.
+   * length, and for each term how many chunks contain it. The first two are summed over the
+   * documents' counts, written with their chunks; term counts come through the GIN index. Read
+   * at query time, so they are the same on Postgres and PGlite and never stale.
    */
   termStatistics(terms: string[], knowledgeBaseIds: string[]): Promise<TermStatistics>;
   /**
@@ -124,8 +125,9 @@ export function createSqlSearchStore(db: Db): SearchStore {
                 from ingestion.chunks c where c.knowledge_base_id = any($1::text[]) and c.tsv @@ $2::tsquery) m`
         : '';
       const { rows } = await db.query<{ chunks: number; mean_length: number; frequencies?: number[] }>(
-        `select * from (select count(*)::int as chunks, coalesce(avg(c.token_count), 0)::float8 as mean_length
-                          from ingestion.chunks c where c.knowledge_base_id = any($1::text[])) k${frequencies}`,
+        `select * from (select coalesce(sum(d.indexed_chunks), 0)::int as chunks,
+                               coalesce(sum(d.indexed_chunk_tokens)::float8 / nullif(sum(d.indexed_chunks), 0), 0)::float8 as mean_length
+                          from ingestion.documents d where d.knowledge_base_id = any($1::text[])) k${frequencies}`,
         operands.length ? [knowledgeBaseIds, operands.join(' | '), ...operands] : [knowledgeBaseIds],
       );
       const row = rows[0];
