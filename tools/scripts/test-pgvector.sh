@@ -19,11 +19,13 @@ docker run -d --name "$NAME" --label dev.llmp.purpose=test \
   -e POSTGRES_USER=llmp -e POSTGRES_PASSWORD="$PASSWORD" -e POSTGRES_DB=llmp \
   -p 127.0.0.1::5432 "$IMAGE" >/dev/null
 PORT=$(docker port "$NAME" 5432/tcp | head -1 | sed 's/.*://')
+# Over TCP: while the image initialises the database, a temporary server answers on the
+# Unix socket only and then stops, so a socket check can pass before the real server is up.
 for _ in $(seq 1 60); do
-  docker exec "$NAME" pg_isready -U llmp -d llmp -q && break
+  docker exec "$NAME" pg_isready -h 127.0.0.1 -U llmp -d llmp -q && break
   sleep 1
 done
-docker exec "$NAME" pg_isready -U llmp -d llmp -q || die "Postgres in $NAME did not become ready within 60 s"
+docker exec "$NAME" pg_isready -h 127.0.0.1 -U llmp -d llmp -q || die "Postgres in $NAME did not become ready within 60 s"
 
 log "running the ingestion suites on Postgres 17 + pgvector (127.0.0.1:$PORT)"
 SUITES=("$@")
