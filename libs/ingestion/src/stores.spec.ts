@@ -113,20 +113,9 @@ describe.each(testDatabases())('ingestion stores on $name', (database) => {
 
   it('counts the chunks of the searched knowledge bases and their mean length from what each document holds now', async () => {
     const kbs = createSqlKnowledgeBaseStore(handle.db);
-    const [kbA, kbB] = [newId('kb'), newId('kb')];
-    for (const id of [kbA, kbB]) {
-      await kbs.insert({
-        id,
-        name: `Counts ${id}`,
-        description: '',
-        chunking: chunkingSettingsSchema.parse({}),
-        embedder: { name: 'hashing-ngram-v1', dimension: 16 },
-        vectorCollection: `${id}_r1`,
-        createdBy: null,
-        ownerId: null,
-        visibility: 'organisation',
-      });
-    }
+    const created = [aKnowledgeBase(), aKnowledgeBase()];
+    for (const kb of created) await kbs.insert(kb);
+    const [kbA, kbB] = created.map((kb) => kb.id);
     const docs = createSqlDocumentStore(handle.db);
     const chunks = createSqlChunkStore(handle.db);
     const search = createSqlSearchStore(handle.db);
