@@ -155,12 +155,13 @@ export function createGgufProvider({ modelsDir, sequences, registry, log, flushM
     warm({ provider, opening, maxTokens }) {
       if (provider.kind !== 'gguf') throw new Error(`the gguf provider cannot serve a ${provider.kind} agent`);
       const id = nextId++;
-      let given = false;
+      let released = false;
+      let taken = false;
       let sentTo: ChildProcess | null = null;
       // A model that cannot be resolved is not read ahead: the generation resolves it again and says why.
       const ready = modelPath(provider.model).then(
         (file) => {
-          if (given) return null;
+          if (released) return null;
           worker ??= start();
           sentTo = worker;
           sentTo.stdin!.write(`${JSON.stringify({ type: 'prefill', id, modelPath: file, parts: openingParts(opening), maxTokens, sequences })}\n`);
@@ -170,8 +171,8 @@ export function createGgufProvider({ modelsDir, sequences, registry, log, flushM
       );
       const handle: Warmed = {
         release() {
-          if (given) return;
-          given = true;
+          if (released || taken) return;
+          released = true;
           // Written at once, ahead of whatever the next holder of the slot sends the worker.
           sentTo?.stdin!.write(`${JSON.stringify({ type: 'abort', id })}\n`);
         },
@@ -179,8 +180,8 @@ export function createGgufProvider({ modelsDir, sequences, registry, log, flushM
       warmed.set(handle, {
         id,
         take() {
-          if (given) return Promise.resolve(null);
-          given = true;
+          if (released || taken) return Promise.resolve(null);
+          taken = true;
           return ready;
         },
       });
