@@ -69,10 +69,10 @@ export function shortenableMessages(systemPrompt: string, passages: PromptPassag
   return { passages: passagesAt, order: passagesAt === null ? earlier : [passagesAt, ...earlier] };
 }
 
-/** The system prompt, then the passages as a numbered context the model is told to cite, then the conversation. */
 /** How the passages' message begins, whatever the passages are. */
 const PASSAGES_LEAD_IN = 'Answer from these numbered passages and cite them as [n]. If they do not hold the answer, say so.\n\n';
 
+/** The system prompt, then the passages as a numbered context the model is told to cite, then the conversation. */
 export function buildPrompt(systemPrompt: string, passages: PromptPassage[], conversation: ChatMessage[]): ChatMessage[] {
   const system: ChatMessage[] = [];
   if (systemPrompt.trim()) system.push({ role: 'system', content: systemPrompt });

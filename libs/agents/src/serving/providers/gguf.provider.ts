@@ -52,7 +52,7 @@ export function transcriptParts(messages: ChatMessage[]): string[] {
 
 /** The transcript's first parts as far as `opening` knows them: a message that continues has no line end yet. */
 export function openingParts({ messages, continued }: PromptOpening): string[] {
-  const parts = messages.map((m) => `${m.role}: ${m.content}\n`);
+  const parts = transcriptParts(messages).slice(0, -1);
   if (continued && parts.length) parts[parts.length - 1] = parts[parts.length - 1].slice(0, -1);
   return parts;
 }
