@@ -195,13 +195,14 @@ async function generate({ id, modelPath, parts, shortenable, maxTokens, temperat
   let readAhead = 0;
   try {
     const { model, context } = await loaded(modelPath, sequences);
+    // Tokenized while llama.cpp may still be reading the opening on its own thread.
+    const room = Math.max(1, context.contextSize - maxTokens);
+    const { input, shortened } = fitPrompt(model, parts, shortenable ?? [], room);
     // A generation whose opening was read ahead continues on that sequence. Otherwise the service
     // may have let it in on hearing that another one ended, before that one's sequence is back:
     // takeSequence waits for it rather than find every sequence taken.
     sequence = warm ? await warm.sequence.catch(() => undefined) : undefined;
     sequence ??= await takeSequence(context);
-    const room = Math.max(1, context.contextSize - maxTokens);
-    const { input, shortened } = fitPrompt(model, parts, shortenable ?? [], room);
     if (sequence.nextTokenIndex > 0) {
       // What was read and differs from the prompt goes; at least the last token is read again, for its logits.
       await sequence.adaptStateToTokens(input.slice(0, -1), false);
