@@ -22,7 +22,8 @@ import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 // Token messages leave on the next turn of the event loop, after the generation has asked
 // llama.cpp for the next token: the write then overlaps the model's work instead of
 // delaying it, and tokens of one generation that are still waiting go out as one message.
-// Any other message first sends what is waiting, so a generation's tokens precede its end.
+// Any other message, and a generation's first token (which the client is waiting for), is
+// written at once with what is waiting, so a generation's tokens precede its end.
 let waiting = [];
 let flushing = false;
 function flush() {
@@ -37,9 +38,9 @@ function flush() {
   waiting = [];
   process.stdout.write(merged.map((message) => `${JSON.stringify(message)}\n`).join(''));
 }
-function send(message) {
+function send(message, now = false) {
   waiting.push(message);
-  if (message.type !== 'token') flush();
+  if (message.type !== 'token' || now) flush();
   else if (!flushing) {
     flushing = true;
     setImmediate(flush);
@@ -169,7 +170,7 @@ function tokenSender(id, flushMs) {
     clearTimeout(timer);
     timer = undefined;
     if (!text) return;
-    send({ type: 'token', id, text });
+    send({ type: 'token', id, text }, sentAt === -Infinity);
     text = '';
     sentAt = performance.now();
   };
