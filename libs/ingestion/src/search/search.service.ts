@@ -48,15 +48,29 @@ export function createSearchService({ store, vectors, embedders, access }: Searc
     }
   }
 
-  async function vectorHalf(kbs: KnowledgeBaseSettings[], request: SearchRequest, allowed: Map<string, string[]> | null, limit: number): Promise<VectorMatch[]> {
-    const queryVectors = new Map<string, number[]>();
+  /**
+   * The query's vector for each embedder the knowledge bases use, asked for at once: an embedder
+   * that runs elsewhere (a worker thread, a server) embeds while this search's SQL runs.
+   */
+  function embedOnce(kbs: KnowledgeBaseSettings[], query: string): Map<string, Promise<number[]>> {
+    const vectors = new Map<string, Promise<number[]>>();
+    for (const kb of kbs) {
+      const key = `${kb.embedder.name}/${kb.embedder.dimension}`;
+      if (vectors.has(key)) continue;
+      const vector = embedQuery(kb, query);
+      vector.catch(() => undefined);
+      vectors.set(key, vector);
+    }
+    return vectors;
+  }
+
+  async function vectorHalf(kbs: KnowledgeBaseSettings[], queryVectors: Map<string, Promise<number[]>>, allowed: Map<string, string[]> | null, limit: number): Promise<VectorMatch[]> {
     const matches: VectorMatch[] = [];
     for (const kb of kbs) {
       const documentIds = allowed?.get(kb.id);
       if (documentIds && !documentIds.length) continue;
-      const key = `${kb.embedder.name}/${kb.embedder.dimension}`;
-      if (!queryVectors.has(key)) queryVectors.set(key, await embedQuery(kb, request.query));
-      matches.push(...(await vectors.search(kb.vectorCollection, queryVectors.get(key)!, { topK: limit, documentIds })));
+      const vector = await queryVectors.get(`${kb.embedder.name}/${kb.embedder.dimension}`)!;
+      matches.push(...(await vectors.search(kb.vectorCollection, vector, { topK: limit, documentIds })));
     }
     return matches.sort((a, b) => b.score - a.score).slice(0, limit);
   }
@@ -65,7 +79,8 @@ export function createSearchService({ store, vectors, embedders, access }: Searc
   async function fulltextHalf(request: SearchRequest, kbIds: string[], limit: number): Promise<Array<{ id: string; score: number }>> {
     const terms = await store.queryTerms(request.query);
     if (!terms.length) return [];
-    const [stats, matches] = await Promise.all([store.termStatistics(terms, kbIds), store.termMatches(terms, kbIds, request.filters, BM25_CANDIDATES)]);
+    const stats = await store.termStatistics(terms, kbIds);
+    const matches = await store.termMatches(terms, kbIds, request.filters, BM25_CANDIDATES);
     return bm25(matches, stats).slice(0, limit);
   }
 
@@ -77,23 +92,20 @@ export function createSearchService({ store, vectors, embedders, access }: Searc
       const { topK, mode, filters } = request;
       // Room for hits that the filters or a missing chunk remove afterwards.
       const limit = Math.max(topK * 4, 20);
-      // The full-text half needs only the ids, so it runs while access is checked and the query
-      // embedded: a search costs its slowest half, not the sum of every step. Its hits are read
-      // only once every knowledge base has passed the check.
-      const textSearch = mode === 'vector' ? Promise.resolve([]) : fulltextHalf(request, kbIds, limit);
-      textSearch.catch(() => undefined);
+      // One statement at a time, on one connection; only the query's embedding overlaps them.
+      // Spread over several Postgres backends at once, a search was slower, not faster, on a
+      // busy machine (11 ms against 13), and slowed what shared the machine with it: an agent's
+      // llama.cpp read its prompt's opening 2-4 ms slower meanwhile (2 cores, Postgres 17, bench:agents).
       const checks = await Promise.allSettled(kbIds.map((id) => access.requireSettings(id, caller, 'read', { action: `search knowledge base ${id}` })));
       // The first knowledge base in the request that fails its check is the one reported, as when checked one by one.
       const kbs = checks.map((check) => {
         if (check.status === 'rejected') throw check.reason;
         return check.value;
       });
+      const queryVectors = mode === 'fulltext' ? new Map<string, Promise<number[]>>() : embedOnce(kbs, request.query);
       const allowed = hasFilters(filters) ? await store.allowedDocuments(kbIds, filters, MAX_PREFILTER_DOCUMENTS) : null;
-
-      // Both halves at once: on Postgres each has its own connection, and an embedder that runs
-      // elsewhere (a worker thread, a server) embeds the query while the full-text SQL runs.
-      const vectorHits = mode === 'fulltext' ? [] : await vectorHalf(kbs, request, allowed, limit);
-      const textHits = await textSearch;
+      const textHits = mode === 'vector' ? [] : await fulltextHalf(request, kbIds, limit);
+      const vectorHits = mode === 'fulltext' ? [] : await vectorHalf(kbs, queryVectors, allowed, limit);
 
       const vectorRank = new Map(vectorHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));
       const textRank = new Map(textHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));
