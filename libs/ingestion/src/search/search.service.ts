@@ -21,6 +21,9 @@ const MAX_PREFILTER_DOCUMENTS = 2000;
 /** Chunks that BM25F scores, taken from the lexical matches in `ts_rank` order. */
 const BM25_CANDIDATES = 100;
 
+/** Knowledge bases whose embedders share this key share the query's vector. */
+const embedderKey = (kb: KnowledgeBaseSettings) => `${kb.embedder.name}/${kb.embedder.dimension}`;
+
 const roundScore = (score: number | undefined) => (score === undefined ? null : Math.round(score * 1e6) / 1e6);
 
 export type SearchService = ReturnType<typeof createSearchService>;
@@ -55,7 +58,7 @@ export function createSearchService({ store, vectors, embedders, access }: Searc
   function embedOnce(kbs: KnowledgeBaseSettings[], query: string): Map<string, Promise<number[]>> {
     const vectors = new Map<string, Promise<number[]>>();
     for (const kb of kbs) {
-      const key = `${kb.embedder.name}/${kb.embedder.dimension}`;
+      const key = embedderKey(kb);
       if (vectors.has(key)) continue;
       const vector = embedQuery(kb, query);
       vector.catch(() => undefined);
@@ -69,7 +72,7 @@ export function createSearchService({ store, vectors, embedders, access }: Searc
     for (const kb of kbs) {
       const documentIds = allowed?.get(kb.id);
       if (documentIds && !documentIds.length) continue;
-      const vector = await queryVectors.get(`${kb.embedder.name}/${kb.embedder.dimension}`)!;
+      const vector = await queryVectors.get(embedderKey(kb))!;
       matches.push(...(await vectors.search(kb.vectorCollection, vector, { topK: limit, documentIds })));
     }
     return matches.sort((a, b) => b.score - a.score).slice(0, limit);
