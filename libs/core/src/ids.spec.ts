@@ -14,6 +14,12 @@ describe('newId', () => {
     expect([later, earlier].sort()).toEqual([earlier, later]);
   });
 
+  it('sorts ids made one after another within one millisecond in the order they were made', () => {
+    const now = Date.now();
+    const ids = Array.from({ length: 100 }, () => newId('ftevent', now));
+    expect([...ids].sort()).toEqual(ids);
+  });
+
   it('does not repeat within the same millisecond', () => {
     const now = Date.now();
     const ids = new Set(Array.from({ length: 1000 }, () => newId('x', now)));

@@ -11,14 +11,21 @@ function encodeBase32(value: bigint, length: number): string {
   return out;
 }
 
+const RANDOM_BITS = 80n;
+/** The last id's time and random part: ids made in the same millisecond count up from it. */
+let last = { time: -1, random: 0n };
+
 /**
  * Prefixed ids that sort by creation time (`doc_01j…`): 48 bits of milliseconds
- * then 80 random bits, Crockford base32, like ULIDs.
+ * then 80 random bits, Crockford base32, like ULIDs. Within one millisecond
+ * the random part of the last id counts up (as ULID's monotonic ids do), so
+ * rows written one after another in a process sort in that order.
  */
 export function newId(prefix: string, now: number = Date.now()): string {
-  const time = encodeBase32(BigInt(now), 10);
-  const random = encodeBase32(BigInt('0x' + randomBytes(10).toString('hex')), 16);
-  return `${prefix}_${time}${random}`;
+  let random = BigInt('0x' + randomBytes(10).toString('hex'));
+  if (now === last.time && last.random + 1n < 1n << RANDOM_BITS) random = last.random + 1n;
+  last = { time: now, random };
+  return `${prefix}_${encodeBase32(BigInt(now), 10)}${encodeBase32(random, 16)}`;
 }
 
 export function isId(prefix: string, value: string): boolean {
