@@ -22,8 +22,8 @@ let last = { time: -1, random: 0n };
  * rows written one after another in a process sort in that order.
  */
 export function newId(prefix: string, now: number = Date.now()): string {
-  let random = BigInt('0x' + randomBytes(10).toString('hex'));
-  if (now === last.time && last.random + 1n < 1n << RANDOM_BITS) random = last.random + 1n;
+  const counted = now === last.time && last.random + 1n < 1n << RANDOM_BITS;
+  const random = counted ? last.random + 1n : BigInt('0x' + randomBytes(10).toString('hex'));
   last = { time: now, random };
   return `${prefix}_${encodeBase32(BigInt(now), 10)}${encodeBase32(random, 16)}`;
 }
