@@ -9,11 +9,15 @@ import { createIdentitySigner, requestTarget } from '@llmp/auth';
 import { createLogger } from '@llmp/core';
 import { createPgDb } from '@llmp/db';
 import { startPlatform } from '../../../apps/platform/src/platform';
+import { pacedLoad, percentile } from './lib/paced-load';
 
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 5);
 /** Direct and gateway runs alternate this many times, so load from elsewhere on the machine falls on both alike. */
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 10);
+/** Requests a second of the latency runs: well under every way's saturation, so their latency is the hops', not a queue's. */
+const LATENCY_RATE = Number(process.env['BENCH_LATENCY_RATE'] ?? 400);
+const LATENCY_S = Number(process.env['BENCH_LATENCY_S'] ?? 3);
 /** Built apps to run as separate processes (`npx nx run-many -t build -p api-gateway data-structuring`). */
 const DIST = path.resolve(process.env['BENCH_DIST_DIR'] ?? 'dist/apps');
 /** Extra node arguments for the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
@@ -54,6 +58,8 @@ interface Figures {
   failures: number;
   /** CPU microseconds per request of each watched process. */
   cpu: Record<string, number>;
+  /** Latency at LATENCY_RATE requests a second (an open loop), in ms, over every round's requests together. */
+  paced: { p50: number; p99: number; requests: number; failures: number };
 }
 
 /** Each way of reaching the service, by name: `direct`, `gateway` and, in the multi-process layout, `bare proxy`. */
@@ -70,6 +76,8 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 class Side {
   private readonly results: Result[] = [];
   private readonly cpuUsed: Record<string, number> = {};
+  private readonly latencies: number[] = [];
+  private pacedFailures = 0;
 
   constructor(
     private readonly url: string,
@@ -86,6 +94,13 @@ class Side {
     }
   }
 
+  /** One round at a fixed rate, for latency. */
+  async pacedRound() {
+    const result = await pacedLoad({ url: this.url, headers: this.headers, rate: LATENCY_RATE, seconds: LATENCY_S });
+    this.latencies.push(...result.latencies);
+    this.pacedFailures += result.failures + result.unsent;
+  }
+
   figures(): Figures {
     const requests = this.results.reduce((n, r) => n + r.requests.total, 0);
     const seconds = this.results.reduce((n, r) => n + r.duration, 0);
@@ -95,16 +110,20 @@ class Side {
       p99: median(this.results.map((r) => r.latency.p99)),
       failures: this.results.reduce((n, r) => n + r.errors + r.non2xx, 0),
       cpu: Object.fromEntries(Object.entries(this.cpuUsed).map(([name, micros]) => [name, requests ? micros / requests : 0])),
+      paced: { p50: percentile(this.latencies, 50), p99: percentile(this.latencies, 99), requests: this.latencies.length, failures: this.pacedFailures },
     };
   }
 }
 
-/** Warms every way in, then measures them in turn, round after round. */
+/** Warms every way in, then measures them in turn, round after round: at saturation, then at a fixed rate. */
 async function measure(targets: Record<string, Target> & { direct: Target; gateway: Target }, watched: Record<string, number | undefined> = {}): Promise<Pair> {
   for (const target of Object.values(targets)) await load(target.url, target.headers, 1);
   const sides = Object.entries(targets).map(([name, target]) => [name, new Side(target.url, target.headers, watched)] as const);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [, side] of sides) await side.round();
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [, side] of sides) await side.pacedRound();
   }
   return Object.fromEntries(sides.map(([name, side]) => [name, side.figures()])) as Pair;
 }
@@ -293,6 +312,9 @@ function rows(layout: string, pair: Pair) {
     'p50 ms': f.p50,
     'p99 ms': f.p99,
     errors: f.failures,
+    [`p50 ms at ${LATENCY_RATE}/s`]: f.paced.p50.toFixed(2),
+    [`p99 ms at ${LATENCY_RATE}/s`]: f.paced.p99.toFixed(2),
+    'errors at rate': f.paced.failures,
     'gateway CPU µs/req': cpu(f, 'gateway'),
     'proxy CPU µs/req': cpu(f, 'bare proxy'),
     'service CPU µs/req': cpu(f, 'service'),
@@ -301,9 +323,14 @@ function rows(layout: string, pair: Pair) {
   return Object.entries(pair).map(([name, figures]) => row(WAYS[name] ?? name, figures));
 }
 
+const signed = (ms: number, digits: number) => `${ms < 0 ? '−' : '+'}${Math.abs(ms).toFixed(digits)}`;
+
 function ratio(layout: string, over: string, a: Figures, b: Figures): string {
   const throughput = b.reqPerSec === 0 ? 'n/a' : (a.reqPerSec / b.reqPerSec).toFixed(2);
-  return `${layout}: ${over} throughput ${throughput}×, p50 +${(a.p50 - b.p50).toFixed(1)} ms, p99 +${(a.p99 - b.p99).toFixed(1)} ms`;
+  return (
+    `${layout}: ${over} throughput ${throughput}×, at saturation p50 ${signed(a.p50 - b.p50, 1)} ms, p99 ${signed(a.p99 - b.p99, 1)} ms; ` +
+    `at ${LATENCY_RATE} req/s p50 ${signed(a.paced.p50 - b.paced.p50, 2)} ms, p99 ${signed(a.paced.p99 - b.paced.p99, 2)} ms`
+  );
 }
 
 function ratios(layout: string, pair: Pair): string[] {
@@ -317,11 +344,15 @@ async function main() {
   const separate = await separateProcesses();
   const embeddedPair = await embedded();
   console.log(`${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION_S} s directly then through the gateway after a 1 s warm-up each (p50/p99: the rounds' median), on 127.0.0.1, ${os.cpus().length} CPUs`);
+  console.log(
+    `latency at a fixed rate: ${ROUNDS} rounds of ${LATENCY_S} s at ${LATENCY_RATE} requests a second each way, an open loop timed from each request's planned start (p50/p99 over all rounds); ` +
+      `at saturation a closed loop's latency is its connections over its throughput, so only these say what a call pays for the hop`,
+  );
   console.log(`multi-process: node ${path.relative(process.cwd(), DIST)}/{data-structuring,api-gateway}/main.cjs, GET ${SEPARATE_PATH}, autocannon in the bench process; database: ${separate.database}`);
   console.log(`embedded: every service in one process over PGlite, GET ${EMBEDDED_PATH}, autocannon on the same thread`);
   console.table([...rows('multi-process', separate.pair), ...rows('embedded', embeddedPair)]);
   for (const line of [...ratios('multi-process', separate.pair), ...ratios('embedded', embeddedPair)]) console.log(line);
-  const failures = [separate.pair, embeddedPair].reduce((n, p) => n + Object.values(p).reduce((sum, f) => sum + f.failures, 0), 0);
+  const failures = [separate.pair, embeddedPair].reduce((n, p) => n + Object.values(p).reduce((sum, f) => sum + f.failures + f.paced.failures, 0), 0);
   if (failures > 0) process.exitCode = 1;
 }
 
