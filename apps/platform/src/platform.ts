@@ -15,6 +15,7 @@ import {
   ggufChoice,
   createIngestion,
   createPgvectorStore,
+  createStandbyLexer,
   ingestionMigrations,
   loadDemoData,
   type GgufEmbedderOptions,
@@ -107,6 +108,9 @@ export async function startPlatform({
     const gguf = ggufEmbedder ? await ggufChoice(ggufEmbedder) : undefined;
     // Knowledge bases pinned to the model still list and search by full text; their uploads fail with this reason.
     if (gguf && 'problem' in gguf) log.error({ service: 'document-ingestion', embedder: gguf.name }, gguf.problem);
+    // PGlite's own parser and stemmer, on another thread while documents are indexed: computing lexemes is most of writing a chunk.
+    const lexer = createStandbyLexer({ open: () => createPgliteDb({ thread: true }), log: log.child({ service: 'document-ingestion', component: 'lexer' }) });
+    started.push(() => lexer.close());
     const ingestion = await createIngestion({
       ...deps('document-ingestion'),
       queue,
@@ -115,6 +119,7 @@ export async function startPlatform({
       embedders: createEmbedderCatalog({ gguf }),
       pipeline: ingestionPipeline,
       uploads: ingestionUploads,
+      lexer,
     });
     const services: Platform['services'] = {};
     const structuring = await createStructuring({

@@ -17,6 +17,7 @@ import { createDocumentPipeline } from './pipeline/document-pipeline';
 import { startReconciler, type Reconciler } from './pipeline/reconciler';
 import { searchRoutes } from './search/search.routes';
 import { createSearchService, type SearchService } from './search/search.service';
+import type { Lexer } from './search/lexer';
 import { createIngestionStores } from './stores';
 import type { VectorStore } from './vector-store/vector-store';
 
@@ -46,6 +47,8 @@ export interface IngestionAppDeps extends ServiceAppDeps {
   pipeline?: PipelineOptions;
   /** Run pipeline workers in this process (default true); false for an API-only replica. */
   worker?: boolean;
+  /** Computes chunks' full-text lexemes away from `db` (see `createDbLexer`); the caller closes it. */
+  lexer?: Lexer;
 }
 
 export interface Ingestion {
@@ -59,7 +62,7 @@ export interface Ingestion {
 
 /** The document-ingestion service: its HTTP app, its services, and its pipeline workers on the job queue. */
 export async function createIngestion(deps: IngestionAppDeps): Promise<Ingestion> {
-  const { db, log, queue, blobs, vectors, embedders, uploads, pipeline = {}, worker = true } = deps;
+  const { db, log, queue, blobs, vectors, embedders, uploads, pipeline = {}, worker = true, lexer } = deps;
   const { concurrency = 2, reconcileIntervalMs, embedBatchSize, parseWorkers, parseMemoryMb, parseTimeoutMs, maxParseAttempts, ...jobOptions } = pipeline;
   const jobs = createDocumentJobs(queue, jobOptions);
   await queue.ensureQueue(DOCUMENT_QUEUE, jobs.queueOptions);
@@ -74,7 +77,7 @@ export async function createIngestion(deps: IngestionAppDeps): Promise<Ingestion
   const parser = worker ? createParsePool({ size: parseWorkers, memoryMb: parseMemoryMb, timeoutMs: parseTimeoutMs, log: log.child({ component: 'parser' }) }) : null;
   if (parser) {
     await parser.warm();
-    const { handle } = createDocumentPipeline({ ...stores, blobs, vectors, embedders, jobs, log, parser, embedBatchSize, maxParseAttempts });
+    const { handle } = createDocumentPipeline({ ...stores, blobs, vectors, embedders, jobs, log, parser, lexer, embedBatchSize, maxParseAttempts });
     await queue.work(DOCUMENT_QUEUE, { concurrency }, handle);
   }
   // Any process may settle documents whose worker died; it takes no lock and changes only what is stuck.

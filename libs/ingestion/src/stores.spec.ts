@@ -3,7 +3,7 @@ import { DomainError, newId } from '@llmp/core';
 import { migrate } from '@llmp/db';
 import { testDatabases } from '@llmp/db/testing';
 import type { StoredChunk } from './chunking/chunk';
-import { createSqlChunkStore } from './documents/chunk.store';
+import { createSqlChunkStore, searchableText } from './documents/chunk.store';
 import { createSqlDocumentStore, type NewDocument } from './documents/document.store';
 import { createSqlKnowledgeBaseStore, type NewKnowledgeBase } from './knowledge-bases/knowledge-base.store';
 import { ingestionMigrations } from './migrations';
@@ -152,6 +152,29 @@ describe.each(testDatabases())('ingestion stores on $name', (database) => {
     // Other tests here list every knowledge base.
     await handle.db.query('delete from ingestion.documents where knowledge_base_id = any($1::text[])', [[kbA, kbB]]);
     await handle.db.query('delete from ingestion.knowledge_bases where id = any($1::text[])', [[kbA, kbB]]);
+  });
+
+  it('stores lexemes computed elsewhere as the full-text index it would have computed itself', async () => {
+    const docs = createSqlDocumentStore(handle.db);
+    const chunks = createSqlChunkStore(handle.db);
+    const [lexed, plain] = [(await docs.insert(aDocument(kbId)))!, (await docs.insert(aDocument(kbId)))!];
+    const texts = ["Restoring backups: it's tested quarterly; O'Brien signs off.", 'parseHttpRequest() reads MAX_RETRY_COUNT', 'Café — 日本語'];
+    const of = (documentId: string) => texts.map((text, i) => aChunk(documentId, kbId, i, text, i === 1 ? ['API', 'getUserName()'] : []));
+    const { rows: computed } = await handle.db.query<{ lexemes: string }>(
+      `select to_tsvector('english', t)::text as lexemes from unnest($1::text[]) with ordinality as u(t, n) order by n`,
+      [of(lexed.id).map(searchableText)],
+    );
+    await chunks.replace(lexed.id, of(lexed.id), computed.map((r) => r.lexemes));
+    await chunks.replace(plain.id, of(plain.id));
+    const { rows } = await handle.db.query<{ same: boolean }>(
+      `select a.tsv = b.tsv as same from ingestion.chunks a join ingestion.chunks b using (ordinal)
+        where a.document_id = $1 and b.document_id = $2 order by ordinal`,
+      [lexed.id, plain.id],
+    );
+    expect(rows.map((r) => r.same)).toEqual([true, true, true]);
+    await expect(chunks.replace(lexed.id, of(lexed.id), ['only one'])).rejects.toThrow('1 lexeme lists for 3 chunks');
+    expect(await chunks.countByDocument(lexed.id)).toBe(3);
+    for (const doc of [lexed, plain]) await docs.delete(doc.id);
   });
 
   it('replaces chunks and ranks them by full-text match on any query term', async () => {

@@ -36,14 +36,19 @@ function toChunk(row: ChunkRow): StoredChunk {
 const BATCH = 500;
 
 /** The text full-text search sees: the chunk and the headings above it, with their identifiers' parts. */
-function searchableText(chunk: Pick<StoredChunk, 'text' | 'headingPath'>): string {
+export function searchableText(chunk: Pick<StoredChunk, 'text' | 'headingPath'>): string {
   return withIdentifierParts(chunk.headingPath.length ? `${chunk.headingPath.join('\n')}\n${chunk.text}` : chunk.text);
 }
 
 /** The chunks of each document, as the pipeline last indexed them. */
 export interface ChunkStore {
-  /** Swaps a document's chunks for these, and its counts of them; call inside the indexing transaction. */
-  replace(documentId: string, chunks: StoredChunk[]): Promise<void>;
+  /**
+   * Swaps a document's chunks for these, and its counts of them; call inside
+   * the indexing transaction. `lexemes`, when given, are each chunk's
+   * `searchableText` as `to_tsvector('english', …)` makes it (see
+   * `createDbLexer`); otherwise the database computes them.
+   */
+  replace(documentId: string, chunks: StoredChunk[], lexemes?: string[]): Promise<void>;
   /** In document order. */
   listByDocument(documentId: string, page?: { limit?: number; offset?: number }): Promise<StoredChunk[]>;
   countByDocument(documentId: string): Promise<number>;
@@ -52,17 +57,20 @@ export interface ChunkStore {
 /** Over the `ingestion` schema of Postgres or PGlite; full-text lexemes are computed as chunks are written. */
 export function createSqlChunkStore(db: Db): ChunkStore {
   return {
-    async replace(documentId, chunks) {
+    async replace(documentId, chunks, lexemes) {
+      if (lexemes && lexemes.length !== chunks.length) throw new RangeError(`${lexemes.length} lexeme lists for ${chunks.length} chunks`);
       await db.query('delete from ingestion.chunks where document_id = $1', [documentId]);
       for (let i = 0; i < chunks.length; i += BATCH) {
         const batch = chunks.slice(i, i + BATCH);
+        // $12 is the searchable text, or its lexemes already computed.
+        const tsv = lexemes ? 'c.full_text::tsvector' : "to_tsvector('english', c.full_text)";
         await db.query(
           `insert into ingestion.chunks
              (id, document_id, knowledge_base_id, ordinal, text, heading_path, page_start, page_end, start_offset, end_offset, token_count, tsv)
            select c.id, c.document_id, c.knowledge_base_id, c.ordinal, c.text, c.heading_path::jsonb, c.page_start, c.page_end,
-                  c.start_offset, c.end_offset, c.token_count, to_tsvector('english', c.searchable)
+                  c.start_offset, c.end_offset, c.token_count, ${tsv}
              from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[], $8::int[], $9::int[], $10::int[], $11::int[], $12::text[])
-                  as c(id, document_id, knowledge_base_id, ordinal, text, heading_path, page_start, page_end, start_offset, end_offset, token_count, searchable)`,
+                  as c(id, document_id, knowledge_base_id, ordinal, text, heading_path, page_start, page_end, start_offset, end_offset, token_count, full_text)`,
           [
             batch.map((c) => c.id),
             batch.map((c) => c.documentId),
@@ -75,7 +83,7 @@ export function createSqlChunkStore(db: Db): ChunkStore {
             batch.map((c) => c.start),
             batch.map((c) => c.end),
             batch.map((c) => c.tokenCount),
-            batch.map((c) => searchableText(c)),
+            lexemes ? lexemes.slice(i, i + BATCH) : batch.map((c) => searchableText(c)),
           ],
         );
       }

@@ -4,12 +4,14 @@ import { JobAbortedError, PermanentJobError, type JobContext } from '@llmp/queue
 import type { BlobStore } from '../blob-store/blob-store';
 import type { StoredChunk } from '../chunking/chunk';
 import { chunkDocument, embeddingText } from '../chunking/chunker';
+import { searchableText } from '../documents/chunk.store';
 import type { DocumentStore, RunUpdate } from '../documents/document.store';
 import type { EmbedderCatalog } from '../embedding/embedder-catalog';
 import { EmbedderError } from '../embedding/embedder';
 import type { KnowledgeBaseStore } from '../knowledge-bases/knowledge-base.store';
 import { DocumentParseError } from '../parsing/parse-error';
 import { ParserCrashedError, ParserTimeoutError, type ParsePool } from '../parsing/parse-pool';
+import type { Lexer } from '../search/lexer';
 import type { InTransaction } from '../stores';
 import { VectorStoreUnavailableError, type VectorStore } from '../vector-store/vector-store';
 import type { DocumentJobData, DocumentJobs } from './document-jobs';
@@ -34,6 +36,12 @@ export interface DocumentPipelineDeps {
    * fails for good (default 2): a crash may be bad luck, twice it is the file.
    */
   maxParseAttempts?: number;
+  /**
+   * Computes the chunks' full-text lexemes while they are embedded, away from
+   * the database that stores them; without one (or if it fails) the
+   * database computes them as it writes the chunks.
+   */
+  lexer?: Lexer;
 }
 
 /** The run no longer owns the document: it was cancelled, deleted, or another run took it over. */
@@ -87,7 +95,7 @@ const PROGRESS_EVERY_MS = 500;
  * leaves nothing half-indexed and its retry starts clean.
  */
 export function createDocumentPipeline(deps: DocumentPipelineDeps) {
-  const { documents, knowledgeBases, transaction, blobs, vectors, embedders, jobs, log, parser, embedBatchSize = 64, maxParseAttempts = 2 } = deps;
+  const { documents, knowledgeBases, transaction, blobs, vectors, embedders, jobs, log, parser, lexer, embedBatchSize = 64, maxParseAttempts = 2 } = deps;
 
   /**
    * The document is ready once its transaction commits; sealing and
@@ -173,6 +181,12 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
       const tokenCount = chunks.reduce((n, c) => n + c.tokenCount, 0);
 
       begin('embedding', { chunkCount: chunks.length, tokenCount });
+      const lexing = lexer
+        ?.lexemes(chunks.map(searchableText))
+        .catch((error: unknown) => {
+          runLog.warn({ err: error }, 'lexer failed; the database computes the lexemes');
+          return undefined;
+        });
       await written;
       let embedder;
       try {
@@ -196,13 +210,14 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
       begin('indexing');
       await written;
       const stored: StoredChunk[] = chunks.map((c) => ({ ...c, id: newId('chk'), documentId, knowledgeBaseId: kb.id }));
+      const lexemes = await lexing;
       await transaction(async (tx) => {
         if (!(await tx.documents.lockOwned(documentId, runId))) throw new LostDocumentError();
         signal.throwIfAborted();
         // Normally there already; checked only once the document is known to still exist.
         await tx.vectors.ensureCollection(kb.vectorCollection, { dimension: kb.embedder.dimension });
         await tx.vectors.deleteDocuments(kb.vectorCollection, [documentId]);
-        await tx.chunks.replace(documentId, stored);
+        await tx.chunks.replace(documentId, stored, lexemes);
         await tx.vectors.upsert(
           kb.vectorCollection,
           stored.map((c, i) => ({ id: c.id, documentId, vector: embeddings[i] })),

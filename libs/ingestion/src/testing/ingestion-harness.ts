@@ -12,6 +12,7 @@ import type { BlobStore } from '../blob-store/blob-store';
 import { createFsBlobStore } from '../blob-store/fs-blob-store';
 import { createEmbedderCatalog, type EmbedderCatalog } from '../embedding/embedder-catalog';
 import { createIngestion, type Ingestion, type IngestionAppDeps, type PipelineOptions } from '../ingestion.app';
+import type { Lexer } from '../search/lexer';
 import { ingestionMigrations } from '../migrations';
 import { createPgvectorStore } from '../vector-store/pgvector-store';
 import type { VectorStore } from '../vector-store/vector-store';
@@ -63,9 +64,10 @@ export interface HarnessOptions {
   uploads?: IngestionAppDeps['uploads'];
   /** Run no workers in the main process (another process does). */
   worker?: boolean;
+  lexer?: Lexer;
 }
 
-export async function startHarness({ embedders = createEmbedderCatalog({ defaultSpec: { name: 'hashing-ngram-v1', dimension: 128 } }), pipeline = FAST_PIPELINE, uploads, worker = true }: HarnessOptions = {}): Promise<Harness> {
+export async function startHarness({ embedders = createEmbedderCatalog({ defaultSpec: { name: 'hashing-ngram-v1', dimension: 128 } }), pipeline = FAST_PIPELINE, uploads, worker = true, lexer }: HarnessOptions = {}): Promise<Harness> {
   const db = await createPgliteDb();
   await migrate(db, ingestionMigrations);
   const blobDir = await mkdtemp(path.join(os.tmpdir(), 'llmp-ingestion-test-'));
@@ -73,7 +75,7 @@ export async function startHarness({ embedders = createEmbedderCatalog({ default
   const vectors = await createPgvectorStore({ db });
   const queue = aTestQueue(db);
   await queue.start();
-  const ingestion = await createIngestion({ db, log: testLog, internalSecret: SECRET, queue, blobs, vectors, embedders, pipeline, uploads, worker });
+  const ingestion = await createIngestion({ db, log: testLog, internalSecret: SECRET, queue, blobs, vectors, embedders, pipeline, uploads, worker, lexer });
   const server = await listen(ingestion.app);
   const others: Array<() => Promise<void>> = [];
 
