@@ -65,13 +65,18 @@ describe('standby lexer', () => {
 
   it('declines while its engine starts, computes once it runs, and closes the engine after idling', async () => {
     const e = engines();
-    const lexer = createStandbyLexer({ open: e.open, idleMs: 300, log: testLog });
+    const lexer = createStandbyLexer({ open: e.open, idleMs: 300, startAtChars: 20, log: testLog });
     try {
-      expect(await lexer.lexemes(['running'])).toBeUndefined();
+      // Too little work to start an engine for.
+      expect(await lexer.lexemes(['running', 'dogs'])).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(e.opened).toHaveLength(0);
+      expect(await lexer.lexemes(['running dogs', 'running cats'])).toBeUndefined();
       await lexer.warm();
       expect(e.opened).toHaveLength(1);
       expect(await lexer.lexemes(['running', 'dogs'])).toEqual(["'run':1", "'dog':1"]);
       // Work keeps it open; idling closes it, and the next call starts another.
+      // Once it runs, small calls use it too; each keeps it open.
       await new Promise((resolve) => setTimeout(resolve, 150));
       expect(await lexer.lexemes(['cats'])).toEqual(["'cat':1"]);
       await new Promise((resolve) => setTimeout(resolve, 150));
@@ -79,6 +84,7 @@ describe('standby lexer', () => {
       await new Promise((resolve) => setTimeout(resolve, 600));
       await expect(e.opened[0].query('select 1')).rejects.toThrow();
       expect(await lexer.lexemes(['birds'])).toBeUndefined();
+      expect(await lexer.lexemes(['birds and more birds'])).toBeUndefined();
       await lexer.warm();
       expect(e.opened).toHaveLength(2);
       expect(await lexer.lexemes(['birds'])).toEqual(["'bird':1"]);
@@ -91,10 +97,12 @@ describe('standby lexer', () => {
 
   it('declines every call when its engine cannot start', async () => {
     const e = engines(true);
-    const lexer = createStandbyLexer({ open: e.open, log: testLog });
+    const lexer = createStandbyLexer({ open: e.open, startAtChars: 1, log: testLog });
     expect(await lexer.lexemes(['a'])).toBeUndefined();
     await lexer.warm();
     expect(await lexer.lexemes(['a'])).toBeUndefined();
+    await lexer.warm();
+    expect(e.opened).toHaveLength(0);
     await lexer.close();
   });
 });

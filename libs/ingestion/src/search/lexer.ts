@@ -46,6 +46,12 @@ export interface StandbyLexerOptions {
   open: () => Promise<Db>;
   /** Closed after this long without work (default 60 000), as an engine holds hundreds of megabytes. */
   idleMs?: number;
+  /**
+   * Characters of one call that make it worth starting the engine (default
+   * 262,144): smaller documents cost the database milliseconds, and use the
+   * engine only while it runs anyway.
+   */
+  startAtChars?: number;
   log: Logger;
 }
 
@@ -56,11 +62,11 @@ export interface StandbyLexer extends Lexer {
 
 /**
  * A `createDbLexer` whose engine exists only while documents are indexed:
- * the first call starts it (seconds) and declines, as do calls while it
- * starts, so no document waits for it; it is closed again after `idleMs`
- * without work.
+ * the first large enough call starts it (seconds) and declines, as do calls
+ * while it starts, so no document waits for it; it is closed again after
+ * `idleMs` without work.
  */
-export function createStandbyLexer({ open, idleMs = 60_000, log }: StandbyLexerOptions): StandbyLexer {
+export function createStandbyLexer({ open, idleMs = 60_000, startAtChars = 262_144, log }: StandbyLexerOptions): StandbyLexer {
   let engine: { db: Db; lexer: Lexer } | undefined;
   let starting: Promise<void> | undefined;
   let active = 0;
@@ -96,7 +102,9 @@ export function createStandbyLexer({ open, idleMs = 60_000, log }: StandbyLexerO
     async lexemes(texts) {
       if (closed) return undefined;
       if (!engine) {
-        void start();
+        let chars = 0;
+        for (const text of texts) chars += text.length;
+        if (chars >= startAtChars) void start();
         return undefined;
       }
       clearTimeout(idle);
