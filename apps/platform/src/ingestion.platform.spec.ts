@@ -2,7 +2,7 @@ import request from 'supertest';
 import { createLogger, sleep } from '@llmp/core';
 import { TEST_PASSWORD_COST } from '@llmp/auth/testing';
 import { demoDocuments } from '@llmp/ingestion';
-import { aPdf } from '@llmp/ingestion/testing';
+import { aPdf, prose } from '@llmp/ingestion/testing';
 import { startPlatform, type Platform } from './platform';
 
 const log = createLogger({ name: 'test', level: 'silent' });
@@ -87,5 +87,40 @@ describe('document ingestion in the embedded platform', () => {
     expect(whole.status).toBe(413);
     expect(whole.body.error.code).toBe('request_too_large');
     await request(platform.url).get('/healthz').expect(200);
+  });
+});
+
+describe.each(['standby', 'database'] as const)('lexemes of large documents with ingestionLexer %s', (ingestionLexer) => {
+  it('indexes them for full-text search, starting the second engine only when asked to', async () => {
+    const lines: string[] = [];
+    const captured = createLogger({ name: 'test', level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    const platform = await startPlatform({ log: captured, port: 0, passwordCost: TEST_PASSWORD_COST, demoData: false, ingestionLexer });
+    try {
+      const login = await request(platform.url).post('/api/auth/login').send({ username: 'admin', password: platform.firstAdmin!.password }).expect(200);
+      const auth = { authorization: `Bearer ${login.body.token}` };
+      const kb = (await request(platform.url).post('/api/ingestion/knowledge-bases').set(auth).send({ name: 'Large' }).expect(201)).body;
+      const started = () => lines.some((line) => line.includes('lexer engine started'));
+      const ingest = async (name: string, seed: number, marker: string) => {
+        const text = `${prose({ paragraphs: 700, seed }).join('\n\n')}\n\nThe ${marker} procedure ends here.`;
+        expect(text.length).toBeGreaterThan(262_144);
+        const res = await request(platform.url).post(`/api/ingestion/knowledge-bases/${kb.id}/documents`).set(auth).attach('file', Buffer.from(text), { filename: name }).expect(201);
+        const id = res.body.documents[0].id as string;
+        for (let i = 0; i < 300; i++) {
+          const doc = (await request(platform.url).get(`/api/ingestion/documents/${id}`).set(auth).expect(200)).body;
+          if (doc.status === 'ready') break;
+          expect(['failed', 'cancelled']).not.toContain(doc.status);
+          await sleep(100);
+        }
+        const hits = (await request(platform.url).post('/api/ingestion/search').set(auth).send({ query: marker, knowledgeBaseIds: [kb.id], mode: 'fulltext' }).expect(200)).body.results;
+        expect(hits[0].citation.documentId).toBe(id);
+      };
+      await ingest('first.txt', 1, 'zanzibarish');
+      // The first large document starts the engine; the next one is lexed by it once it runs.
+      for (let i = 0; i < 150 && ingestionLexer === 'standby' && !started(); i++) await sleep(100);
+      await ingest('second.txt', 2, 'quokkaful');
+      expect(started()).toBe(ingestionLexer === 'standby');
+    } finally {
+      await platform.stop();
+    }
   });
 });

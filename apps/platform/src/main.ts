@@ -8,6 +8,8 @@ const platformEnv = z.object({
   LLMP_HOST: z.string().default('127.0.0.1'),
   LLMP_PORT: port.default(8080),
   LLMP_LOG_LEVEL: logLevel.default('warn'),
+  /** `database` computes full-text lexemes in the database: slower ingestion, no second engine's memory (see the README). */
+  LLMP_INGESTION_LEXER: z.enum(['standby', 'database']).default('standby'),
   /** A GGUF embedding model knowledge bases may choose, run in this process (see the README). */
   LLMP_EMBEDDINGS_GGUF_PATH: z.string().min(1).optional(),
   LLMP_EMBEDDINGS_GGUF_QUERY_PREFIX: z.string().default(''),
@@ -23,6 +25,7 @@ main(async () => {
     host: config.LLMP_HOST,
     port: config.LLMP_PORT,
     log,
+    ingestionLexer: config.LLMP_INGESTION_LEXER,
     ggufEmbedder: config.LLMP_EMBEDDINGS_GGUF_PATH
       ? {
           modelPath: config.LLMP_EMBEDDINGS_GGUF_PATH,

@@ -43,6 +43,13 @@ export interface PlatformOptions {
   ingestionPipeline?: PipelineOptions;
   /** Upload limits (default 50 MB per file, 20 files per request). */
   ingestionUploads?: Partial<UploadLimits>;
+  /**
+   * Where chunks' full-text lexemes are computed: `standby` (default) a
+   * second engine on another thread, started for large documents and closed
+   * when idle (some 700 MB while it runs); `database` the database itself,
+   * slower, for machines short of memory.
+   */
+  ingestionLexer?: 'standby' | 'database';
   /** A GGUF embedding model knowledge bases may choose (`gguf:<file name>`), run by llama.cpp in this process. */
   ggufEmbedder?: GgufEmbedderOptions;
   /** GGUF files agents may serve (default `<dataDir>/models`; none without a data directory). */
@@ -80,6 +87,7 @@ export async function startPlatform({
   demoData = !!dataDir,
   ingestionPipeline,
   ingestionUploads,
+  ingestionLexer = 'standby',
   ggufEmbedder,
   modelsDir = dataDir ? path.join(path.resolve(dataDir), 'models') : undefined,
   agentConcurrency,
@@ -109,8 +117,11 @@ export async function startPlatform({
     // Knowledge bases pinned to the model still list and search by full text; their uploads fail with this reason.
     if (gguf && 'problem' in gguf) log.error({ service: 'document-ingestion', embedder: gguf.name }, gguf.problem);
     // PGlite's own parser and stemmer, on another thread while documents are indexed: computing lexemes is most of writing a chunk.
-    const lexer = createStandbyLexer({ open: () => createPgliteDb({ thread: true }), log: log.child({ service: 'document-ingestion', component: 'lexer' }) });
-    started.push(() => lexer.close());
+    const lexer =
+      ingestionLexer === 'standby'
+        ? createStandbyLexer({ open: () => createPgliteDb({ thread: true }), log: log.child({ service: 'document-ingestion', component: 'lexer' }) })
+        : undefined;
+    if (lexer) started.push(() => lexer.close());
     const ingestion = await createIngestion({
       ...deps('document-ingestion'),
       queue,
