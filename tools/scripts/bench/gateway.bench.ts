@@ -9,7 +9,8 @@ import { createIdentitySigner, requestTarget } from '@llmp/auth';
 import { createLogger } from '@llmp/core';
 import { createPgDb } from '@llmp/db';
 import { startPlatform } from '../../../apps/platform/src/platform';
-import { pacedLoad, percentile } from './lib/paced-load';
+import { pacedLoad } from './lib/paced-load';
+import { percentile } from './lib/stats';
 
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 5);
 /** Direct and gateway runs alternate this many times, so load from elsewhere on the machine falls on both alike. */
@@ -102,6 +103,7 @@ class Side {
   }
 
   figures(): Figures {
+    const latencies = [...this.latencies].sort((a, b) => a - b);
     const requests = this.results.reduce((n, r) => n + r.requests.total, 0);
     const seconds = this.results.reduce((n, r) => n + r.duration, 0);
     return {
@@ -110,7 +112,7 @@ class Side {
       p99: median(this.results.map((r) => r.latency.p99)),
       failures: this.results.reduce((n, r) => n + r.errors + r.non2xx, 0),
       cpu: Object.fromEntries(Object.entries(this.cpuUsed).map(([name, micros]) => [name, requests ? micros / requests : 0])),
-      paced: { p50: percentile(this.latencies, 50), p99: percentile(this.latencies, 99), requests: this.latencies.length, failures: this.pacedFailures },
+      paced: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), requests: latencies.length, failures: this.pacedFailures },
     };
   }
 }

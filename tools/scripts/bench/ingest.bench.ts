@@ -36,6 +36,7 @@ import { createStandbyLexer, type StandbyLexer } from '../../../libs/ingestion/s
 import { prose } from '../../../libs/ingestion/src/testing/text-generator';
 import { createPgvectorStore, pgvectorAvailable } from '../../../libs/ingestion/src/vector-store/pgvector-store';
 import { clusteredVectors } from '../../../libs/ingestion/src/vector-store/vector-store.contract';
+import { percentile } from './lib/stats';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const INGEST_MB = env('BENCH_INGEST_MB', 8);
@@ -66,10 +67,6 @@ function textOf(bytes: number, seed: number): string {
     size += paragraphs.length + 2;
   }
   return parts.join('\n\n').slice(0, bytes);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 interface Platform {

@@ -25,6 +25,7 @@ import { createLogger, sleep } from '@llmp/core';
 import { createEmbedderCatalog } from '../../../libs/ingestion/src/embedding/embedder-catalog';
 import { parseDocument } from '../../../libs/ingestion/src/parsing/parse-document';
 import { startBenchIngestion } from './lib/bench-ingestion';
+import { percentile } from './lib/stats';
 
 const CORPUS = path.join(__dirname, 'retrieval-corpus');
 const DOCUMENTS = path.join(CORPUS, 'documents');
@@ -59,7 +60,6 @@ const log = createLogger({ name: 'bench', level: 'silent' });
 const progress = (message: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
 const normalize = (text: string) => text.toLowerCase().replace(/\s+/g, ' ');
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 const MEDIA: Record<string, { type: DocumentType; mime: string }> = {
   '.pdf': { type: 'pdf', mime: 'application/pdf' },

@@ -70,10 +70,3 @@ export async function pacedLoad({ url, headers, rate, seconds, connections = 32 
   }
   return { latencies: latencies.filter((ms) => !Number.isNaN(ms)), failures, unsent };
 }
-
-/** The `p`th percentile (0–100) of `values`, nearest rank. */
-export function percentile(values: number[], p: number): number {
-  if (!values.length) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
