@@ -1,9 +1,9 @@
-import { SYSTEM, type AccessLevel, type Caller, type Document, type Identity, type KnowledgeBase, type ListDocumentsQuery, type RejectedFile, type UploadResult } from '@llmp/contracts';
+import { SYSTEM, type AccessLevel, type Caller, type Document, type Identity, type ListDocumentsQuery, type RejectedFile, type UploadResult } from '@llmp/contracts';
 import { conflict, newId, type Logger } from '@llmp/core';
 import type { StoredChunk } from '../chunking/chunk';
 import { BlobTooLargeError, type BlobStore, type StagedBlob } from '../blob-store/blob-store';
 import type { KnowledgeBaseAccess } from '../knowledge-bases/knowledge-base-access';
-import type { KnowledgeBaseStore } from '../knowledge-bases/knowledge-base.store';
+import type { KnowledgeBaseSettings, KnowledgeBaseStore } from '../knowledge-bases/knowledge-base.store';
 import { sniffDocument } from '../parsing/sniff';
 import type { DocumentJobs } from '../pipeline/document-jobs';
 import type { VectorStore } from '../vector-store/vector-store';
@@ -40,7 +40,7 @@ export function createDocumentsService({ documents, chunks, knowledgeBases, blob
   async function stored(id: string, caller: Caller, needed: Exclude<AccessLevel, 'none'> = 'read', action = `read document ${id}`): Promise<StoredDocument> {
     const doc = await documents.get(id);
     if (!doc) throw documentNotFound(id);
-    await access.require(doc.knowledgeBaseId, caller, needed, { action, notFound: () => documentNotFound(id) });
+    await access.requireSettings(doc.knowledgeBaseId, caller, needed, { action, notFound: () => documentNotFound(id) });
     return doc;
   }
 
@@ -54,7 +54,7 @@ export function createDocumentsService({ documents, chunks, knowledgeBases, blob
   }
 
   /** Stores one file and queues it, or says why not. Never holds the file in memory. */
-  async function ingest(kb: KnowledgeBase, input: UploadedFile, caller: Caller): Promise<Ingested | RejectedFile> {
+  async function ingest(kb: KnowledgeBaseSettings, input: UploadedFile, caller: Caller): Promise<Ingested | RejectedFile> {
     const filename = input.filename.normalize('NFC');
     const reject = (status: number, code: string, message: string): RejectedFile => ({ filename: input.filename, status, code, message });
     const problem = filenameProblem(filename);
@@ -111,7 +111,7 @@ export function createDocumentsService({ documents, chunks, knowledgeBases, blob
   }
 
   const uploadTo = (knowledgeBaseId: string, caller: Caller) =>
-    access.require(knowledgeBaseId, caller, 'write', { action: `upload to knowledge base ${knowledgeBaseId}` });
+    access.requireSettings(knowledgeBaseId, caller, 'write', { action: `upload to knowledge base ${knowledgeBaseId}` });
 
   /**
    * Stores each file as it arrives and queues it. Every file is settled
@@ -167,7 +167,7 @@ export function createDocumentsService({ documents, chunks, knowledgeBases, blob
     },
 
     async list(knowledgeBaseId: string, query: ListDocumentsQuery, caller: Caller): Promise<{ data: Document[]; next: string | null }> {
-      await access.require(knowledgeBaseId, caller, 'read', { action: `read knowledge base ${knowledgeBaseId}` });
+      await access.requireSettings(knowledgeBaseId, caller, 'read', { action: `read knowledge base ${knowledgeBaseId}` });
       const rows = await documents.list(knowledgeBaseId, query);
       return { data: rows.map(publicDocument), next: rows.length === query.limit ? rows[rows.length - 1].id : null };
     },
@@ -199,7 +199,7 @@ export function createDocumentsService({ documents, chunks, knowledgeBases, blob
         await documents.finish(id, 'cancelled', { code: 'deleted', message: 'the document was deleted' });
         if (doc.jobId) await jobs.cancel(doc.jobId);
       }
-      const kb = await knowledgeBases.get(doc.knowledgeBaseId);
+      const kb = await knowledgeBases.getSettings(doc.knowledgeBaseId);
       await documents.delete(id);
       if (kb) await vectors.deleteDocuments(kb.vectorCollection, [id]);
       await blobs.delete(doc.blobKey);
