@@ -7,6 +7,7 @@ import { createSqlChunkStore, searchableText } from './documents/chunk.store';
 import { createSqlDocumentStore, type NewDocument } from './documents/document.store';
 import { createSqlKnowledgeBaseStore, type NewKnowledgeBase } from './knowledge-bases/knowledge-base.store';
 import { ingestionMigrations } from './migrations';
+import { createDbLexer } from './search/lexer';
 import { createSqlSearchStore } from './search/search.store';
 import { bm25 } from './search/search';
 import { createIngestionStores } from './stores';
@@ -160,11 +161,8 @@ describe.each(testDatabases())('ingestion stores on $name', (database) => {
     const [lexed, plain] = [(await docs.insert(aDocument(kbId)))!, (await docs.insert(aDocument(kbId)))!];
     const texts = ["Restoring backups: it's tested quarterly; O'Brien signs off.", 'parseHttpRequest() reads MAX_RETRY_COUNT', 'Café — 日本語'];
     const of = (documentId: string) => texts.map((text, i) => aChunk(documentId, kbId, i, text, i === 1 ? ['API', 'getUserName()'] : []));
-    const { rows: computed } = await handle.db.query<{ lexemes: string }>(
-      `select to_tsvector('english', t)::text as lexemes from unnest($1::text[]) with ordinality as u(t, n) order by n`,
-      [of(lexed.id).map(searchableText)],
-    );
-    await chunks.replace(lexed.id, of(lexed.id), computed.map((r) => r.lexemes));
+    const computed = await createDbLexer(handle.db).lexemes(of(lexed.id).map(searchableText));
+    await chunks.replace(lexed.id, of(lexed.id), computed);
     await chunks.replace(plain.id, of(plain.id));
     const { rows } = await handle.db.query<{ same: boolean }>(
       `select a.tsv = b.tsv as same from ingestion.chunks a join ingestion.chunks b using (ordinal)
