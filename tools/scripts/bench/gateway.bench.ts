@@ -71,7 +71,7 @@ interface Target {
   headers: () => Record<string, string>;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
 
 /** Runs the load `ROUNDS` times and sums it up, with the CPU each watched process spent on it. */
 class Side {
