@@ -90,7 +90,7 @@ describe('document ingestion in the embedded platform', () => {
   });
 });
 
-describe.each(['standby', 'database'] as const)('lexemes of large documents with ingestionLexer %s', (ingestionLexer) => {
+describe.each(['english', 'standby', 'database'] as const)('lexemes of large documents with ingestionLexer %s', (ingestionLexer) => {
   it('indexes them for full-text search, starting the second engine only when asked to', async () => {
     const lines: string[] = [];
     const captured = createLogger({ name: 'test', level: 'info', destination: { write: (line: string) => void lines.push(line) } });

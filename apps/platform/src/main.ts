@@ -9,7 +9,7 @@ const platformEnv = z.object({
   LLMP_PORT: port.default(8080),
   LLMP_LOG_LEVEL: logLevel.default('warn'),
   /** `database` computes full-text lexemes in the database: slower ingestion, no second engine's memory (see the README). */
-  LLMP_INGESTION_LEXER: z.enum(['standby', 'database']).default('standby'),
+  LLMP_INGESTION_LEXER: z.enum(['english', 'standby', 'database']).default('english'),
   /** A GGUF embedding model knowledge bases may choose, run in this process (see the README). */
   LLMP_EMBEDDINGS_GGUF_PATH: z.string().min(1).optional(),
   LLMP_EMBEDDINGS_GGUF_QUERY_PREFIX: z.string().default(''),

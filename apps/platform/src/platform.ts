@@ -15,6 +15,7 @@ import {
   ggufChoice,
   createIngestion,
   createPgvectorStore,
+  createEnglishLexer,
   createStandbyLexer,
   ingestionMigrations,
   loadDemoData,
@@ -44,12 +45,13 @@ export interface PlatformOptions {
   /** Upload limits (default 50 MB per file, 20 files per request). */
   ingestionUploads?: Partial<UploadLimits>;
   /**
-   * Where chunks' full-text lexemes are computed: `standby` (default) a
-   * second engine on another thread, started for large documents and closed
-   * when idle (some 700 MB while it runs); `database` the database itself,
-   * slower, for machines short of memory.
+   * Where chunks' full-text lexemes are computed: `english` (default) here,
+   * with the database's dictionaries, one statement per document for the
+   * words it has not seen; `standby` a second engine on another thread,
+   * started for large documents and closed when idle (some 700 MB while it
+   * runs); `database` the database itself, slowest.
    */
-  ingestionLexer?: 'standby' | 'database';
+  ingestionLexer?: 'english' | 'standby' | 'database';
   /** A GGUF embedding model knowledge bases may choose (`gguf:<file name>`), run by llama.cpp in this process. */
   ggufEmbedder?: GgufEmbedderOptions;
   /** GGUF files agents may serve (default `<dataDir>/models`; none without a data directory). */
@@ -87,7 +89,7 @@ export async function startPlatform({
   demoData = !!dataDir,
   ingestionPipeline,
   ingestionUploads,
-  ingestionLexer = 'standby',
+  ingestionLexer = 'english',
   ggufEmbedder,
   modelsDir = dataDir ? path.join(path.resolve(dataDir), 'models') : undefined,
   agentConcurrency,
@@ -116,11 +118,13 @@ export async function startPlatform({
     const gguf = ggufEmbedder ? await ggufChoice(ggufEmbedder) : undefined;
     // Knowledge bases pinned to the model still list and search by full text; their uploads fail with this reason.
     if (gguf && 'problem' in gguf) log.error({ service: 'document-ingestion', embedder: gguf.name }, gguf.problem);
-    // PGlite's own parser and stemmer, on another thread while documents are indexed: computing lexemes is most of writing a chunk.
+    // Computing lexemes is most of what writing a chunk costs PGlite, which parses and stems in WebAssembly.
     const lexer =
-      ingestionLexer === 'standby'
-        ? createStandbyLexer({ open: () => createPgliteDb({ thread: true }), log: log.child({ service: 'document-ingestion', component: 'lexer' }) })
-        : undefined;
+      ingestionLexer === 'english'
+        ? createEnglishLexer({ db })
+        : ingestionLexer === 'standby'
+          ? createStandbyLexer({ open: () => createPgliteDb({ thread: true }), log: log.child({ service: 'document-ingestion', component: 'lexer' }) })
+          : undefined;
     if (lexer) started.push(() => lexer.close());
     const ingestion = await createIngestion({
       ...deps('document-ingestion'),

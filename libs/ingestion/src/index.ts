@@ -15,6 +15,7 @@ export * from './chunking/chunker';
 export * from './parsing/parse-document';
 export * from './search/search';
 export * from './search/lexer';
+export * from './search/english-lexer';
 export * from './demo/demo-data';
 export type { DocumentsService } from './documents/documents.service';
 export type { UploadLimits } from './documents/upload';

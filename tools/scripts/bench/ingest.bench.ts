@@ -32,7 +32,8 @@ import { createHashingEmbedder, HASHING_EMBEDDER } from '../../../libs/ingestion
 import { createIngestion } from '../../../libs/ingestion/src/ingestion.app';
 import { ingestionMigrations } from '../../../libs/ingestion/src/migrations';
 import { parseText } from '../../../libs/ingestion/src/parsing/text.parser';
-import { createStandbyLexer, type StandbyLexer } from '../../../libs/ingestion/src/search/lexer';
+import { createEnglishLexer } from '../../../libs/ingestion/src/search/english-lexer';
+import { createStandbyLexer, type Lexer } from '../../../libs/ingestion/src/search/lexer';
 import { prose } from '../../../libs/ingestion/src/testing/text-generator';
 import { createPgvectorStore, pgvectorAvailable } from '../../../libs/ingestion/src/vector-store/pgvector-store';
 import { clusteredVectors } from '../../../libs/ingestion/src/vector-store/vector-store.contract';
@@ -73,16 +74,20 @@ interface Platform {
   name: string;
   db: Db;
   /** Computes lexemes away from `db`, as the embedded platform does. */
-  lexer?: StandbyLexer;
+  lexer?: Lexer & { warm?(): Promise<void> };
   close(): Promise<void>;
 }
 
-/** The embedded platform's database: PGlite with pgvector on a thread of its own, as `apps/platform` runs it. */
+/** The embedded platform's database: PGlite with pgvector on a thread of its own, as `apps/platform` runs it (and its `LLMP_INGESTION_LEXER`). */
 async function embeddedPlatform(): Promise<Platform> {
   const db = await createPgliteDb({ thread: true });
-  const lexer = createStandbyLexer({ open: () => createPgliteDb({ thread: true }), log });
+  const choice = process.env['LLMP_INGESTION_LEXER'] ?? 'english';
+  const lexer =
+    choice === 'english' ? createEnglishLexer({ db })
+    : choice === 'standby' ? createStandbyLexer({ open: () => createPgliteDb({ thread: true }), log })
+    : undefined;
   return {
-    name: 'embedded (PGlite + pgvector, own thread)',
+    name: `embedded (PGlite + pgvector, own thread; ${choice} lexer)`,
     db,
     lexer,
     async close() {
@@ -272,7 +277,7 @@ async function ourPipeline(platform: Platform, files: Buffer[]): Promise<Through
     };
     // One small document first, untimed: both pipelines are measured warm.
     await untilReady([await upload(Buffer.from(textOf(64 * 1024, 1)), 'warm-up.txt')]);
-    await platform.lexer?.warm();
+    await platform.lexer?.warm?.();
     for (const stage of Object.keys(stageMs) as Array<keyof typeof stageMs>) stageMs[stage] = 0;
     const load = loadAverage();
     const cpu = cpuMeter();

@@ -46,9 +46,9 @@ export interface ChunkStore {
    * Swaps a document's chunks for these, and its counts of them; call inside
    * the indexing transaction. `lexemes`, when given, are each chunk's
    * `searchableText` as `to_tsvector('english', …)` makes it (see
-   * `createDbLexer`); otherwise the database computes them.
+   * `createDbLexer`); the database computes those not given.
    */
-  replace(documentId: string, chunks: StoredChunk[], lexemes?: string[]): Promise<void>;
+  replace(documentId: string, chunks: StoredChunk[], lexemes?: (string | undefined)[]): Promise<void>;
   /** In document order. */
   listByDocument(documentId: string, page?: { limit?: number; offset?: number }): Promise<StoredChunk[]>;
   countByDocument(documentId: string): Promise<number>;
@@ -62,15 +62,15 @@ export function createSqlChunkStore(db: Db): ChunkStore {
       await db.query('delete from ingestion.chunks where document_id = $1', [documentId]);
       for (let i = 0; i < chunks.length; i += BATCH) {
         const batch = chunks.slice(i, i + BATCH);
-        // $12 is the searchable text, or its lexemes already computed.
-        const tsv = lexemes ? 'c.full_text::tsvector' : "to_tsvector('english', c.full_text)";
+        const given = lexemes?.slice(i, i + BATCH);
+        // $12 is a chunk's lexemes already computed, or else (null) $13 its searchable text.
         await db.query(
           `insert into ingestion.chunks
              (id, document_id, knowledge_base_id, ordinal, text, heading_path, page_start, page_end, start_offset, end_offset, token_count, tsv)
            select c.id, c.document_id, c.knowledge_base_id, c.ordinal, c.text, c.heading_path::jsonb, c.page_start, c.page_end,
-                  c.start_offset, c.end_offset, c.token_count, ${tsv}
-             from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[], $8::int[], $9::int[], $10::int[], $11::int[], $12::text[])
-                  as c(id, document_id, knowledge_base_id, ordinal, text, heading_path, page_start, page_end, start_offset, end_offset, token_count, full_text)`,
+                  c.start_offset, c.end_offset, c.token_count, coalesce(c.lexemes::tsvector, to_tsvector('english', c.full_text))
+             from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[], $8::int[], $9::int[], $10::int[], $11::int[], $12::text[], $13::text[])
+                  as c(id, document_id, knowledge_base_id, ordinal, text, heading_path, page_start, page_end, start_offset, end_offset, token_count, lexemes, full_text)`,
           [
             batch.map((c) => c.id),
             batch.map((c) => c.documentId),
@@ -83,7 +83,8 @@ export function createSqlChunkStore(db: Db): ChunkStore {
             batch.map((c) => c.start),
             batch.map((c) => c.end),
             batch.map((c) => c.tokenCount),
-            lexemes ? lexemes.slice(i, i + BATCH) : batch.map((c) => searchableText(c)),
+            batch.map((_, j) => given?.[j] ?? null),
+            batch.map((c, j) => (given?.[j] === undefined ? searchableText(c) : null)),
           ],
         );
       }

@@ -6,8 +6,11 @@ import type { Db } from '@llmp/db';
  * form), so that the database which stores the chunks only reads them.
  */
 export interface Lexer {
-  /** One `tsvector` text per text, in order; undefined when it cannot now, and the storing database computes them. */
-  lexemes(texts: string[]): Promise<string[] | undefined>;
+  /**
+   * One `tsvector` text per text, in order; undefined for a text (or for
+   * all) that it leaves to the storing database.
+   */
+  lexemes(texts: string[]): Promise<(string | undefined)[] | undefined>;
   close(): Promise<void>;
 }
 
@@ -27,7 +30,7 @@ const BATCH = 500;
 export function createDbLexer(db: Db): Lexer {
   return {
     async lexemes(texts) {
-      const out: string[] = [];
+      const out: (string | undefined)[] = [];
       for (let i = 0; i < texts.length; i += BATCH) {
         const { rows } = await db.query<{ lexemes: string }>(
           `select to_tsvector('english', t)::text as lexemes from unnest($1::text[]) with ordinality as u(t, n) order by n`,

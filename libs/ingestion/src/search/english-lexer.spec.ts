@@ -1,0 +1,185 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createPgliteDb, type Db } from '@llmp/db';
+import { prose } from '../testing/text-generator';
+import { createEnglishLexer, englishWords, FIELD } from './english-lexer';
+import type { Lexer } from './lexer';
+
+/** Each text's lexemes as the database computes them itself, one statement per text. */
+async function inDatabase(db: Db, texts: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const text of texts) {
+    const { rows } = await db.query<{ lexemes: string }>(`select to_tsvector('english', $1::text)::text as lexemes`, [text]);
+    out.push(rows[0].lexemes);
+  }
+  return out;
+}
+
+/** Texts the parser splits in more ways than words and spaces. */
+const AWKWARD = [
+  '',
+  '   \n\t ',
+  'The runners were running; the runner ran.',
+  "it's O'Reilly's 'quoted' \"text\" (parens) [brackets] {braces} end... dash - and -- rules",
+  'well-known state-of-the-art co-operation -leading trailing- a--b Well-Known WELL',
+  'x-ray2 1st-rate 2-3 a-2 2-a x-1 +5 -42 1,000 3. 3.14 1e10 522e4c2 0x1F 12:30 2026-12-03 10th',
+  'e.g. the U.S. is Z._run etc.. a.-b ~home a~b',
+  'Visit https://example.com/a/b?c=d or mail someone@example.org, see /usr/bin and a/b today',
+  'AT&T R&D &amp; &#38; a & b 3 < 4 > 2',
+  'Café naïve façade — crème brûlée; 日本語のテキスト; Ελληνικά; русский текст; emoji 🙂 ∑ ∞ ≠ 𝒜lpha ﬁne ￼ �',
+  'it’s “typographic” ‘quotes’ — dashes – ellipses… • bullets «guillemets» no\u00a0break 5′ 6″',
+  'parseHttpRequest() calls read_config_file and MAX_RETRY_COUNT; __init__ _private trailing_',
+  'the a an of and to in is it this that',
+];
+
+/** Texts with tags across whitespace, scripts, control characters or overlong words. */
+const DECLINED = ['<script>let x = 1</script> text', '<a href="x y">link</a>', 'bell\u0007 character', `${'a'.repeat(300)} word`];
+
+/** Pieces of real documents, as chunks of about 2,000 characters: the benchmark corpus, this repository's README, and pino's manual. */
+function realDocuments(): string[] {
+  const corpus = path.resolve(__dirname, '../../../../tools/scripts/bench/retrieval-corpus/documents');
+  const pino = path.join(path.dirname(require.resolve('pino/package.json')), 'docs');
+  const files = [
+    ...readdirSync(corpus).filter((f) => /\.(md|html)$/.test(f)).map((f) => path.join(corpus, f)),
+    path.resolve(__dirname, '../../../../README.md'),
+    ...readdirSync(pino).filter((f) => f.endsWith('.md')).map((f) => path.join(pino, f)),
+  ];
+  const pieces: string[] = [];
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    for (let i = 0; i < text.length; i += 2000) pieces.push(text.slice(i, i + 2000));
+  }
+  return pieces;
+}
+
+/** Short strings of the characters the parser treats specially, next to words, numbers and each other. */
+function awkwardStrings(count: number, seed: number): string[] {
+  const alphabet = [
+    ...'abexAZs109 \n.-+&<>_:;,!?\'"()#%=*$\\|^`[]{}/@~\t',
+    ...'\u00a0\u00e9\u00ab\u00b7\u00bb\u2010\u2011\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u2032',
+    ' ', ' ', 'the', 'is', 'run', 'running', 'http://', 'www', '.com', 'amp', 'café', '日本', '🙂', 'e5', '1e',
+  ];
+  let state = seed;
+  const random = () => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state / 0x7fffffff;
+  };
+  return Array.from({ length: count }, () => {
+    let text = '';
+    for (let n = 1 + Math.floor(random() * 16); n > 0; n--) text += alphabet[Math.floor(random() * alphabet.length)];
+    return text;
+  });
+}
+
+/** A database whose statements are counted, with the words and runs each stemming statement was given. */
+function counted(db: Db) {
+  const asked: string[][] = [];
+  const counting: Db = Object.create(db);
+  counting.query = ((sql: string, params?: unknown[]) => {
+    if (/ts_lexize|ts_parse/.test(sql)) asked.push(params![0] as string[]);
+    return db.query(sql, params);
+  }) as Db['query'];
+  return { db: counting, asked };
+}
+
+describe('english lexer', () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await createPgliteDb();
+  });
+  afterAll(() => db.close());
+
+  /** The lexer's lexemes beside the database's: equal for each text it splits, undefined for those it leaves. */
+  async function compare(texts: string[], lexer: Lexer = createEnglishLexer({ db })) {
+    const ours = (await lexer.lexemes(texts))!;
+    const theirs = await inDatabase(db, texts);
+    expect(ours).toHaveLength(texts.length);
+    const wrong = texts.flatMap((text, i) => (ours[i] !== undefined && ours[i] !== theirs[i] ? [{ text, ours: ours[i], theirs: theirs[i] }] : []));
+    expect(wrong).toEqual([]);
+    return { split: ours.filter((l) => l !== undefined).length, left: texts.filter((_, i) => ours[i] === undefined) };
+  }
+
+  it('makes the lexemes the database makes, to the byte, for words, numbers, hyphenated words and what only the parser reads', async () => {
+    const texts = [...AWKWARD, ...prose({ paragraphs: 300, seed: 9 })];
+    const { split, left } = await compare(texts);
+    expect(left).toEqual([]);
+    expect(split).toBe(texts.length);
+    // Stop words take positions without lexemes; a hyphenated word comes whole, then its parts.
+    expect((await createEnglishLexer({ db }).lexemes(['the well-known runners were running']))?.[0]).toBe("'known':4 'run':7 'runner':5 'well':3 'well-known':2");
+  });
+
+  it('leaves the database texts with tags across whitespace, scripts, control characters or overlong words', async () => {
+    const { split, left } = await compare([...DECLINED, 'plain words']);
+    expect(left).toEqual(DECLINED);
+    expect(split).toBe(1);
+  });
+
+  it('makes the database’s lexemes for real documents, splitting most pieces itself', async () => {
+    const texts = realDocuments();
+    expect(texts.length).toBeGreaterThan(200);
+    const { split, left } = await compare(texts);
+    // Only pieces with HTML tags are left whole (those with one across whitespace, or a script or style): most of the HTML pages, some of the Markdown.
+    expect(left.filter((text) => !/<[a-z!/]/i.test(text))).toEqual([]);
+    expect(split / texts.length).toBeGreaterThan(0.35);
+  });
+
+  it('makes the database’s lexemes for random strings of awkward characters', async () => {
+    const texts = awkwardStrings(4000, 17);
+    const { split } = await compare(texts);
+    expect(split / texts.length).toBeGreaterThan(0.8);
+  });
+
+  it('asks the database about each distinct word or run once, then remembers it', async () => {
+    const { db: watched, asked } = counted(db);
+    const lexer = createEnglishLexer({ db: watched });
+    const texts = prose({ paragraphs: 200, seed: 4 });
+    await compare(texts, lexer);
+    const first = asked.flat();
+    expect(new Set(first).size).toBe(first.length);
+    expect(first.length).toBeLessThan(texts.join(' ').split(/\s+/).length / 10);
+    asked.length = 0;
+    await compare([...texts].reverse(), lexer);
+    expect(asked).toEqual([]);
+    // Runs the parser reads are remembered with the context they came in.
+    await compare(['see https://example.com/x', 'https://example.com/x first', '~home after', 'then ~home']);
+    expect(asked.flat().filter((w) => w[0] === FIELD)).toEqual([]);
+  });
+
+  it('stays right when its cache fills and starts again', async () => {
+    const lexer = createEnglishLexer({ db, cacheEntries: 50 });
+    for (const seed of [1, 2, 3]) await compare(prose({ paragraphs: 40, seed }), lexer);
+  });
+
+  it('gives the texts it leaves to its fallback, in order', async () => {
+    const given: string[][] = [];
+    const fallback: Lexer = {
+      async lexemes(texts) {
+        given.push(texts);
+        return texts.map((t) => `'fallback':${t.length}`);
+      },
+      close: async () => undefined,
+    };
+    const lexer = createEnglishLexer({ db, fallback });
+    const out = await lexer.lexemes(['plain words', DECLINED[0], 'more words', DECLINED[1]]);
+    expect(given).toEqual([[DECLINED[0], DECLINED[1]]]);
+    expect(out).toEqual(["'plain':1 'word':2", `'fallback':${DECLINED[0].length}`, "'word':2", `'fallback':${DECLINED[1].length}`]);
+  });
+});
+
+describe('englishWords', () => {
+  it('splits words, numbers and hyphenated words, and keeps whole runs only the parser reads', () => {
+    expect(englishWords('Well-known 10th run, e.g. see https://x.y/z.')).toEqual([
+      'well-known',
+      'well',
+      'known',
+      '10th',
+      'run',
+      `${FIELD} e.g.`,
+      'see',
+      `${FIELD} https://x.y/z.`,
+    ]);
+    expect(englishWords('~home')).toEqual([`${FIELD}~home`]);
+    expect(englishWords('<b>bold</b> and <i>this</i>')).toEqual([`${FIELD}<b>bold</b>`, 'and', `${FIELD} <i>this</i>`]);
+    expect(englishWords('<a href="#">link</a>')).toBeUndefined();
+  });
+});
