@@ -108,6 +108,19 @@ describe('ingestion configuration', () => {
     }
   });
 
+  it('computes lexemes with the english lexer unless told to leave them to the database', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'llmp-config-'));
+    try {
+      const english = await ingestionResources(loadServiceConfig(ingestionEnv, { ...base, LLMP_DATA_DIR: dir }), { db, log });
+      expect(await english.lexer?.lexemes(['The runners were running'])).toEqual(["'run':4 'runner':2"]);
+      const database = await ingestionResources(loadServiceConfig(ingestionEnv, { ...base, LLMP_DATA_DIR: dir, LLMP_INGESTION_LEXER: 'database' }), { db, log });
+      expect(database.lexer).toBeUndefined();
+      expect(() => loadServiceConfig(ingestionEnv, { ...base, LLMP_INGESTION_LEXER: 'standby' })).toThrow(/LLMP_INGESTION_LEXER: must be "english" or "database"/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start on Milvus that cannot be reached, naming it', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'llmp-config-'));
     try {

@@ -112,9 +112,12 @@ async function postgresPlatform(): Promise<Platform | string> {
     const url = new URL(server);
     url.pathname = `/${name}`;
     const db = createPgDb({ connectionString: url.toString(), poolSize: 6 });
+    // As the document-ingestion service runs: `database` unless LLMP_INGESTION_LEXER says `english`.
+    const english = process.env['LLMP_INGESTION_LEXER'] === 'english';
     return {
-      name: `Postgres (${url.host}, pgvector)`,
+      name: `Postgres (${url.host}, pgvector; ${english ? 'english' : 'database'} lexer)`,
       db,
+      lexer: english ? createEnglishLexer({ db }) : undefined,
       async close() {
         await db.close();
         await admin.exec(`drop database if exists ${name} with (force)`);

@@ -1,6 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createPgliteDb, type Db } from '@llmp/db';
+import type { Logger } from '@llmp/core';
+import { createPgDb, createPgliteDb, type Db } from '@llmp/db';
+import { testDatabases } from '@llmp/db/testing';
+import { testLog } from '../testing/ingestion-harness';
 import { prose } from '../testing/text-generator';
 import { createEnglishLexer, englishWords, FIELD } from './english-lexer';
 import type { Lexer } from './lexer';
@@ -71,28 +75,31 @@ function awkwardStrings(count: number, seed: number): string[] {
   });
 }
 
-/** A database whose statements are counted, with the words and runs each stemming statement was given. */
-function counted(db: Db) {
-  const asked: string[][] = [];
-  const counting: Db = Object.create(db);
-  counting.query = ((sql: string, params?: unknown[]) => {
-    if (/ts_lexize|ts_parse/.test(sql)) asked.push(params![0] as string[]);
+/** A database that records the words it is asked to stem and the runs it is asked to parse. */
+function watched(db: Db) {
+  const stemmed: string[] = [];
+  const parsed: string[] = [];
+  const watching: Db = Object.create(db);
+  watching.query = ((sql: string, params?: unknown[]) => {
+    if (sql.includes('ts_parse')) parsed.push(...(params![0] as string[]));
+    else if (sql.includes('ts_lexize')) stemmed.push(...(params![0] as string[]));
     return db.query(sql, params);
   }) as Db['query'];
-  return { db: counting, asked };
+  return { db: watching, stemmed, parsed };
 }
 
-describe('english lexer', () => {
+describe.each(testDatabases())('english lexer on $name', (database) => {
   let db: Db;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    db = await createPgliteDb();
+    ({ db, close } = await database.open());
   });
-  afterAll(() => db.close());
+  afterAll(() => close());
 
   /** The lexer's lexemes beside the database's: equal for each text it splits, undefined for those it leaves. */
-  async function compare(texts: string[], lexer: Lexer = createEnglishLexer({ db })) {
+  async function compare(texts: string[], lexer: Lexer = createEnglishLexer({ db }), on: Db = db) {
     const ours = (await lexer.lexemes(texts))!;
-    const theirs = await inDatabase(db, texts);
+    const theirs = await inDatabase(on, texts);
     expect(ours).toHaveLength(texts.length);
     const wrong = texts.flatMap((text, i) => (ours[i] !== undefined && ours[i] !== theirs[i] ? [{ text, ours: ours[i], theirs: theirs[i] }] : []));
     expect(wrong).toEqual([]);
@@ -130,19 +137,55 @@ describe('english lexer', () => {
   });
 
   it('asks the database about each distinct word or run once, then remembers it', async () => {
-    const { db: watched, asked } = counted(db);
-    const lexer = createEnglishLexer({ db: watched });
+    const { db: watching, stemmed, parsed } = watched(db);
+    const lexer = createEnglishLexer({ db: watching });
     const texts = prose({ paragraphs: 200, seed: 4 });
     await compare(texts, lexer);
-    const first = asked.flat();
-    expect(new Set(first).size).toBe(first.length);
-    expect(first.length).toBeLessThan(texts.join(' ').split(/\s+/).length / 10);
-    asked.length = 0;
+    expect(new Set(stemmed).size).toBe(stemmed.length);
+    expect(stemmed.length).toBeLessThan(texts.join(' ').split(/\s+/).length / 10);
+    stemmed.length = 0;
+    parsed.length = 0;
     await compare([...texts].reverse(), lexer);
-    expect(asked).toEqual([]);
-    // Runs the parser reads are remembered with the context they came in.
-    await compare(['see https://example.com/x', 'https://example.com/x first', '~home after', 'then ~home']);
-    expect(asked.flat().filter((w) => w[0] === FIELD)).toEqual([]);
+    expect(stemmed).toEqual([]);
+    // Runs the parser reads are remembered with the context they came in: `~` begins a path only at the start of a text.
+    const runs = ['see https://example.com/x', 'https://example.com/x first', '~alice after', 'then ~alice'];
+    await compare(runs, lexer);
+    expect(parsed.sort()).toEqual([' https://example.com/x', ' ~alice', 'https://example.com/x', '~alice']);
+    parsed.length = 0;
+    await compare(runs, lexer);
+    expect(parsed).toEqual([]);
+  });
+
+  it('leaves every text to the database when its english configuration is not the one it splits for', async () => {
+    const other = await createPgliteDb();
+    try {
+      await other.query('alter text search configuration english alter mapping for asciiword with simple');
+      const warnings: string[] = [];
+      const log = { ...testLog, warn: (message: string) => void warnings.push(message) } as unknown as Logger;
+      const lexer = createEnglishLexer({ db: other, log });
+      expect(await lexer.lexemes(['Running dogs', 'more running'])).toBeUndefined();
+      expect(warnings).toHaveLength(1);
+      expect((await other.query<{ l: string }>(`select to_tsvector('english', 'Running dogs')::text as l`)).rows[0].l).toBe("'dogs':2 'running':1");
+    } finally {
+      await other.close();
+    }
+  });
+
+  (database.name === 'postgres' ? it : it.skip)('makes the database’s lexemes under the C locale, where every character beyond ASCII is a letter', async () => {
+    const server = new URL((process.env['LLMP_DATABASE_URL'] ?? process.env['DATABASE_URL'])!);
+    const name = `llmp_test_c_${randomBytes(4).toString('hex')}`;
+    await db.exec(`create database ${name} template template0 encoding 'UTF8' locale 'C'`);
+    server.pathname = `/${name}`;
+    const c = createPgDb({ connectionString: server.toString(), poolSize: 1 });
+    try {
+      const typographic = AWKWARD.filter((text) => [...text].some((ch) => ch.charCodeAt(0) > 127));
+      await compare(typographic, createEnglishLexer({ db: c }), c);
+      // The quotes are letters here, so a quoted word keeps them.
+      expect((await createEnglishLexer({ db: c }).lexemes(['it’s “typographic”']))?.[0]).toBe("'it’':1 '“typographic”':2");
+    } finally {
+      await c.close();
+      await db.exec(`drop database if exists ${name} with (force)`);
+    }
   });
 
   it('stays right when its cache fills and starts again', async () => {

@@ -1,3 +1,4 @@
+import type { Logger } from '@llmp/core';
 import type { Db } from '@llmp/db';
 import type { Lexer } from './lexer';
 
@@ -42,13 +43,15 @@ for (let c = 0; c < 128; c++) {
 /**
  * Characters beyond ASCII that are neither letters, digits nor marks, so the
  * parser takes them as boundaries: typographic quotes, dashes, ellipses,
- * bullets, guillemets and the no-break space prose is full of. Anything else
- * beyond ASCII (a letter of another alphabet, whose lower case and stem
- * depend on the database's locale) is left to the database.
+ * bullets, guillemets and the no-break space prose is full of. That depends
+ * on the database's locale (under `C` every character beyond ASCII is a
+ * letter), so it is checked first. Anything else beyond ASCII (a letter of
+ * another alphabet, whose lower case and stem depend on the locale too) is
+ * left to the database.
  */
 const WIDE_BLANKS = new Set([0xa0, 0xab, 0xb7, 0xbb, 0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2018, 0x2019, 0x201a, 0x201c, 0x201d, 0x201e, 0x2022, 0x2026, 0x2032, 0x2033]);
 
-const kindOf = (code: number): Kind => (code < 128 ? ASCII[code] : WIDE_BLANKS.has(code) ? Kind.BLANK : Kind.DECLINE);
+const kindOf = (code: number, wide: boolean): Kind => (code < 128 ? ASCII[code] : wide && WIDE_BLANKS.has(code) ? Kind.BLANK : Kind.DECLINE);
 const isAlnum = (code: number) => code < 128 && (ASCII[code] === Kind.LETTER || ASCII[code] === Kind.DIGIT);
 
 /** Runs without whitespace up to this long; a text with a longer one is left to the database, which skips words of 2,047 bytes and more. */
@@ -70,10 +73,10 @@ const isSpace = (code: number) => code === 32 || (code >= 9 && code <= 13);
  * parser splits them; false (having pushed some, perhaps) when it holds
  * something only the parser reads right.
  */
-function scanField(text: string, from: number, to: number, words: string[]): boolean {
+function scanField(text: string, from: number, to: number, words: string[], wide: boolean): boolean {
   let i = from;
   while (i < to) {
-    const kind = kindOf(text.charCodeAt(i));
+    const kind = kindOf(text.charCodeAt(i), wide);
     if (kind === Kind.LETTER || kind === Kind.DIGIT) {
       const start = i;
       let digits = false;
@@ -119,7 +122,7 @@ function scanField(text: string, from: number, to: number, words: string[]): boo
         break;
       case Kind.DOT:
         // A host or file name may go on after a dot with a letter, digit or underscore.
-        if (next !== -1 && !(next < 128 ? ASCII[next] === Kind.BLANK && next !== 95 : WIDE_BLANKS.has(next))) return false;
+        if (next !== -1 && !(next < 128 ? ASCII[next] === Kind.BLANK && next !== 95 : wide && WIDE_BLANKS.has(next))) return false;
         break;
       case Kind.AMPERSAND:
         if (next === 35 || (next >= 0 && next < 128 && ASCII[next] === Kind.LETTER)) return false;
@@ -152,9 +155,10 @@ function spansWhitespace(text: string, at: number): boolean {
  * before it), for the database to read. Undefined
  * when the whole text is the database's: it may hold a tag with whitespace
  * in it, a script or style (whose text the parser skips), control
- * characters, or words longer than the parser indexes.
+ * characters, or words longer than the parser indexes. Without `wide`,
+ * runs with any character beyond ASCII are the database's to read.
  */
-export function englishWords(text: string): string[] | undefined {
+export function englishWords(text: string, wide = true): string[] | undefined {
   const words: string[] = [];
   const n = text.length;
   let i = 0;
@@ -172,7 +176,7 @@ export function englishWords(text: string): string[] | undefined {
     }
     if (end - i > MAX_WORD) return undefined;
     const before = words.length;
-    if (!scanField(text, i, end, words)) {
+    if (!scanField(text, i, end, words, wide)) {
       words.length = before;
       // After whitespace the parser starts fewer tokens than at the start of a text (`~` there begins a path).
       words.push(FIELD + (i === 0 ? '' : ' ') + text.slice(i, end));
@@ -246,7 +250,24 @@ export interface EnglishLexerOptions {
   fallback?: Lexer;
   /** Distinct words and runs kept with their lexemes (default 200,000, some 20 MB); the cache starts again when full. */
   cacheEntries?: number;
+  /** Told when the database's configuration differs from what the lexer knows, which then leaves every text to it. */
+  log?: Logger;
 }
+
+/**
+ * Texts whose lexemes show whether the database's `english` configuration
+ * and locale are those this lexer splits for: stop words, stems, upper case
+ * (a Turkish locale lowers `I` otherwise), numbers, hyphenated words, and
+ * runs the parser reads.
+ */
+const ASCII_PROBES = [
+  'The Runners were RUNNING; It is I, INDIA, who ran quickly and happily.',
+  'well-known state-of-the-art x-ray2 10th 2026 -42 +5 3.14 1e10 522e4c2 v1.2.3',
+  'see https://example.com/a?b=c or mail someone@example.org at /usr/bin, ~home and e.g. U.S. AT&T &amp; <b>bold</b>',
+  "it's O'Reilly's parseHttpRequest read_config_file __init__ (parens) [brackets] end... a--b",
+];
+/** Each boundary beyond ASCII between words. */
+const WIDE_PROBE = [...WIDE_BLANKS].map((c, i) => `word${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(c)}`).join('') + 'end';
 
 /**
  * Postgres's `english` configuration (`to_tsvector('english', …)`),
@@ -257,9 +278,12 @@ export interface EnglishLexerOptions {
  * database's to the byte while the database stems a few thousand words
  * instead of parsing every chunk. The few texts it cannot split (tags,
  * control characters, overlong words) go to `fallback`, or are left to the
- * database (undefined in the result).
+ * database (undefined in the result). Its first call checks that the
+ * database's configuration and locale split and stem as it expects (a
+ * Postgres server's may differ from PGlite's); where they do not, every text
+ * is left to the database.
  */
-export function createEnglishLexer({ db, fallback, cacheEntries = 200_000 }: EnglishLexerOptions): Lexer {
+export function createEnglishLexer({ db, fallback, cacheEntries = 200_000, log }: EnglishLexerOptions): Lexer {
   /** A word's stem ('' for a stop word), or a field's lexemes, one per position. */
   const known = new Map<string, string | string[]>();
 
@@ -295,24 +319,46 @@ export function createEnglishLexer({ db, fallback, cacheEntries = 200_000 }: Eng
     return learnt;
   }
 
+  async function compute(texts: string[], wide: boolean): Promise<(string | undefined)[]> {
+    const split = texts.map((text) => englishWords(text, wide));
+    const unknown = new Set<string>();
+    for (const words of split) {
+      if (!words) continue;
+      for (const word of words) if (!known.has(word) && (word[0] === FIELD || !hasDigit(word))) unknown.add(word);
+    }
+    const declined = split.flatMap((words, i) => (words ? [] : [i]));
+    const [learnt, computed] = await Promise.all([
+      unknown.size ? learn([...unknown]) : undefined,
+      declined.length && fallback ? fallback.lexemes(declined.map((i) => texts[i])) : undefined,
+    ]);
+    // A word another call's full cache dropped meanwhile leaves its text to the database.
+    const lexemesOf = (word: string) => learnt?.get(word) ?? known.get(word);
+    const out = split.map((words) => words && tsvectorText(words, lexemesOf));
+    if (computed) declined.forEach((i, j) => (out[i] = computed[j]));
+    return out;
+  }
+
+  /** Whether the lexer's lexemes are the database's, for ASCII text and for the boundaries beyond it. */
+  async function check(): Promise<'all' | 'ascii' | 'none'> {
+    const theirs = async (texts: string[]) =>
+      (await db.query<{ lexemes: string }>(`select to_tsvector('english', t)::text as lexemes from unnest($1::text[]) with ordinality as u(t, n) order by n`, [texts])).rows.map((r) => r.lexemes);
+    const same = (a: (string | undefined)[], b: string[]) => a.every((lexemes, i) => lexemes === b[i]);
+    if (!same(await compute(ASCII_PROBES, false), await theirs(ASCII_PROBES))) {
+      log?.warn("the database's english text-search configuration is not the one the lexer splits for; it computes every chunk's lexemes");
+      return 'none';
+    }
+    return same(await compute([WIDE_PROBE], true), await theirs([WIDE_PROBE])) ? 'all' : 'ascii';
+  }
+  let checked: Promise<'all' | 'ascii' | 'none'> | undefined;
+
   return {
     async lexemes(texts) {
-      const split = texts.map(englishWords);
-      const unknown = new Set<string>();
-      for (const words of split) {
-        if (!words) continue;
-        for (const word of words) if (!known.has(word) && (word[0] === FIELD || !hasDigit(word))) unknown.add(word);
-      }
-      const declined = split.flatMap((words, i) => (words ? [] : [i]));
-      const [learnt, computed] = await Promise.all([
-        unknown.size ? learn([...unknown]) : undefined,
-        declined.length && fallback ? fallback.lexemes(declined.map((i) => texts[i])) : undefined,
-      ]);
-      // A word another call's full cache dropped meanwhile leaves its text to the database.
-      const lexemesOf = (word: string) => learnt?.get(word) ?? known.get(word);
-      const out = split.map((words) => words && tsvectorText(words, lexemesOf));
-      if (computed) declined.forEach((i, j) => (out[i] = computed[j]));
-      return out;
+      const reach = await (checked ??= check().catch((error: unknown) => {
+        checked = undefined;
+        throw error;
+      }));
+      if (reach === 'none') return fallback ? fallback.lexemes(texts) : undefined;
+      return compute(texts, reach === 'all');
     },
     close: async () => fallback?.close(),
   };
