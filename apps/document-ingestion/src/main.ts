@@ -17,6 +17,7 @@ main(() =>
       app.locals.close = async () => {
         await closeApp?.();
         await queue.stop();
+        await resources.lexer?.close();
         await resources.vectors.close();
       };
       return app;

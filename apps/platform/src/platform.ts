@@ -121,7 +121,7 @@ export async function startPlatform({
     // Computing lexemes is most of what writing a chunk costs PGlite, which parses and stems in WebAssembly.
     const lexer =
       ingestionLexer === 'english'
-        ? createEnglishLexer({ db, log: log.child({ service: 'document-ingestion', component: 'lexer' }) })
+        ? createEnglishLexer({ db, thread: true, log: log.child({ service: 'document-ingestion', component: 'lexer' }) })
         : ingestionLexer === 'standby'
           ? createStandbyLexer({ open: () => createPgliteDb({ thread: true }), log: log.child({ service: 'document-ingestion', component: 'lexer' }) })
           : undefined;

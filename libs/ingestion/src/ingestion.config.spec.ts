@@ -113,6 +113,7 @@ describe('ingestion configuration', () => {
     try {
       const english = await ingestionResources(loadServiceConfig(ingestionEnv, { ...base, LLMP_DATA_DIR: dir }), { db, log });
       expect(await english.lexer?.lexemes(['The runners were running'])).toEqual(["'run':4 'runner':2"]);
+      await english.lexer?.close();
       const database = await ingestionResources(loadServiceConfig(ingestionEnv, { ...base, LLMP_DATA_DIR: dir, LLMP_INGESTION_LEXER: 'database' }), { db, log });
       expect(database.lexer).toBeUndefined();
       expect(() => loadServiceConfig(ingestionEnv, { ...base, LLMP_INGESTION_LEXER: 'standby' })).toThrow(/LLMP_INGESTION_LEXER: must be "english" or "database"/);

@@ -143,6 +143,6 @@ export async function ingestionResources(config: IngestionEnv, { db, log }: { db
     },
     worker: config.LLMP_INGESTION_WORKERS > 0,
     // Splitting and stemming chunks here spares the shared database about two thirds of its indexing work.
-    lexer: config.LLMP_INGESTION_LEXER === 'english' ? createEnglishLexer({ db, log: log.child({ component: 'lexer' }) }) : undefined,
+    lexer: config.LLMP_INGESTION_LEXER === 'english' ? createEnglishLexer({ db, thread: true, log: log.child({ component: 'lexer' }) }) : undefined,
   };
 }

@@ -83,7 +83,7 @@ async function embeddedPlatform(): Promise<Platform> {
   const db = await createPgliteDb({ thread: true });
   const choice = process.env['LLMP_INGESTION_LEXER'] ?? 'english';
   const lexer =
-    choice === 'english' ? createEnglishLexer({ db })
+    choice === 'english' ? createEnglishLexer({ db, thread: true })
     : choice === 'standby' ? createStandbyLexer({ open: () => createPgliteDb({ thread: true }), log })
     : undefined;
   return {
@@ -117,7 +117,7 @@ async function postgresPlatform(): Promise<Platform | string> {
     return {
       name: `Postgres (${url.host}, pgvector; ${english ? 'english' : 'database'} lexer)`,
       db,
-      lexer: english ? createEnglishLexer({ db }) : undefined,
+      lexer: english ? createEnglishLexer({ db, thread: true }) : undefined,
       async close() {
         await db.close();
         await admin.exec(`drop database if exists ${name} with (force)`);

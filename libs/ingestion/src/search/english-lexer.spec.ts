@@ -6,7 +6,8 @@ import { createPgDb, createPgliteDb, type Db } from '@llmp/db';
 import { testDatabases } from '@llmp/db/testing';
 import { testLog } from '../testing/ingestion-harness';
 import { prose } from '../testing/text-generator';
-import { createEnglishLexer, englishWords, FIELD } from './english-lexer';
+import { createEnglishLexer } from './english-lexer';
+import { englishWords, FIELD } from './english-words';
 import type { Lexer } from './lexer';
 
 /** Each text's lexemes as the database computes them itself, one statement per text. */
@@ -186,6 +187,19 @@ describe.each(testDatabases())('english lexer on $name', (database) => {
       await c.close();
       await db.exec(`drop database if exists ${name} with (force)`);
     }
+  });
+
+  it('makes the same lexemes on a thread of its own, and refuses work once closed', async () => {
+    const texts = [...AWKWARD, ...realDocuments().slice(0, 60), ...prose({ paragraphs: 100, seed: 12 })];
+    const lexer = createEnglishLexer({ db, thread: true });
+    try {
+      const [first, second] = await Promise.all([compare(texts, lexer), compare([...texts].reverse(), lexer)]);
+      expect(first.split).toBe(second.split);
+      expect(first.split).toBeGreaterThan(texts.length / 2);
+    } finally {
+      await lexer.close();
+    }
+    await expect(lexer.lexemes(['after'])).rejects.toThrow('the lexer is closed');
   });
 
   it('stays right when its cache fills and starts again', async () => {
