@@ -113,12 +113,13 @@ async function postgresPlatform(): Promise<Platform | string> {
     url.pathname = `/${name}`;
     const db = createPgDb({ connectionString: url.toString(), poolSize: 6 });
     // As the document-ingestion service runs: `database` unless LLMP_INGESTION_LEXER says `english`.
-    const english = process.env['LLMP_INGESTION_LEXER'] === 'english';
+    const lexer = process.env['LLMP_INGESTION_LEXER'] === 'english' ? createEnglishLexer({ db, thread: true }) : undefined;
     return {
-      name: `Postgres (${url.host}, pgvector; ${english ? 'english' : 'database'} lexer)`,
+      name: `Postgres (${url.host}, pgvector; ${lexer ? 'english' : 'database'} lexer)`,
       db,
-      lexer: english ? createEnglishLexer({ db, thread: true }) : undefined,
+      lexer,
       async close() {
+        await lexer?.close();
         await db.close();
         await admin.exec(`drop database if exists ${name} with (force)`);
         await admin.close();

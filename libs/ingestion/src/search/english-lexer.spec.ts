@@ -202,6 +202,18 @@ describe.each(testDatabases())('english lexer on $name', (database) => {
     await expect(lexer.lexemes(['after'])).rejects.toThrow('the lexer is closed');
   });
 
+  it('starts its thread again after a document too large for its heap, whose texts fail', async () => {
+    const lexer = createEnglishLexer({ db, thread: true, threadHeapMb: 24 });
+    try {
+      expect(await lexer.lexemes(['first words'])).toEqual(["'first':1 'word':2"]);
+      const huge = Array.from({ length: 40 }, (_, i) => `${prose({ paragraphs: 400, seed: i }).join(' ')}`);
+      await expect(lexer.lexemes(huge)).rejects.toThrow(/the lexer thread (failed|has stopped)/);
+      expect(await lexer.lexemes(['later words'])).toEqual(["'later':1 'word':2"]);
+    } finally {
+      await lexer.close();
+    }
+  });
+
   it('stays right when its cache fills and starts again', async () => {
     const lexer = createEnglishLexer({ db, cacheEntries: 50 });
     for (const seed of [1, 2, 3]) await compare(prose({ paragraphs: 40, seed }), lexer);

@@ -23,6 +23,8 @@ export interface EnglishLexerOptions {
    * thread that serves requests and embeds chunks.
    */
   thread?: boolean;
+  /** The thread's heap (default 512 MB): a document too large for it gets its lexemes from the database, and the thread starts again. */
+  threadHeapMb?: number;
 }
 
 /**
@@ -54,8 +56,8 @@ const WIDE_PROBE = [...WIDE_BLANKS].map((c, i) => `word${String.fromCharCode(97 
  * Postgres server's may differ from PGlite's); where they do not, every text
  * is left to the database.
  */
-export function createEnglishLexer({ db, fallback, cacheEntries = 200_000, log, thread = false }: EnglishLexerOptions): Lexer {
-  const splitter = thread ? threadSplitter(cacheEntries) : localSplitter(cacheEntries);
+export function createEnglishLexer({ db, fallback, cacheEntries = 200_000, log, thread = false, threadHeapMb = 512 }: EnglishLexerOptions): Lexer {
+  const splitter = thread ? threadSplitter(cacheEntries, threadHeapMb) : localSplitter(cacheEntries);
 
   async function compute(texts: string[], wide: boolean): Promise<(string | undefined)[]> {
     const out = await splitter.lexemes(texts, wide, (unknown) => learn(db, unknown));
@@ -142,23 +144,27 @@ function localSplitter(entries: number): Splitter {
   };
 }
 
-/** A lexicon on a thread of its own, started with the first texts; the database is asked from here. */
-function threadSplitter(entries: number): Splitter {
+/**
+ * A lexicon on a thread of its own, started with the first texts (and again
+ * after one dies: the texts it held fail, and their documents' lexemes are
+ * left to the database); the database is asked from here.
+ */
+function threadSplitter(entries: number, heapMb: number): Splitter {
   let worker: Worker | undefined;
-  let failure: Error | undefined;
+  let closed = false;
   let nextId = 1;
   const waiting = new Map<number, { learn: (unknown: string[]) => Promise<Map<string, Lexemes>>; resolve: (out: (string | undefined)[]) => void; reject: (error: Error) => void }>();
 
-  const fail = (error: Error) => {
-    failure ??= error;
-    for (const { reject } of waiting.values()) reject(failure);
-    waiting.clear();
-  };
-
   function start(): Worker {
     const { filename, execArgv } = workerEntry(__dirname, 'english-lexer-thread');
-    const started = new Worker(filename, { execArgv, workerData: { entries } });
+    const started = new Worker(filename, { execArgv, workerData: { entries }, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
     started.unref();
+    const fail = (error: Error) => {
+      if (worker !== started) return;
+      worker = undefined;
+      for (const { reject } of waiting.values()) reject(error);
+      waiting.clear();
+    };
     started.on('message', (reply: LexerThreadReply) => {
       const call = waiting.get(reply.id);
       if (!call) return;
@@ -183,18 +189,20 @@ function threadSplitter(entries: number): Splitter {
 
   return {
     lexemes(texts, wide, learnFor) {
-      if (failure) return Promise.reject(failure);
-      worker ??= start();
+      if (closed) return Promise.reject(new Error('the lexer is closed'));
+      const thread = (worker ??= start());
       const id = nextId++;
       return new Promise((resolve, reject) => {
         waiting.set(id, { learn: learnFor, resolve, reject });
-        worker!.postMessage({ kind: 'split', id, texts, wide } satisfies LexerThreadRequest);
+        thread.postMessage({ kind: 'split', id, texts, wide } satisfies LexerThreadRequest);
       });
     },
     async close() {
+      closed = true;
       const stopping = worker;
       worker = undefined;
-      failure ??= new Error('the lexer is closed');
+      for (const { reject } of waiting.values()) reject(new Error('the lexer is closed'));
+      waiting.clear();
       await stopping?.terminate();
     },
   };
