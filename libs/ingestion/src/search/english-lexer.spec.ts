@@ -5,20 +5,11 @@ import type { Logger } from '@llmp/core';
 import { createPgDb, createPgliteDb, type Db } from '@llmp/db';
 import { testDatabases } from '@llmp/db/testing';
 import { testLog } from '../testing/ingestion-harness';
+import { lexemesInDatabase } from '../testing/lexemes';
 import { prose } from '../testing/text-generator';
 import { createEnglishLexer } from './english-lexer';
 import { englishWords, FIELD } from './english-words';
 import type { Lexer } from './lexer';
-
-/** Each text's lexemes as the database computes them itself, one statement per text. */
-async function inDatabase(db: Db, texts: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const text of texts) {
-    const { rows } = await db.query<{ lexemes: string }>(`select to_tsvector('english', $1::text)::text as lexemes`, [text]);
-    out.push(rows[0].lexemes);
-  }
-  return out;
-}
 
 /** Texts the parser splits in more ways than words and spaces. */
 const AWKWARD = [
@@ -100,7 +91,7 @@ describe.each(testDatabases())('english lexer on $name', (database) => {
   /** The lexer's lexemes beside the database's: equal for each text it splits, undefined for those it leaves. */
   async function compare(texts: string[], lexer: Lexer = createEnglishLexer({ db }), on: Db = db) {
     const ours = (await lexer.lexemes(texts))!;
-    const theirs = await inDatabase(on, texts);
+    const theirs = await lexemesInDatabase(on, texts);
     expect(ours).toHaveLength(texts.length);
     const wrong = texts.flatMap((text, i) => (ours[i] !== undefined && ours[i] !== theirs[i] ? [{ text, ours: ours[i], theirs: theirs[i] }] : []));
     expect(wrong).toEqual([]);

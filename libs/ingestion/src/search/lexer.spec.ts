@@ -1,6 +1,7 @@
 import { createPgliteDb, type Db } from '@llmp/db';
 import { createSqlChunkStore, searchableText } from '../documents/chunk.store';
 import { startHarness, testLog, type Harness } from '../testing/ingestion-harness';
+import { lexemesInDatabase } from '../testing/lexemes';
 import { prose } from '../testing/text-generator';
 import { createDbLexer, createStandbyLexer, type Lexer } from './lexer';
 
@@ -19,16 +20,6 @@ const AWKWARD = [
   'a'.repeat(3000),
 ];
 
-/** Each text's lexemes as the database computes them itself, one statement per text: no batching or ordering to share with the lexer. */
-async function inDatabase(db: Db, texts: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const text of texts) {
-    const { rows } = await db.query<{ lexemes: string }>(`select to_tsvector('english', $1::text)::text as lexemes`, [text]);
-    out.push(rows[0].lexemes);
-  }
-  return out;
-}
-
 describe('lexer', () => {
   let db: Db;
   let engine: Db;
@@ -43,7 +34,7 @@ describe('lexer', () => {
     const texts = [...AWKWARD, ...prose({ paragraphs: 1200, seed: 3 })];
     const lexemes = await createDbLexer(engine).lexemes(texts);
     expect(lexemes).toHaveLength(texts.length);
-    expect(lexemes).toEqual(await inDatabase(db, texts));
+    expect(lexemes).toEqual(await lexemesInDatabase(db, texts));
     expect(lexemes?.[2]).toBe("'ran':7 'run':4 'runner':2,6");
   });
 });
