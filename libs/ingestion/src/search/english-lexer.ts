@@ -19,7 +19,7 @@ export interface EnglishLexerOptions {
   log?: Logger;
   /**
    * Splits on a thread of its own (default false), so that splitting and
-   * building a document's lexemes, some 80 ms a megabyte, do not hold up the
+   * building a document's lexemes, 80–110 ms a megabyte, do not hold up the
    * thread that serves requests and embeds chunks.
    */
   thread?: boolean;
