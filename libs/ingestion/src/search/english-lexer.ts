@@ -3,7 +3,7 @@ import { workerEntry, type Logger } from '@llmp/core';
 import type { Db } from '@llmp/db';
 import { createLexicon, FIELD, WIDE_BLANKS, type Lexemes, type PendingSplit } from './english-words';
 import type { LexerThreadReply, LexerThreadRequest } from './english-lexer-thread';
-import type { Lexer } from './lexer';
+import { createDbLexer, type Lexer } from './lexer';
 
 /** Words or runs per statement. */
 const BATCH = 5_000;
@@ -71,14 +71,13 @@ export function createEnglishLexer({ db, fallback, cacheEntries = 200_000, log, 
 
   /** Whether the lexer's lexemes are the database's, for ASCII text and for the boundaries beyond it. */
   async function check(): Promise<'all' | 'ascii' | 'none'> {
-    const theirs = async (texts: string[]) =>
-      (await db.query<{ lexemes: string }>(`select to_tsvector('english', t)::text as lexemes from unnest($1::text[]) with ordinality as u(t, n) order by n`, [texts])).rows.map((r) => r.lexemes);
-    const same = (a: (string | undefined)[], b: string[]) => a.every((lexemes, i) => lexemes === b[i]);
-    if (!same(await compute(ASCII_PROBES, false), await theirs(ASCII_PROBES))) {
+    const theirs = createDbLexer(db);
+    const same = (a: (string | undefined)[], b: (string | undefined)[] | undefined) => a.every((lexemes, i) => lexemes === b?.[i]);
+    if (!same(await compute(ASCII_PROBES, false), await theirs.lexemes(ASCII_PROBES))) {
       log?.warn("the database's english text-search configuration is not the one the lexer splits for; it computes every chunk's lexemes");
       return 'none';
     }
-    return same(await compute([WIDE_PROBE], true), await theirs([WIDE_PROBE])) ? 'all' : 'ascii';
+    return same(await compute([WIDE_PROBE], true), await theirs.lexemes([WIDE_PROBE])) ? 'all' : 'ascii';
   }
   let checked: Promise<'all' | 'ascii' | 'none'> | undefined;
 
