@@ -62,6 +62,8 @@ describe('hashing embedder', () => {
       '',
       '—?!',
       '日本語のテキストと English words 123 456',
+      'PUMP Pump pump pUmP: 2000HOURS, seals2 a_b-c THE The the',
+      Array.from({ length: 100 }, () => 'seal pump').join(' '),
     ];
     // More distinct words than it remembers, so the memory starts over in between.
     let state = 7;
@@ -70,6 +72,20 @@ describe('hashing embedder', () => {
     const fresh = createHashingEmbedder({ dimension: 384, rememberedFeatures: 1000 });
     const got = await fresh.embed([...texts, nonsense, ...texts]);
     [...texts, nonsense, ...texts].forEach((text, i) => expect(got[i]).toEqual(definedHashingVector(text, 384)));
+  });
+
+  it('gives the same vectors once it remembers thousands of words, upper case or lower', async () => {
+    let state = 11;
+    const random = () => (state = (state * 16807) % 2147483647);
+    const vocabulary = Array.from({ length: 6000 }, () => random().toString(36));
+    const texts = Array.from({ length: 20 }, (_, t) =>
+      Array.from({ length: 400 }, (_, i) => {
+        const word = vocabulary[(t * 151 + i * i) % vocabulary.length];
+        return i % 3 ? word : word.toUpperCase();
+      }).join(' '),
+    );
+    const got = await createHashingEmbedder({ dimension: 384 }).embed(texts);
+    texts.forEach((text, i) => expect(got[i]).toEqual(definedHashingVector(text, 384)));
   });
 
   it('places related texts closer than unrelated ones, through shared words and inflections', async () => {

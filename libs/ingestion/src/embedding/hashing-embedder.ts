@@ -32,6 +32,28 @@ export interface HashingEmbedderOptions {
   rememberedFeatures?: number;
 }
 
+/** A remembered word: its `w:` feature id (or -1 for a stopword) and its character n-grams' ids in order. */
+interface Word {
+  text: string;
+  hash: number;
+  id: number;
+  grams: number[];
+  /** The id of the bigram of this word and the next, by the next word's id. */
+  next: Map<number, number>;
+}
+
+const NO_WORD = -1;
+const STOPWORD = -1;
+
+/** Whether a UTF-16 code unit is an ASCII letter or digit, the only word characters of an ASCII text. */
+function asciiWordChar(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57);
+}
+
+/** 1 + ln(tf) for the common term frequencies, the same doubles `Math.log` gives. */
+const TF_WEIGHTS = Float64Array.from({ length: 64 }, (_, tf) => 1 + Math.log(tf));
+
+const NOT_ASCII = /[\u0080-\uffff]/;
 
 /**
  * Needs no model: words, word bigrams and character 3/4-grams hashed into
@@ -40,8 +62,10 @@ export interface HashingEmbedderOptions {
  * text, same vector, on every machine.
  *
  * Words repeat across chunks, so each word's features, and each bigram,
- * are hashed once and remembered as small integers; a text then costs a
- * lookup per word instead of building and hashing a dozen strings.
+ * are hashed once and remembered as small integers. An ASCII text (where
+ * NFKC and lower-casing change nothing but letter case) is read in place:
+ * each word is found in the remembered ones by its characters, so a text
+ * costs a lookup per word and no string is built for a word seen before.
  */
 export function createHashingEmbedder({
   dimension,
@@ -55,10 +79,9 @@ export function createHashingEmbedder({
   let signedWeights: number[] = [];
   /** A feature string (`w:`, `c:` or `b:` and its text) to its id. */
   let ids = new Map<string, number>();
-  /** A word to its id (that of its `w:` feature) and the ids of its character n-grams in order. */
-  let words = new Map<string, { id: number; grams: number[] }>();
-  /** Two word ids to their bigram's id. */
-  let bigrams = new Map<number, number>();
+  /** Remembered words, found through `slots`: an open-addressing table of indexes into `words` by hash. */
+  let words: Word[] = [];
+  let slots = new Int32Array(1 << 12).fill(NO_WORD);
   /** Per feature id, its count in the text being embedded; all zero between texts. */
   let counts: Uint32Array = new Uint32Array(1024);
 
@@ -74,27 +97,68 @@ export function createHashingEmbedder({
     return id;
   }
 
-  function wordOf(word: string): { id: number; grams: number[] } {
-    let entry = words.get(word);
-    if (!entry) {
-      const grams: number[] = [];
-      const padded = `<${word}>`;
+  function remember(text: string, hash: number, slot: number): Word {
+    const word: Word = { text, hash, id: STOPWORD, grams: [], next: new Map() };
+    if (!STOPWORDS.has(text)) {
+      const padded = `<${text}>`;
       for (const n of [3, 4]) {
-        for (let j = 0; j + n <= padded.length; j++) grams.push(featureId(`c:${padded.slice(j, j + n)}`));
+        for (let j = 0; j + n <= padded.length; j++) word.grams.push(featureId(`c:${padded.slice(j, j + n)}`));
       }
-      entry = { id: featureId(`w:${word}`), grams };
-      words.set(word, entry);
+      word.id = featureId(`w:${text}`);
     }
-    return entry;
+    slots[slot] = words.length;
+    words.push(word);
+    if (words.length * 2 > slots.length) {
+      slots = new Int32Array(slots.length * 2).fill(NO_WORD);
+      const mask = slots.length - 1;
+      words.forEach((w, index) => {
+        let at = w.hash & mask;
+        while (slots[at] !== NO_WORD) at = (at + 1) & mask;
+        slots[at] = index;
+      });
+    }
+    return word;
   }
 
-  function bigramOf(previous: string, previousId: number, word: string, wordId: number): number {
-    // Feature ids stay below the limit plus one text's worth, far under 2^26: the pair fits a double exactly.
-    const key = previousId * 0x4000000 + wordId;
-    let id = bigrams.get(key);
+  /** The word spelled by `text`'s characters from `start` to `end`, lower-cased as they are read (ASCII only). */
+  function asciiWord(text: string, start: number, end: number): Word {
+    let hash = 0x811c9dc5;
+    for (let i = start; i < end; i++) {
+      const code = text.charCodeAt(i);
+      hash = Math.imul(hash ^ (code <= 90 && code >= 65 ? code + 32 : code), 0x01000193);
+    }
+    const mask = slots.length - 1;
+    const length = end - start;
+    let at = hash & mask;
+    for (let index = slots[at]; index !== NO_WORD; index = slots[(at = (at + 1) & mask)]) {
+      const word = words[index];
+      if (word.hash !== hash || word.text.length !== length) continue;
+      let same = true;
+      for (let i = 0; i < length && same; i++) {
+        const code = text.charCodeAt(start + i);
+        same = word.text.charCodeAt(i) === (code <= 90 && code >= 65 ? code + 32 : code);
+      }
+      if (same) return word;
+    }
+    return remember(text.slice(start, end).toLowerCase(), hash, at);
+  }
+
+  /** The word `text` (already normalised and lower-cased). */
+  function wordOf(text: string): Word {
+    const hash = fnv1a(text, 0x811c9dc5) | 0;
+    const mask = slots.length - 1;
+    let at = hash & mask;
+    for (let index = slots[at]; index !== NO_WORD; index = slots[(at = (at + 1) & mask)]) {
+      if (words[index].text === text) return words[index];
+    }
+    return remember(text, hash, at);
+  }
+
+  function bigramOf(previous: Word, word: Word): number {
+    let id = previous.next.get(word.id);
     if (id === undefined) {
-      id = featureId(`b:${previous} ${word}`);
-      bigrams.set(key, id);
+      id = featureId(`b:${previous.text} ${word.text}`);
+      previous.next.set(word.id, id);
     }
     return id;
   }
@@ -104,32 +168,45 @@ export function createHashingEmbedder({
       buckets = [];
       signedWeights = [];
       ids = new Map();
-      words = new Map();
-      bigrams = new Map();
+      words = [];
+      slots = new Int32Array(1 << 12).fill(NO_WORD);
       counts = new Uint32Array(1024);
     }
     // Term frequencies by feature id, and the ids in the order they first
     // appear, the order their weights are summed in.
     const seen: number[] = [];
-    const add = (id: number) => {
-      if (id >= counts.length) counts = grown(counts, id);
-      if (counts[id]++ === 0) seen.push(id);
-    };
-    const tokens = (text.normalize('NFKC').toLowerCase().match(WORD) ?? []).filter((w) => !STOPWORDS.has(w));
-    let previous = '';
-    let previousId = 0;
-    for (let i = 0; i < tokens.length; i++) {
-      const word = tokens[i];
-      const entry = wordOf(word);
-      add(entry.id);
-      if (i > 0) add(bigramOf(previous, previousId, word, entry.id));
-      for (const gram of entry.grams) add(gram);
+    let previous: Word | undefined;
+    const take = (word: Word) => {
+      if (word.id === STOPWORD) return;
+      // Every id below is already in `buckets`; `counts` grows to hold them all first.
+      if (buckets.length > counts.length) counts = grown(counts, buckets.length);
+      if (counts[word.id]++ === 0) seen.push(word.id);
+      if (previous) {
+        const bigram = bigramOf(previous, word);
+        if (bigram >= counts.length) counts = grown(counts, bigram);
+        if (counts[bigram]++ === 0) seen.push(bigram);
+      }
+      const grams = word.grams;
+      for (let i = 0; i < grams.length; i++) if (counts[grams[i]]++ === 0) seen.push(grams[i]);
       previous = word;
-      previousId = entry.id;
+    };
+    if (NOT_ASCII.test(text)) {
+      for (const word of text.normalize('NFKC').toLowerCase().match(WORD) ?? []) take(wordOf(word));
+    } else {
+      for (let i = 0; i < text.length; ) {
+        if (!asciiWordChar(text.charCodeAt(i))) {
+          i++;
+          continue;
+        }
+        const start = i;
+        while (i < text.length && asciiWordChar(text.charCodeAt(i))) i++;
+        take(asciiWord(text, start, i));
+      }
     }
     const vector = new Float64Array(dimension);
     for (const id of seen) {
-      vector[buckets[id]] += signedWeights[id] * (1 + Math.log(counts[id]));
+      const tf = counts[id];
+      vector[buckets[id]] += signedWeights[id] * (tf < TF_WEIGHTS.length ? TF_WEIGHTS[tf] : 1 + Math.log(tf));
       counts[id] = 0;
     }
     let norm = 0;
@@ -137,7 +214,9 @@ export function createHashingEmbedder({
     norm = Math.sqrt(norm);
     // No words at all: a fixed unit vector, since a zero vector has no cosine.
     if (norm === 0) vector[0] = norm = 1;
-    return Array.from(vector, (v) => v / norm);
+    const unit = new Array<number>(dimension);
+    for (let i = 0; i < dimension; i++) unit[i] = vector[i] / norm;
+    return unit;
   }
 
   return {
