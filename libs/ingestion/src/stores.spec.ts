@@ -183,6 +183,43 @@ describe.each(testDatabases())('ingestion stores on $name', (database) => {
     for (const doc of [lexed, plain]) await docs.delete(doc.id);
   });
 
+  it('stores every chunk field and every form of lexemes exactly as given', async () => {
+    const docs = createSqlDocumentStore(handle.db);
+    const chunks = createSqlChunkStore(handle.db);
+    const doc = (await docs.insert(aDocument(kbId)))!;
+    const lexemes = [
+      "'backup':1 'nightli':3 'run':2",
+      "'also':1 'back\\\\slash':7 'it''s':2A,3B,4C,9 'o''brien':5 'quote''d':8D",
+      "'café':1 '日本語':2 '𝔘nicode':3,16383",
+      "'also' 'stripped'",
+      '',
+      undefined,
+    ];
+    const given = lexemes.map((_, i) => ({
+      ...aChunk(doc.id, kbId, i, `chunk ${i}: Ｆｕｌｌ ${'x'.repeat(i * 700)} \\ 'quoted' "double" 𝔘`, i % 2 ? ['Guide', 'Chapter "1"'] : []),
+      start: i * 10,
+      end: i * 10 + 9,
+      pageStart: i === 2 ? 3 : null,
+      pageEnd: i === 2 ? 4 : null,
+      tokenCount: 100 + i,
+    }));
+    await chunks.replace(doc.id, given, lexemes);
+    expect(await chunks.listByDocument(doc.id)).toEqual(given);
+    const { rows } = await handle.db.query<{ stored: string; expected: string | null; heading: string }>(
+      `select c.tsv::text as stored, g.lexemes::tsvector::text as expected, c.heading_tsv::text as heading
+         from ingestion.chunks c join unnest($2::text[]) with ordinality as g(lexemes, n) on g.n = c.ordinal + 1
+        where c.document_id = $1 order by c.ordinal`,
+      [doc.id, lexemes.map((l) => l ?? null)],
+    );
+    expect(rows.slice(0, 5).map((r) => r.stored)).toEqual(lexemes.slice(0, 5).map((l) => l!.replace('8D', '8')));
+    expect(rows.slice(0, 5).map((r) => r.stored)).toEqual(rows.slice(0, 5).map((r) => r.expected));
+    // The chunk given no lexemes has the database's own, and headings their generated lexemes.
+    const { rows: own } = await handle.db.query<{ tsv: string }>("select to_tsvector('english', $1)::text as tsv", [searchableText(given[5])]);
+    expect(rows[5].stored).toBe(own[0].tsv);
+    expect(rows[1].heading).toBe("'1':2 'chapter':1");
+    await docs.delete(doc.id);
+  });
+
   it('replaces chunks and ranks them by full-text match on any query term', async () => {
     const docs = createSqlDocumentStore(handle.db);
     const chunks = createSqlChunkStore(handle.db);

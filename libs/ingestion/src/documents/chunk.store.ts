@@ -1,6 +1,7 @@
 import type { Db } from '@llmp/db';
 import type { StoredChunk } from '../chunking/chunk';
 import { withIdentifierParts } from '../search/identifiers';
+import { binaryChunkRows, CHUNK_COPY_COLUMNS } from './chunk-binary';
 
 interface ChunkRow {
   id: string;
@@ -60,9 +61,21 @@ export function createSqlChunkStore(db: Db): ChunkStore {
     async replace(documentId, chunks, lexemes) {
       if (lexemes && lexemes.length !== chunks.length) throw new RangeError(`${lexemes.length} lexeme lists for ${chunks.length} chunks`);
       await db.query('delete from ingestion.chunks where document_id = $1', [documentId]);
-      for (let i = 0; i < chunks.length; i += BATCH) {
-        const batch = chunks.slice(i, i + BATCH);
-        const given = lexemes?.slice(i, i + BATCH);
+      let rest = chunks;
+      let restLexemes = lexemes;
+      if (db.copyBinary && lexemes) {
+        // Chunks with their lexemes are loaded as given; the others go through the insert below.
+        const given = chunks.filter((_, i) => lexemes[i] !== undefined);
+        const givenLexemes = lexemes.filter((l): l is string => l !== undefined);
+        for (let i = 0; i < given.length; i += BATCH) {
+          await db.copyBinary('ingestion.chunks', CHUNK_COPY_COLUMNS, binaryChunkRows(given.slice(i, i + BATCH), givenLexemes.slice(i, i + BATCH)));
+        }
+        rest = chunks.filter((_, i) => lexemes[i] === undefined);
+        restLexemes = undefined;
+      }
+      for (let i = 0; i < rest.length; i += BATCH) {
+        const batch = rest.slice(i, i + BATCH);
+        const given = restLexemes?.slice(i, i + BATCH);
         // $12 is a chunk's lexemes already computed, or else (null) $13 its searchable text.
         await db.query(
           `insert into ingestion.chunks
