@@ -197,7 +197,7 @@ describe.each(testDatabases())('english lexer on $name', (database) => {
     const lexer = createEnglishLexer({ db, thread: true, threadHeapMb: 24 });
     try {
       expect(await lexer.lexemes(['first words'])).toEqual(["'first':1 'word':2"]);
-      const huge = Array.from({ length: 40 }, (_, i) => `${prose({ paragraphs: 400, seed: i }).join(' ')}`);
+      const huge = Array.from({ length: 100 }, (_, i) => `${prose({ paragraphs: 400, seed: i }).join(' ')}`);
       await expect(lexer.lexemes(huge)).rejects.toThrow(/the lexer thread (failed|has stopped)/);
       expect(await lexer.lexemes(['later words'])).toEqual(["'later':1 'word':2"]);
     } finally {

@@ -63,6 +63,53 @@ export const FIELD = '\0';
 const isSpace = (code: number) => code === 32 || (code >= 9 && code <= 13);
 
 /**
+ * Lower-cased ASCII words met before, found by their characters: prose
+ * repeats a few thousand words, so reading one costs a lookup and no new
+ * string (a third of the splitting's time went to collecting such strings).
+ * Starts again past `INTERNED_WORDS`.
+ */
+const INTERNED_WORDS = 100_000;
+let internSlots = new Int32Array(1 << 12).fill(-1);
+let interned: string[] = [];
+let internHashes: number[] = [];
+
+function internedWord(text: string, from: number, to: number): string {
+  let hash = 0x811c9dc5;
+  for (let i = from; i < to; i++) hash = Math.imul(hash ^ (text.charCodeAt(i) | 32), 0x01000193);
+  let mask = internSlots.length - 1;
+  const length = to - from;
+  let at = hash & mask;
+  for (let index = internSlots[at]; index !== -1; index = internSlots[(at = (at + 1) & mask)]) {
+    const word = interned[index];
+    if (internHashes[index] !== hash || word.length !== length) continue;
+    let same = true;
+    // Only letters and digits are read here, so `| 32` lower-cases letters and leaves digits.
+    for (let i = 0; i < length && same; i++) same = word.charCodeAt(i) === (text.charCodeAt(from + i) | 32);
+    if (same) return word;
+  }
+  const word = text.slice(from, to).toLowerCase();
+  if (interned.length >= INTERNED_WORDS) {
+    interned = [];
+    internHashes = [];
+    internSlots.fill(-1);
+  } else if ((interned.length + 1) * 2 > internSlots.length) {
+    internSlots = new Int32Array(internSlots.length * 2).fill(-1);
+    mask = internSlots.length - 1;
+    interned.forEach((_, index) => {
+      let slot = internHashes[index] & mask;
+      while (internSlots[slot] !== -1) slot = (slot + 1) & mask;
+      internSlots[slot] = index;
+    });
+  }
+  at = hash & mask;
+  while (internSlots[at] !== -1) at = (at + 1) & mask;
+  internSlots[at] = interned.length;
+  interned.push(word);
+  internHashes.push(hash);
+  return word;
+}
+
+/**
  * Pushes the words of `text[from, to)`, a run without whitespace, as the
  * parser splits them; false (having pushed some, perhaps) when it holds
  * something only the parser reads right.
@@ -75,22 +122,21 @@ function scanField(text: string, from: number, to: number, words: string[], wide
       const start = i;
       let digits = false;
       let end = i;
-      const parts: string[] = [];
-      for (;;) {
-        const partStart = end;
-        while (end < to && isAlnum(text.charCodeAt(end))) {
-          if (ASCII[text.charCodeAt(end)] === Kind.DIGIT) digits = true;
-          end++;
-        }
-        parts.push(text.slice(partStart, end).toLowerCase());
-        // A hyphen joins words into one only when a word follows it.
-        if (end + 1 < to && text.charCodeAt(end) === 45 && isAlnum(text.charCodeAt(end + 1))) {
-          end++;
-          continue;
-        }
-        break;
+      while (end < to && isAlnum(text.charCodeAt(end))) {
+        if (ASCII[text.charCodeAt(end)] === Kind.DIGIT) digits = true;
+        end++;
       }
-      if (parts.length > 1) {
+      // A hyphen joins words into one only when a word follows it.
+      if (end + 1 < to && text.charCodeAt(end) === 45 && isAlnum(text.charCodeAt(end + 1))) {
+        const parts: string[] = [text.slice(start, end).toLowerCase()];
+        while (end + 1 < to && text.charCodeAt(end) === 45 && isAlnum(text.charCodeAt(end + 1))) {
+          const partStart = ++end;
+          while (end < to && isAlnum(text.charCodeAt(end))) {
+            if (ASCII[text.charCodeAt(end)] === Kind.DIGIT) digits = true;
+            end++;
+          }
+          parts.push(text.slice(partStart, end).toLowerCase());
+        }
         // Hyphenated words with a number in them, and signed numbers after a hyphen.
         if (digits) return false;
         words.push(text.slice(start, end).toLowerCase(), ...parts);
@@ -101,7 +147,7 @@ function scanField(text: string, from: number, to: number, words: string[], wide
           while (ASCII[text.charCodeAt(k)] === Kind.DIGIT) k++;
           if ((text.charCodeAt(k) | 32) === 101) return false;
         }
-        words.push(parts[0]);
+        words.push(internedWord(text, start, end));
       }
       i = end;
       continue;
@@ -191,32 +237,57 @@ export const hasDigit = (word: string) => {
 
 const quoted = (lexeme: string) => `'${lexeme.includes("'") || lexeme.includes('\\') ? lexeme.replace(/\\/g, '\\\\').replace(/'/g, "''") : lexeme}'`;
 
-/** A tsvector's text form from words numbered from 1 and their lexemes ('' for a stop word); undefined when a word's is unknown. */
-export function tsvectorText(words: string[], lexemesOf: (word: string) => string | string[] | undefined): string | undefined {
-  const positions = new Map<string, number[]>();
-  let position = 0;
-  const add = (lexeme: string) => {
-    position++;
-    if (!lexeme) return true;
-    const at = positions.get(lexeme);
-    if (!at) positions.set(lexeme, [position]);
-    else if (at.push(position) > MAX_POSITIONS_PER_LEXEME) return false;
-    return true;
-  };
-  for (const word of words) {
-    const lexemes = hasDigit(word) && word[0] !== FIELD ? word : lexemesOf(word);
-    if (lexemes === undefined) return undefined;
-    if (typeof lexemes === 'string') {
-      if (!add(lexemes)) return undefined;
-    } else {
-      for (const lexeme of lexemes) if (!add(lexeme)) return undefined;
+/** A lexeme met while writing tsvectors, with the positions it has in the text being written. */
+interface LexemeSlot {
+  quoted: string;
+  lexeme: string;
+  /** The text it last appeared in; its positions count only for that one. */
+  text: number;
+  positions: number[];
+}
+
+/**
+ * Writes a tsvector's text form from words numbered from 1 and their
+ * lexemes ('' for a stop word); undefined when a word's is unknown. Each
+ * lexeme keeps one slot from text to text, so a text allocates only its
+ * output.
+ */
+export function createTsvectorWriter() {
+  let slots = new Map<string, LexemeSlot>();
+  let texts = 0;
+  return function tsvectorText(words: string[], lexemesOf: (word: string) => Lexemes | undefined): string | undefined {
+    if (slots.size > 200_000) slots = new Map();
+    const text = ++texts;
+    const used: LexemeSlot[] = [];
+    let position = 0;
+    const add = (lexeme: string) => {
+      position++;
+      if (!lexeme) return true;
+      let slot = slots.get(lexeme);
+      if (!slot) slots.set(lexeme, (slot = { lexeme, quoted: quoted(lexeme), text: 0, positions: [] }));
+      if (slot.text !== text) {
+        slot.text = text;
+        slot.positions.length = 0;
+        used.push(slot);
+      }
+      return slot.positions.push(position) <= MAX_POSITIONS_PER_LEXEME;
+    };
+    for (const word of words) {
+      // Words with digits are never asked of the database (runs after `FIELD` are), so they are looked up first.
+      const lexemes = lexemesOf(word) ?? (word[0] !== FIELD && hasDigit(word) ? word : undefined);
+      if (lexemes === undefined) return undefined;
+      if (typeof lexemes === 'string') {
+        if (!add(lexemes)) return undefined;
+      } else {
+        for (const lexeme of lexemes) if (!add(lexeme)) return undefined;
+      }
     }
-  }
-  if (position > MAX_POSITION) return undefined;
-  return [...positions.keys()]
-    .sort(byBytes)
-    .map((lexeme) => `${quoted(lexeme)}:${positions.get(lexeme)!.join(',')}`)
-    .join(' ');
+    if (position > MAX_POSITION) return undefined;
+    used.sort((a, b) => byBytes(a.lexeme, b.lexeme));
+    let out = '';
+    for (let i = 0; i < used.length; i++) out += `${i ? ' ' : ''}${used[i].quoted}:${used[i].positions.join(',')}`;
+    return out;
+  };
 }
 
 /**
@@ -254,6 +325,7 @@ export interface PendingSplit {
  */
 export function createLexicon(entries: number) {
   const known = new Map<string, Lexemes>();
+  const tsvectorText = createTsvectorWriter();
   return {
     split(texts: string[], wide: boolean): PendingSplit {
       const split = texts.map((text) => englishWords(text, wide));
