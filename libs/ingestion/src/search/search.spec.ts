@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { aDocx } from '../testing/docx-writer';
 import { startHarness, type Harness } from '../testing/ingestion-harness';
 import { aPdf } from '../testing/pdf-writer';
@@ -95,6 +97,33 @@ describe('identifierParts', () => {
     expect(identifierParts('backup.tar.gz, e.g. version 1.2.3')).toBe('backup tar gz');
     expect(identifierParts('snake_case and iconv-lite are split by the parser already')).toBe('');
     expect(identifierParts('An ordinary sentence. Another one')).toBe('');
+  });
+
+  it('gives what its definition by regular expressions gives, on ASCII and other texts', () => {
+    // The definition: every run of word characters joined by `.:/_-`, kept when it has `.:/` or a step in case.
+    const defined = (text: string) => {
+      const parts: string[] = [];
+      for (const [token] of text.matchAll(/[\p{L}\p{N}_$]+(?:[.:/_-]+[\p{L}\p{N}_$]+)*/gu)) {
+        if (!/[.:/]/.test(token) && !/\p{Ll}\p{Lu}|\p{Lu}\p{Lu}\p{Ll}/u.test(token)) continue;
+        for (const piece of token.split(/[^\p{L}\p{N}]+/u)) {
+          const camel = /\p{Ll}\p{Lu}|\p{Lu}\p{Lu}\p{Ll}/u.test(piece)
+            ? piece.replace(/(\p{Ll}|\p{N})(\p{Lu})/gu, '$1 $2').replace(/(\p{Lu})(\p{Lu}\p{Ll})/gu, '$1 $2')
+            : piece;
+          for (const part of camel.split(' ')) if (part.length > 1 && /\p{L}/u.test(part)) parts.push(part);
+        }
+      }
+      return parts.join(' ');
+    };
+    let state = 5;
+    const random = () => (state = (state * 16807) % 2147483647) / 2147483647;
+    for (const alphabet of ['aZb.:/_-$ xY9\n,()Ab', 'aZ.:/-_ éÉ日1']) {
+      for (let k = 0; k < 20_000; k++) {
+        const text = Array.from({ length: 1 + Math.floor(random() * 24) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+        if (identifierParts(text) !== defined(text)) expect([text, identifierParts(text)]).toEqual([text, defined(text)]);
+      }
+    }
+    const readme = readFileSync(path.join(__dirname, '../../../../README.md'), 'utf8');
+    expect(identifierParts(readme)).toBe(defined(readme));
   });
 });
 
