@@ -75,10 +75,11 @@ export async function createIngestion(deps: IngestionAppDeps): Promise<Ingestion
 
   // The serving thread never parses: hostile files can exhaust a parser thread's heap or spin, never the process.
   const parser = worker ? createParsePool({ size: parseWorkers, memoryMb: parseMemoryMb, timeoutMs: parseTimeoutMs, log: log.child({ component: 'parser' }) }) : null;
+  let documentPipeline: ReturnType<typeof createDocumentPipeline> | null = null;
   if (parser) {
     await parser.warm();
-    const { handle } = createDocumentPipeline({ ...stores, blobs, vectors, embedders, jobs, log, parser, lexer, embedBatchSize, maxParseAttempts });
-    await queue.work(DOCUMENT_QUEUE, { concurrency }, handle);
+    documentPipeline = createDocumentPipeline({ ...stores, blobs, vectors, embedders, jobs, log, parser, lexer, embedBatchSize, maxParseAttempts });
+    await queue.work(DOCUMENT_QUEUE, { concurrency }, documentPipeline.handle);
   }
   // Any process may settle documents whose worker died; it takes no lock and changes only what is stuck.
   const reconciler = startReconciler({ documents: stores.documents, jobs, log, intervalMs: reconcileIntervalMs, idleSeconds: jobs.queueOptions.expireInSeconds });
@@ -99,6 +100,7 @@ export async function createIngestion(deps: IngestionAppDeps): Promise<Ingestion
   app.locals.close = async () => {
     await reconciler.stop();
     if (worker) await queue.offWork(DOCUMENT_QUEUE, { graceful: true, timeoutMs: 10_000 });
+    await documentPipeline?.drain();
     await parser?.close();
   };
   return { app, knowledgeBases, documents, search, jobs, reconciler };

@@ -112,6 +112,32 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
     }
   }
 
+  /**
+   * Per collection, the compaction running after its documents, and
+   * whether another document was indexed meanwhile (one more pass then).
+   * It runs beside the next documents rather than in the job that indexed
+   * one: it waits for their indexing transactions, and the job slot would
+   * wait with it.
+   */
+  const compacting = new Map<string, { again: boolean; done: Promise<void> }>();
+  function compactSoon(collection: string, runLog: Logger) {
+    if (!vectors.compact) return;
+    const running = compacting.get(collection);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const entry = { again: false, done: Promise.resolve() };
+    compacting.set(collection, entry);
+    entry.done = (async () => {
+      do {
+        entry.again = false;
+        await compact(collection, runLog);
+      } while (entry.again);
+      compacting.delete(collection);
+    })();
+  }
+
   async function handle(job: JobContext<DocumentJobData>): Promise<Record<string, unknown>> {
     const { id: jobId, data, attempt, signal } = job;
     const documentId = data.documentId;
@@ -234,7 +260,7 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
         });
       });
       runLog.info({ chunks: stored.length, tokens: tokenCount }, 'document ready');
-      await compact(kb.vectorCollection, runLog);
+      compactSoon(kb.vectorCollection, runLog);
       return { chunks: stored.length, tokens: tokenCount };
     } catch (caught) {
       const unwritten = await written.then(
@@ -272,5 +298,10 @@ export function createDocumentPipeline(deps: DocumentPipelineDeps) {
     }
   }
 
-  return { handle };
+  /** Resolves once no compaction is running (call after the queue stops handing out documents). */
+  async function drain() {
+    while (compacting.size) await Promise.all([...compacting.values()].map((c) => c.done));
+  }
+
+  return { handle, drain };
 }

@@ -186,6 +186,41 @@ describe('document pipeline', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     });
 
+    it('compacts vector segments beside the next documents, once more for all that were indexed meanwhile', async () => {
+      const kbId = await aKnowledgeBase(h);
+      const compact = h.vectors.compact!.bind(h.vectors);
+      const gate = deferred();
+      const started = deferred();
+      let calls = 0;
+      h.vectors.compact = async (collection) => {
+        calls++;
+        started.resolve();
+        await gate.promise;
+        return compact(collection);
+      };
+      try {
+        const first = await uploadText(h, kbId, TEXT, 'first.txt');
+        await h.waitForDocument(first);
+        await started.promise;
+        // The compaction waits; the job that indexed the document is over all the same.
+        const jobState = async (id: string) =>
+          (await h.db.query<{ state: string }>("select state from queue.job where data->>'documentId' = $1", [id])).rows.map((r) => r.state);
+        for (let i = 0; i < 50 && (await jobState(first))[0] !== 'completed'; i++) await sleep(20);
+        expect(await jobState(first)).toEqual(['completed']);
+        const later = [];
+        for (const name of ['second.txt', 'third.txt', 'fourth.txt']) later.push(await uploadText(h, kbId, `${name} ${TEXT}`, name));
+        for (const id of later) expect((await h.waitForDocument(id)).status).toBe('ready');
+        expect(calls).toBe(1);
+        gate.resolve();
+        for (let i = 0; i < 100 && calls < 2; i++) await sleep(20);
+        await sleep(200);
+        expect(calls).toBe(2);
+      } finally {
+        gate.resolve();
+        h.vectors.compact = compact;
+      }
+    });
+
     it('cancel aborts the running work at once, keeps the document cancelled, and reindex starts it again', async () => {
       const running = deferred();
       const aborted = deferred<unknown>();
