@@ -309,7 +309,9 @@ describe.each(testDatabases())('JobQueue on $name', (database) => {
   });
 });
 
-describe.each(testDatabases().filter((d) => d.name === 'postgres'))('services starting together on one fresh $name database', (database) => {
+const postgres = testDatabases().filter((d) => d.name === 'postgres');
+// Without a Postgres server (no DATABASE_URL) there is nothing to start together on: the suite is skipped, not failed.
+(postgres.length ? describe.each(postgres) : describe.skip.each([{ name: 'postgres' } as (typeof postgres)[number]]))('services starting together on one fresh $name database', (database) => {
   it('define their queues at the same time without a deadlock', async () => {
     const handle = await database.open();
     // Two services, as ingestion and datasets start beside each other in a staged release.
